@@ -1,0 +1,101 @@
+// swift-tools-version: 6.2
+//
+// gws-agentd: a Genesys Web Services agent-state daemon built on a long-polling
+// Bayeux (CometD) client. See docs/architecture.md for the module split.
+
+import PackageDescription
+
+/// Settings every first-party Swift target shares: Swift 6 mode (complete strict
+/// concurrency) and every warning treated as an error.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "gws-agentd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gws-agentd", targets: ["gws-agentd"]),
+        .library(name: "BayeuxClient", targets: ["BayeuxClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // C libraries, imported through module maps with typed shims for variadic calls.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+
+        // Pure protocol core: JSON, Bayeux messages, the session state machine. No I/O.
+        .target(name: "BayeuxCore", swiftSettings: strict),
+        // The HTTP client abstraction the Bayeux driver and REST calls talk through.
+        .target(name: "HTTPTransport", swiftSettings: strict),
+        // libcurl implementation of HTTPTransport (multi interface, one owner thread).
+        .target(name: "CurlTransport", dependencies: ["CCurl", "HTTPTransport"], swiftSettings: strict),
+        // The driver: runs the state machine against a transport and a clock.
+        .target(
+            name: "BayeuxClient",
+            dependencies: [
+                "BayeuxCore", "HTTPTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // sd_notify and journald through libsystemd.
+        .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strict),
+
+        .executableTarget(
+            name: "gws-agentd",
+            dependencies: ["BayeuxClient", "CurlTransport", "Systemd"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bayeux-bench",
+            dependencies: ["BayeuxClient", "CurlTransport", "TestHTTPServer"],
+            path: "Benchmarks/bayeux-bench",
+            swiftSettings: strict
+        ),
+
+        // A tiny scripted HTTP/1.1 server on 127.0.0.1 for transport and client tests.
+        .target(
+            name: "TestHTTPServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "BayeuxCoreTests", dependencies: ["BayeuxCore"], swiftSettings: strict),
+        .testTarget(
+            name: "CurlTransportTests",
+            dependencies: ["CurlTransport", "TestHTTPServer"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BayeuxClientTests",
+            dependencies: ["BayeuxClient", "BayeuxCore", "CurlTransport", "TestHTTPServer"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["BayeuxClient", "CurlTransport"],
+            resources: [.copy("Faye")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,92 @@
+extension SessionStateMachine {
+    // Connect request (Bayeux 1.0 §4.2): channel, clientId, connectionType MUST; id, ext,
+    // advice MAY. The first connect of a session (and the first after a failure) asks the
+    // server to answer at once with `advice.timeout: 0`, so "connected" is known promptly.
+    mutating func sendConnect(into actions: inout [SessionAction]) {
+        guard phase == .connecting, let clientId, connectInFlight == nil else { return }
+        let id = makeMessageID()
+        var fields: [String: JSONValue] = [
+            "clientId": .string(clientId), "connectionType": .string(Self.connectionType), "id": .string(id),
+        ]
+        let hold: Duration
+        if nextConnectIsImmediate {
+            fields["advice"] = ["timeout": 0]
+            hold = .zero
+        } else if let requested = configuration.requestedTimeout {
+            fields["advice"] = ["timeout": .int(requested.wholeMilliseconds)]
+            hold = min(requested, advice.timeout)
+        } else {
+            hold = advice.timeout
+        }
+        counters.connects += 1
+        let message = BayeuxMessage(channel: "/meta/connect", fields)
+        if let request = send(
+            [message], longPoll: true, timeout: hold + configuration.maxNetworkDelay, into: &actions)
+        {
+            connectInFlight = (request, id)
+        }
+    }
+
+    mutating func connectReplied(_ reply: BayeuxMessage, now: Instant, into actions: inout [SessionAction]) {
+        guard let current = connectInFlight, reply.id == current.messageID else {
+            counters.staleReplies += 1
+            return
+        }
+        connectInFlight = nil
+        inFlight.remove(current.request)
+        advice.merge(reply.advice)
+        let replyReconnect = Advice.reconnect(in: reply.advice)
+        guard reply.successful == true else {
+            counters.unsuccessfulReplies["/meta/connect", default: 0] += 1
+            switch replyReconnect ?? .retry {
+            case .none: terminate(.serverRefused(reply.error), into: &actions)
+            case .handshake: rehandshake(after: max(advice.interval, .zero) + nextBackoff(), into: &actions)
+            case .retry: connectFailed(now: now, into: &actions)
+            }
+            return
+        }
+        counters.successfulConnects += 1
+        failures = 0
+        unconnectedSince = nil
+        nextConnectIsImmediate = false
+        switch replyReconnect {
+        case .none?:
+            terminate(.serverRefused(reply.error), into: &actions)
+            return
+        case .handshake?:
+            // A successful reply may still tell us the session is over (cometd#2057).
+            rehandshake(after: max(advice.interval, .zero), into: &actions)
+            return
+        case .retry?, nil:
+            break
+        }
+        if advice.interval < .zero {
+            terminate(.serverRefused("negative interval advice"), into: &actions)
+            return
+        }
+        setState(.connected, into: &actions)
+        resendLostSubscriptions(into: &actions)
+        if advice.interval > .zero {
+            startTimer(.connect, after: advice.interval, into: &actions)
+        } else {
+            sendConnect(into: &actions)
+        }
+    }
+
+    /// A connect failed with the session presumably alive: retry with backoff, or switch
+    /// to a handshake once the server would have swept the session (`maxInterval`).
+    mutating func connectFailed(now: Instant, into actions: inout [SessionAction]) {
+        let since = unconnectedSince ?? now
+        unconnectedSince = since
+        let delay = nextBackoff()
+        if let maxInterval = advice.maxInterval,
+            since.duration(to: now) + delay > advice.timeout + max(advice.interval, .zero) + maxInterval
+        {
+            rehandshake(after: delay, into: &actions)
+            return
+        }
+        setState(.unconnected, into: &actions)
+        nextConnectIsImmediate = true
+        startTimer(.connect, after: max(advice.interval, .zero) + delay, into: &actions)
+    }
+}

@@ -1,0 +1,77 @@
+extension SessionStateMachine {
+    /// Routes every element of a response by channel: meta replies to their handlers
+    /// (correlated by id), everything else to the application. Consecutive deliveries are
+    /// handed over together, in array order, wherever the replies sit in the array.
+    mutating func received(
+        _ messages: [BayeuxMessage], for request: RequestID, now: Instant, into actions: inout [SessionAction]
+    ) {
+        guard inFlight.remove(request) != nil else {
+            counters.staleReplies += 1
+            return
+        }
+        controlMessages[request] = nil
+        var deliveries: [BayeuxMessage] = []
+        func flush(_ actions: inout [SessionAction]) {
+            guard !deliveries.isEmpty else { return }
+            actions.append(.deliver(deliveries))
+            deliveries.removeAll(keepingCapacity: true)
+        }
+        for var message in messages {
+            guard phase != .terminated else { break }
+            guard runIncoming(&message) else { continue }
+            let channel = message.channel
+            guard channel.hasPrefix("/meta/") else {
+                if message.data == nil {
+                    counters.ignoredMessages += 1  // a publish acknowledgement
+                } else if desiredSubscriptions.contains(where: { $0.matches(channel) }) {
+                    counters.messagesDelivered += 1
+                    deliveries.append(message)
+                } else {
+                    counters.messagesUnmatched += 1
+                }
+                continue
+            }
+            flush(&actions)
+            switch channel {
+            case "/meta/connect": connectReplied(message, now: now, into: &actions)
+            case "/meta/handshake": handshakeReplied(message, now: now, into: &actions)
+            case "/meta/subscribe", "/meta/unsubscribe": subscriptionReplied(message, into: &actions)
+            case "/meta/disconnect": disconnectReplied(message, into: &actions)
+            default: counters.ignoredMessages += 1
+            }
+        }
+        flush(&actions)
+        // A response that did not contain the reply to the request it answers is a failure
+        // of that request (for example an empty array from a confused proxy).
+        if let connect = connectInFlight, connect.request == request {
+            requestFailed(request, RequestFailure(.malformed, "no /meta/connect reply"), now: now, into: &actions)
+        } else if let handshake = handshakeInFlight, handshake.request == request {
+            requestFailed(request, RequestFailure(.malformed, "no /meta/handshake reply"), now: now, into: &actions)
+        }
+    }
+
+    /// A request produced no Bayeux response at all.
+    mutating func requestFailed(
+        _ request: RequestID, _ failure: RequestFailure, now: Instant, into actions: inout [SessionAction]
+    ) {
+        inFlight.remove(request)
+        let lostControl = controlMessages.removeValue(forKey: request)
+        if let connect = connectInFlight, connect.request == request {
+            counters.requestFailures[failure.kind, default: 0] += 1
+            connectInFlight = nil
+            connectFailed(now: now, into: &actions)
+        } else if let handshake = handshakeInFlight, handshake.request == request {
+            counters.requestFailures[failure.kind, default: 0] += 1
+            handshakeInFlight = nil
+            handshakeFailed(reconnect: nil, advice: nil, error: failure.description, into: &actions)
+        } else if let disconnect = disconnectInFlight, disconnect.request == request {
+            counters.requestFailures[failure.kind, default: 0] += 1
+            terminate(.disconnected, into: &actions)
+        } else if let lostControl {
+            counters.requestFailures[failure.kind, default: 0] += 1
+            forgetSubscriptionMessages(lostControl)
+        } else {
+            counters.staleReplies += 1
+        }
+    }
+}

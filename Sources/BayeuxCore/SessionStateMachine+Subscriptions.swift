@@ -1,0 +1,84 @@
+extension SessionStateMachine {
+    /// Adds `channel` to the desired set and subscribes now if a session exists.
+    mutating func subscribe(_ channel: String, into actions: inout [SessionAction]) {
+        guard let pattern = ChannelPattern(channel), !channel.hasPrefix("/meta/") else {
+            actions.append(.subscriptionFailed(channel, error: "invalid channel name"))
+            return
+        }
+        guard !desiredSubscriptions.contains(pattern) else { return }
+        desiredSubscriptions.append(pattern)
+        if clientId != nil, phase == .connecting { sendSubscriptions(into: &actions) }
+    }
+
+    /// Removes `channel` from the desired set; unsubscribes if the server has it. During an
+    /// outage it is simply forgotten, so the next handshake does not subscribe it again.
+    mutating func unsubscribe(_ channel: String, into actions: inout [SessionAction]) {
+        guard let index = desiredSubscriptions.firstIndex(where: { $0.name == channel }) else { return }
+        desiredSubscriptions.remove(at: index)
+        guard let status = subscriptionStatus.removeValue(forKey: channel) else { return }
+        if case .pending(let id) = status { pendingSubscriptionReplies[id] = nil }
+        guard let clientId, phase == .connecting, status != .failed else { return }
+        let id = makeMessageID()
+        pendingSubscriptionReplies[id] = channel
+        let message = BayeuxMessage(
+            channel: "/meta/unsubscribe",
+            ["clientId": .string(clientId), "subscription": .string(channel), "id": .string(id)])
+        if let request = send([message], longPoll: false, timeout: configuration.maxNetworkDelay, into: &actions) {
+            controlMessages[request] = [id]
+        }
+    }
+
+    /// Sends, in one batch, a subscribe for every desired channel the session lacks.
+    mutating func sendSubscriptions(into actions: inout [SessionAction]) {
+        guard let clientId else { return }
+        var messages: [BayeuxMessage] = []
+        var ids: [String] = []
+        for pattern in desiredSubscriptions where subscriptionStatus[pattern.name] == nil {
+            let id = makeMessageID()
+            subscriptionStatus[pattern.name] = .pending(messageID: id)
+            pendingSubscriptionReplies[id] = pattern.name
+            ids.append(id)
+            messages.append(
+                BayeuxMessage(
+                    channel: "/meta/subscribe",
+                    ["clientId": .string(clientId), "subscription": .string(pattern.name), "id": .string(id)]))
+        }
+        guard !messages.isEmpty else { return }
+        if let request = send(messages, longPoll: false, timeout: configuration.maxNetworkDelay, into: &actions) {
+            controlMessages[request] = ids
+        }
+    }
+
+    /// After a successful connect, re-sends subscriptions whose request was lost.
+    mutating func resendLostSubscriptions(into actions: inout [SessionAction]) {
+        sendSubscriptions(into: &actions)
+    }
+
+    /// A control request failed in transit: its subscriptions go back to "not sent".
+    mutating func forgetSubscriptionMessages(_ ids: [String]) {
+        for id in ids {
+            guard let channel = pendingSubscriptionReplies.removeValue(forKey: id) else { continue }
+            if subscriptionStatus[channel] == .pending(messageID: id) { subscriptionStatus[channel] = nil }
+        }
+    }
+
+    mutating func subscriptionReplied(_ reply: BayeuxMessage, into actions: inout [SessionAction]) {
+        guard let id = reply.id, let channel = pendingSubscriptionReplies.removeValue(forKey: id) else {
+            counters.staleReplies += 1
+            return
+        }
+        guard reply.channel == "/meta/subscribe" else {
+            if reply.successful != true { counters.unsuccessfulReplies[reply.channel, default: 0] += 1 }
+            return
+        }
+        guard subscriptionStatus[channel] == .pending(messageID: id) else { return }
+        if reply.successful == true {
+            subscriptionStatus[channel] = .confirmed
+            actions.append(.subscribed(channel))
+        } else {
+            counters.unsuccessfulReplies["/meta/subscribe", default: 0] += 1
+            subscriptionStatus[channel] = .failed
+            actions.append(.subscriptionFailed(channel, error: reply.error ?? "subscription refused"))
+        }
+    }
+}
