@@ -1,0 +1,73 @@
+import CCurl
+import HTTPTransport
+
+/// Sets up one easy handle for one request.
+enum CurlEasyOptions {
+    static func apply(
+        to easy: UnsafeMutableRawPointer, transfer: CurlTransfer, configuration: CurlConfiguration,
+        share: UnsafeMutableRawPointer
+    ) {
+        let request = transfer.request
+        // The callbacks get the transfer as user data; the reference taken here is
+        // released by the loop when the handle leaves the multi handle.
+        let userdata = Unmanaged.passRetained(transfer).toOpaque()
+        setString(easy, CURLOPT_URL, request.url)
+        setLong(easy, CURLOPT_NOSIGNAL, 1)
+        setLong(easy, CURLOPT_TIMEOUT_MS, max(1, Int(request.timeout.wholeMilliseconds)))
+        setLong(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(configuration.connectTimeout.wholeMilliseconds)))
+        setLong(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        setLong(easy, CURLOPT_TCP_KEEPIDLE, 30)
+        setLong(easy, CURLOPT_TCP_KEEPINTVL, 15)
+        _ = gws_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.limit))
+        _ = gws_easy_setopt_ptr(easy, CURLOPT_SHARE, UnsafeRawPointer(share))
+        setString(easy, CURLOPT_COOKIEFILE, "")
+        setString(easy, CURLOPT_USERAGENT, configuration.userAgent)
+        _ = gws_easy_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, curlWriteCallback)
+        _ = gws_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, userdata)
+        _ = gws_easy_setopt_data_cb(easy, CURLOPT_HEADERFUNCTION, curlHeaderCallback)
+        _ = gws_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, userdata)
+
+        setLong(easy, CURLOPT_SSL_VERIFYPEER, configuration.tlsVerify ? 1 : 0)
+        setLong(easy, CURLOPT_SSL_VERIFYHOST, configuration.tlsVerify ? 2 : 0)
+        if let ca = configuration.caFile { setString(easy, CURLOPT_CAINFO, ca) }
+        if let cert = configuration.clientCertificateFile { setString(easy, CURLOPT_SSLCERT, cert) }
+        if let key = configuration.clientKeyFile { setString(easy, CURLOPT_SSLKEY, key) }
+        if let proxy = configuration.proxy { setString(easy, CURLOPT_PROXY, proxy) }
+
+        switch request.method {
+        case .get:
+            setLong(easy, CURLOPT_HTTPGET, 1)
+        case .post:
+            setLong(easy, CURLOPT_POST, 1)
+            _ = gws_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+            request.body.withUnsafeBytes { bytes in
+                // COPYPOSTFIELDS copies the body, so the buffer need not outlive this call.
+                _ = gws_easy_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, bytes.baseAddress ?? UnsafeRawPointer(userdata))
+            }
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        // An empty Expect stops libcurl from waiting for `100 Continue` on larger POSTs.
+        for line in request.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
+            list = line.withCString { curl_slist_append(list, $0) }
+        }
+        transfer.headerList = list
+        _ = gws_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, UnsafeRawPointer(list))
+    }
+
+    private static func setLong(_ easy: UnsafeMutableRawPointer, _ option: CURLoption, _ value: Int) {
+        _ = gws_easy_setopt_long(easy, option, value)
+    }
+
+    /// libcurl copies string options (since 7.17), so a temporary C string is enough.
+    private static func setString(_ easy: UnsafeMutableRawPointer, _ option: CURLoption, _ value: String) {
+        _ = value.withCString { gws_easy_setopt_ptr(easy, option, $0) }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,65 @@
+import CCurl
+import HTTPTransport
+
+/// One request in flight: its easy handle, the bytes received so far, and the
+/// continuation to resume when it ends.
+///
+/// Ownership: a transfer is created by the calling task, then handed to the loop thread,
+/// which alone touches `easy`, `headerList`, `body` and `headers` from then on. Only
+/// `cancelled` is shared, and it is read and written under the loop's inbox lock.
+final class CurlTransfer: @unchecked Sendable {
+    let request: HTTPRequest
+    let limit: Int
+    var continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>?
+    var easy: UnsafeMutableRawPointer?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var body: [UInt8] = []
+    var headers: [HTTPHeader] = []
+    var exceededLimit = false
+    /// Guarded by the loop's inbox lock.
+    var cancelled = false
+
+    init(request: HTTPRequest, limit: Int) {
+        self.request = request
+        self.limit = limit
+    }
+
+    /// Resumes the waiting task exactly once.
+    func finish(_ result: Result<HTTPResponse, TransportError>) {
+        continuation?.resume(returning: result)
+        continuation = nil
+    }
+
+    /// Appends body bytes; refuses (aborting the transfer) once the limit is passed.
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if body.count + bytes.count > limit {
+            exceededLimit = true
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Records one raw header line; a new status line starts a new header block
+    /// (after `100 Continue` or a proxy's `CONNECT` reply).
+    func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.starts(with: "HTTP/".utf8) {
+            headers.removeAll()
+            return
+        }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = Self.trimmed(bytes[..<colon])
+        let value = Self.trimmed(bytes[(colon + 1)...])
+        guard !name.isEmpty else { return }
+        headers.append(HTTPHeader(name, value))
+    }
+
+    /// The bytes as text without surrounding spaces, tabs, CR and LF.
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        var slice = bytes[...]
+        while let first = slice.first, isSpace(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isSpace(last) { slice = slice.dropLast() }
+        return String(decoding: slice, as: UTF8.self)
+    }
+}

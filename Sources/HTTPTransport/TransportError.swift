@@ -1,0 +1,50 @@
+/// Why an HTTP exchange produced no response.
+///
+/// Every way the network or the peer can fail maps to one of these; none of them is a
+/// crash. Descriptions never contain header values, so they are safe to log.
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The deadline passed before the response was complete (half-open connections end here).
+    case timeout
+    /// The host name (or the proxy's) could not be resolved.
+    case resolve(String)
+    /// Nothing accepted the connection.
+    case connect(String)
+    /// The connection broke or closed before the response was complete.
+    case reset(String)
+    /// TLS failed: certificate verification, handshake, or unreadable CA/client files.
+    case tls(String)
+    /// The response body grew past the configured limit and was abandoned.
+    case responseTooLarge(limit: Int)
+    /// The task was cancelled; the request was aborted.
+    case cancelled
+    /// The client has been shut down.
+    case shutDown
+    /// Anything else the HTTP library reported.
+    case other(String)
+
+    public var description: String {
+        switch self {
+        case .timeout: return "timed out"
+        case .resolve(let d): return "could not resolve host: \(d)"
+        case .connect(let d): return "connection failed: \(d)"
+        case .reset(let d): return "connection lost: \(d)"
+        case .tls(let d): return "TLS error: \(d)"
+        case .responseTooLarge(let limit): return "response larger than \(limit) bytes"
+        case .cancelled: return "cancelled"
+        case .shutDown: return "HTTP client shut down"
+        case .other(let d): return d
+        }
+    }
+}
+
+/// Performs HTTP requests over one shared cookie jar.
+///
+/// Implementations must allow at least two requests in flight at once (the parked long
+/// poll plus everything else), abort a request as soon as its task is cancelled, and
+/// keep one cookie jar for all requests until ``clearCookies()``.
+public protocol HTTPClient: Sendable {
+    /// Performs `request` and returns the complete response, whatever its status.
+    func perform(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse
+    /// Forgets every cookie (session teardown).
+    func clearCookies() async
+}

@@ -1,0 +1,182 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A request as the test server received it.
+public struct RecordedRequest: Sendable {
+    public var method: String
+    public var uri: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// Which accepted connection carried it (1 for the first), to observe keep-alive.
+    public var connection: Int
+
+    /// The first value of header `name`, case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// The body as UTF-8 text.
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// What the test server does with one request.
+public enum ScriptedResponse: Sendable {
+    /// A complete response.
+    case respond(status: Int, headers: [(String, String)], body: [UInt8])
+    /// Headers announcing `declaredLength` bytes, then only `body`, then the connection closes.
+    case truncated(declaredLength: Int, body: [UInt8])
+    /// Close the connection without answering.
+    case close
+    /// Never answer; the connection stays open until the client gives up or the server stops.
+    case hang
+
+    /// A 200 response with a JSON body.
+    public static func json(_ text: String, status: Int = 200, headers: [(String, String)] = []) -> ScriptedResponse {
+        .respond(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(text.utf8))
+    }
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 and a random port whose answers come from a closure.
+///
+/// Tests start one, point a client at ``baseURL``, and stop it at the end. It keeps
+/// connections alive like a normal server and can misbehave on demand (see
+/// ``ScriptedResponse``).
+public final class TestHTTPServer: Sendable {
+    public typealias Handler = @Sendable (RecordedRequest) async -> ScriptedResponse
+
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+    private let registry: ConnectionRegistry
+
+    /// The port the server listens on.
+    public let port: Int
+    /// `http://127.0.0.1:PORT`.
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// How many TCP connections were accepted so far.
+    public var acceptedConnections: Int { registry.state.withLock { $0.accepted } }
+
+    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, registry: ConnectionRegistry, port: Int) {
+        self.group = group
+        self.channel = channel
+        self.registry = registry
+        self.port = port
+    }
+
+    /// Starts a server whose responses `handler` decides.
+    public static func start(handler: @escaping Handler) async throws -> TestHTTPServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let registry = ConnectionRegistry()
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { child in
+                let number = registry.add(child)
+                return child.pipeline.configureHTTPServerPipeline().flatMap {
+                    child.pipeline.addHandler(ScriptedHandler(handler: handler, connection: number))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        return TestHTTPServer(group: group, channel: channel, registry: registry, port: port)
+    }
+
+    /// Closes the listener and every open connection, then stops the event loop.
+    public func stop() async {
+        try? await channel.close()
+        let open = registry.state.withLock { state in
+            defer { state.connections = [] }
+            return state.connections
+        }
+        for connection in open { try? await connection.close() }
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// The accepted connections, so that stopping the server closes them too.
+private final class ConnectionRegistry: Sendable {
+    struct State {
+        var connections: [any Channel] = []
+        var accepted = 0
+    }
+
+    let state = Mutex(State())
+
+    /// Records `child` and returns its number, 1 for the first.
+    func add(_ child: any Channel) -> Int {
+        state.withLock { state in
+            state.accepted += 1
+            state.connections.append(child)
+            return state.accepted
+        }
+    }
+}
+
+/// Collects one request at a time and writes what the handler scripts.
+private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable {
+    // Only touched on the channel's event loop.
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let handler: TestHTTPServer.Handler
+    let connection: Int
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+
+    init(handler: @escaping TestHTTPServer.Handler, connection: Int) {
+        self.handler = handler
+        self.connection = connection
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+        case .body(var buffer):
+            body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        case .end:
+            guard let head else { return }
+            let request = RecordedRequest(
+                method: head.method.rawValue, uri: head.uri,
+                headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body, connection: connection)
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let handler = self.handler
+            let eventLoop = context.eventLoop
+            let keepAlive = head.isKeepAlive
+            Task {
+                let response = await handler(request)
+                eventLoop.execute {
+                    Self.write(response, keepAlive: keepAlive, context: loopBound.value)
+                }
+            }
+        }
+    }
+
+    static func write(_ response: ScriptedResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        switch response {
+        case .hang:
+            return
+        case .close:
+            context.close(promise: nil)
+        case .respond(let status, let headers, let body):
+            var fields = HTTPHeaders(headers)
+            fields.replaceOrAdd(name: "Content-Length", value: String(body.count))
+            if !keepAlive { fields.replaceOrAdd(name: "Connection", value: "close") }
+            let head = HTTPResponseHead(
+                version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: fields)
+            context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            if !keepAlive { context.close(promise: nil) }
+        case .truncated(let declared, let body):
+            let head = HTTPResponseHead(
+                version: .http1_1, status: .ok, headers: ["Content-Length": String(declared)])
+            context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+            let channel = context.channel
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: body)))))
+                .whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
