@@ -92,8 +92,8 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["BayeuxClient", "CurlTransport"],
-            resources: [.copy("Faye")],
+            dependencies: ["BayeuxClient", "CurlTransport", "TestHTTPServer"],
+            exclude: ["Faye"],
             swiftSettings: strict
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
