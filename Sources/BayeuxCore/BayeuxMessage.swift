@@ -5,16 +5,16 @@
 /// protocol defines (Bayeux 1.0, §3 of the spec).
 public struct BayeuxMessage: Sendable, Hashable {
     /// All members of the message object.
-    public var fields: [String: JSONValue]
+    public var fields: JSONObject
 
-    public init(fields: [String: JSONValue]) {
+    public init(fields: JSONObject) {
         self.fields = fields
     }
 
     /// A message on `channel` with the given extra members.
-    public init(channel: String, _ members: [String: JSONValue] = [:]) {
-        var fields = members
-        fields["channel"] = .string(channel)
+    public init(channel: String, _ members: JSONObject = [:]) {
+        var fields: JSONObject = ["channel": .string(channel)]
+        for (key, value) in members where key != "channel" { fields[key] = value }
         self.fields = fields
     }
 
@@ -52,7 +52,7 @@ public struct BayeuxMessage: Sendable, Hashable {
     public var advice: JSONValue? { fields["advice"] }
 
     /// The `ext` object, when present.
-    public var ext: [String: JSONValue]? {
+    public var ext: JSONObject? {
         get { fields["ext"]?.objectValue }
         set { fields["ext"] = newValue.map(JSONValue.object) }
     }

@@ -124,18 +124,25 @@ private struct Cursor {
     mutating func object() throws(JSONParseError) -> JSONValue {
         try enter()
         offset += 1
-        var members: [String: JSONValue] = [:]
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(8)
         if try peek() == UInt8(ascii: "}") {
             offset += 1
             depth -= 1
-            return .object(members)
+            return .object(JSONObject(uniqueMembers: members))
         }
         while true {
             guard try peek() == UInt8(ascii: "\"") else { throw .unexpectedByte(bytes[offset], offset: offset) }
             let key = try string()
             guard try peek() == UInt8(ascii: ":") else { throw .unexpectedByte(bytes[offset], offset: offset) }
             offset += 1
-            members[key] = try value()
+            let value = try value()
+            // Later duplicates win, as in most parsers; checking keeps keys unique.
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                members[index].value = value
+            } else {
+                members.append((key, value))
+            }
             let next = try peek()
             offset += 1
             if next == UInt8(ascii: ",") { continue }
@@ -143,7 +150,7 @@ private struct Cursor {
             throw .unexpectedByte(next, offset: offset - 1)
         }
         depth -= 1
-        return .object(members)
+        return .object(JSONObject(uniqueMembers: members))
     }
 
     mutating func array() throws(JSONParseError) -> JSONValue {

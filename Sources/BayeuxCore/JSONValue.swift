@@ -11,7 +11,7 @@ public enum JSONValue: Sendable, Hashable {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The string, when this value is one.
     @inlinable public var stringValue: String? {
@@ -44,7 +44,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The members, when this value is an object.
-    @inlinable public var objectValue: [String: JSONValue]? {
+    @inlinable public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
@@ -72,6 +72,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(nilLiteral: ()) { self = .null }
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        var object = JSONObject()
+        for (key, value) in elements { object[key] = value }
+        self = .object(object)
     }
 }

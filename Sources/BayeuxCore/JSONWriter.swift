@@ -1,7 +1,7 @@
 /// Serialises ``JSONValue`` trees to compact UTF-8 JSON.
 ///
-/// Object members are written in key order so that equal values always produce equal
-/// bytes (tests and logs compare them).
+/// Object members are written in their order in the ``JSONObject``, so a parsed
+/// document is written back in its original order.
 public enum JSONWriter {
     /// The compact JSON encoding of `value`.
     public static func bytes(_ value: JSONValue) -> [UInt8] {
@@ -34,11 +34,11 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (n, key) in members.keys.sorted().enumerated() {
+            for (n, member) in members.members.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(key, into: &out)
+                writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                if let member = members[key] { write(member, into: &out) }
+                write(member.value, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

@@ -5,7 +5,7 @@ extension SessionStateMachine {
     mutating func sendConnect(into actions: inout [SessionAction]) {
         guard phase == .connecting, let clientId, connectInFlight == nil else { return }
         let id = makeMessageID()
-        var fields: [String: JSONValue] = [
+        var fields: JSONObject = [
             "clientId": .string(clientId), "connectionType": .string(Self.connectionType), "id": .string(id),
         ]
         let hold: Duration

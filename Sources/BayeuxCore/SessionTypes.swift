@@ -121,12 +121,12 @@ public struct SessionConfiguration: Sendable, Equatable {
     /// How long a graceful disconnect may take before the session is dropped anyway.
     public var disconnectTimeout: Duration
     /// Extra members merged into every handshake message (authentication, for example).
-    public var handshakeFields: [String: JSONValue]
+    public var handshakeFields: JSONObject
 
     public init(
         maxNetworkDelay: Duration = .seconds(10), backoff: BackoffPolicy = BackoffPolicy(),
         requestedTimeout: Duration? = nil, disconnectTimeout: Duration = .seconds(2),
-        handshakeFields: [String: JSONValue] = [:]
+        handshakeFields: JSONObject = [:]
     ) {
         self.maxNetworkDelay = maxNetworkDelay
         self.backoff = backoff

@@ -52,6 +52,10 @@ final class CurlTransfer: @unchecked Sendable {
         let value = Self.trimmed(bytes[(colon + 1)...])
         guard !name.isEmpty else { return }
         headers.append(HTTPHeader(name, value))
+        // Size the body buffer once instead of growing it through many copies.
+        if body.isEmpty, name.lowercased() == "content-length", let length = Int(value), length > 0, length <= limit {
+            body.reserveCapacity(length)
+        }
     }
 
     /// The bytes as text without surrounding spaces, tabs, CR and LF.

@@ -67,7 +67,7 @@ struct SessionHarness {
     }
 
     /// A reply to the pending message on `channel`.
-    func reply(_ channel: String, successful: Bool = true, _ fields: [String: JSONValue] = [:]) throws -> BayeuxMessage {
+    func reply(_ channel: String, successful: Bool = true, _ fields: JSONObject = [:]) throws -> BayeuxMessage {
         let pending = try message(on: channel)
         var reply = BayeuxMessage(channel: channel, fields)
         reply.id = pending.id
@@ -96,7 +96,7 @@ struct SessionHarness {
     /// Starts and completes a handshake with `clientId`, then answers the first connect.
     mutating func connect(clientId: String = "c1", handshakeAdvice: JSONValue? = nil) throws {
         if machine.state == .disconnected { handle(.start) }
-        var fields: [String: JSONValue] = ["clientId": .string(clientId), "supportedConnectionTypes": ["long-polling"]]
+        var fields: JSONObject = ["clientId": .string(clientId), "supportedConnectionTypes": ["long-polling"]]
         if let handshakeAdvice { fields["advice"] = handshakeAdvice }
         try respond(on: "/meta/handshake", with: [reply("/meta/handshake", fields)])
         for request in open where request.messages.allSatisfy({ $0.channel == "/meta/subscribe" }) {

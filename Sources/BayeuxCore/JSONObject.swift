@@ -1,0 +1,65 @@
+/// The members of a JSON object, kept in document order.
+///
+/// Objects in Bayeux traffic are small (a handful of members), where a linear scan beats
+/// hashing: parsing appends without hashing a single key, which is most of the parser's
+/// cost with a dictionary. Setting an existing key replaces its value, so a key appears
+/// at most once. Equality ignores member order, as JSON does.
+public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    /// The members, in insertion order.
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    public init() {
+        members = []
+    }
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        members = []
+        members.reserveCapacity(elements.count)
+        for (key, value) in elements { self[key] = value }
+    }
+
+    /// Builds an object from members that are known to have distinct keys (the parser
+    /// checks for duplicates itself).
+    init(uniqueMembers: [(key: String, value: JSONValue)]) {
+        members = uniqueMembers
+    }
+
+    /// The number of members.
+    public var count: Int { members.count }
+    /// Whether the object has no members.
+    public var isEmpty: Bool { members.isEmpty }
+    /// The member names, in order.
+    public var keys: [String] { members.map(\.key) }
+
+    /// The value of member `key`; assigning `nil` removes the member.
+    public subscript(key: String) -> JSONValue? {
+        get {
+            for member in members where member.key == key { return member.value }
+            return nil
+        }
+        set {
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append((key, newValue))
+            }
+        }
+    }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+        members.makeIterator()
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.members.allSatisfy { rhs[$0.key] == $0.value }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        for member in members.sorted(by: { $0.key < $1.key }) {
+            hasher.combine(member.key)
+            hasher.combine(member.value)
+        }
+    }
+}
