@@ -7,7 +7,7 @@
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DESTDIR    ?=
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 openssl
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release test bench demo clean

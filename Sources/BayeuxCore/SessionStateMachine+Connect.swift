@@ -37,7 +37,7 @@ extension SessionStateMachine {
         advice.merge(reply.advice)
         let replyReconnect = Advice.reconnect(in: reply.advice)
         guard reply.successful == true else {
-            counters.unsuccessfulReplies["/meta/connect", default: 0] += 1
+            countUnsuccessful(reply)
             switch replyReconnect ?? .retry {
             case .none: terminate(.serverRefused(reply.error), into: &actions)
             case .handshake: rehandshake(after: max(advice.interval, .zero) + nextBackoff(), into: &actions)

@@ -59,7 +59,7 @@ extension SessionStateMachine {
         handshakeInFlight = nil
         let replyReconnect = Advice.reconnect(in: reply.advice)
         guard reply.successful == true, let clientId = reply.clientId, !clientId.isEmpty else {
-            counters.unsuccessfulReplies["/meta/handshake", default: 0] += 1
+            countUnsuccessful(reply)
             handshakeFailed(reconnect: replyReconnect, advice: reply.advice, error: reply.error, into: &actions)
             return
         }

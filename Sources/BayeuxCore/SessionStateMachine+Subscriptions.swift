@@ -68,7 +68,7 @@ extension SessionStateMachine {
             return
         }
         guard reply.channel == "/meta/subscribe" else {
-            if reply.successful != true { counters.unsuccessfulReplies[reply.channel, default: 0] += 1 }
+            if reply.successful != true { countUnsuccessful(reply) }
             return
         }
         guard subscriptionStatus[channel] == .pending(messageID: id) else { return }
@@ -76,7 +76,7 @@ extension SessionStateMachine {
             subscriptionStatus[channel] = .confirmed
             actions.append(.subscribed(channel))
         } else {
-            counters.unsuccessfulReplies["/meta/subscribe", default: 0] += 1
+            countUnsuccessful(reply)
             subscriptionStatus[channel] = .failed
             actions.append(.subscriptionFailed(channel, error: reply.error ?? "subscription refused"))
         }

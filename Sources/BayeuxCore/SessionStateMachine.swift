@@ -167,6 +167,12 @@ public struct SessionStateMachine<Instant: InstantProtocol<Duration>>: Sendable 
         actions.append(.terminated(reason))
     }
 
+    /// Counts an unsuccessful reply by channel and by error code.
+    mutating func countUnsuccessful(_ reply: BayeuxMessage) {
+        counters.unsuccessfulReplies[reply.channel, default: 0] += 1
+        if let code = reply.error.flatMap({ BayeuxErrorString($0).code }) { counters.errorCodes[code, default: 0] += 1 }
+    }
+
     mutating func timerFired(_ id: TimerID, now: Instant, into actions: inout [SessionAction]) {
         guard let timer = pendingTimer, timer.id == id else { return }
         pendingTimer = nil

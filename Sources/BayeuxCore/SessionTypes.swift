@@ -150,6 +150,9 @@ public struct SessionCounters: Sendable, Equatable {
     public var requestFailures: [RequestFailureKind: Int] = [:]
     /// Replies with `successful: false`, by meta channel.
     public var unsuccessfulReplies: [String: Int] = [:]
+    /// Error codes of unsuccessful replies (`402`, `401`, …), for logs and metrics only:
+    /// the same code means different things on different servers.
+    public var errorCodes: [Int: Int] = [:]
     /// Deliveries handed to the application.
     public var messagesDelivered = 0
     /// Deliveries dropped because no subscription matches their channel.

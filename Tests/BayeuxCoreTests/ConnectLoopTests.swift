@@ -84,6 +84,7 @@ struct ConnectLoopTests {
         #expect(h.machine.state == .rehandshaking)
         #expect(h.openRequest(on: "/meta/handshake") != nil)
         #expect(h.machine.counters.unsuccessfulReplies["/meta/connect"] == 1)
+        #expect(h.machine.counters.errorCodes == [Int(error.prefix(3)) ?? 0: 1])
     }
 
     @Test("Row 13: after a server restart the client re-handshakes, re-subscribes and says so")

@@ -32,7 +32,7 @@ func publish(_ range: Range<Int>, to url: String, channel: String, using http: C
 struct FayeInteropTests {
     @Test("Handshake, subscribe, 1,000 messages in order, server restart, disconnect")
     func fullCycle() async throws {
-        let faye = try FayeServer()
+        let faye = try await FayeServer.launch()
         let http = try #require(CurlHTTPClient())
         let publisher = try #require(CurlHTTPClient())
         defer {
@@ -58,8 +58,8 @@ struct FayeInteropTests {
         #expect(sequenceNumbers(await recorder.events) == Array(0..<1000))
 
         // A crash and restart: Faye forgets the client and answers 401 Unknown client.
-        faye.kill()
-        try faye.start()
+        await faye.crash()
+        try await faye.restart()
         #expect(await recorder.wait { $0.contains { if case .handshook(_, true) = $0 { true } else { false } } })
         #expect(await recorder.wait { $0.filter { $0 == .subscribed("/interop/**") }.count == 2 })
         try await publish(1000..<1010, to: faye.url, channel: "/interop/seq", using: publisher)
@@ -70,6 +70,6 @@ struct FayeInteropTests {
         #expect(await run.value == .disconnected)
         #expect(client.snapshot.state == .disconnected)
         #expect(client.snapshot.counters.successfulHandshakes == 2)
-        faye.kill()
+        await faye.crash()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestHTTPServer
 
 /// A Faye Bayeux server (Debian's ruby-faye under thin) on 127.0.0.1 and a free port.
 final class FayeServer: @unchecked Sendable {
@@ -9,9 +10,25 @@ final class FayeServer: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(port)/faye" }
 
-    init() throws {
-        port = try Self.freePort()
-        try start()
+    private init(port: Int) {
+        self.port = port
+    }
+
+    /// Starts a server on a free port without blocking the calling task.
+    static func launch() async throws -> FayeServer {
+        let server = FayeServer(port: try freePort())
+        try await server.restart()
+        return server
+    }
+
+    /// Starts the server (again, after ``crash()``) without blocking the calling task.
+    func restart() async throws {
+        try await offPool { try self.start() }
+    }
+
+    /// Kills the server like a crash would, without blocking the calling task.
+    func crash() async {
+        _ = try? await offPool { self.kill() }
     }
 
     /// Starts thin with the bundled config.ru and waits until it accepts connections.
