@@ -63,14 +63,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "bayeux-bench",
-            dependencies: ["BayeuxClient", "CurlTransport", "TestHTTPServer"],
+            dependencies: ["BayeuxClient", "CurlTransport", "ScriptedHTTPServer"],
             path: "Benchmarks/bayeux-bench",
             swiftSettings: strict
         ),
 
         // A tiny scripted HTTP/1.1 server on 127.0.0.1 for transport and client tests.
         .target(
-            name: "TestHTTPServer",
+            name: "ScriptedHTTPServer",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -82,17 +82,17 @@ let package = Package(
         .testTarget(name: "BayeuxCoreTests", dependencies: ["BayeuxCore"], swiftSettings: strict),
         .testTarget(
             name: "CurlTransportTests",
-            dependencies: ["CurlTransport", "TestHTTPServer"],
+            dependencies: ["CurlTransport", "ScriptedHTTPServer"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "BayeuxClientTests",
-            dependencies: ["BayeuxClient", "BayeuxCore", "CurlTransport", "TestHTTPServer"],
+            dependencies: ["BayeuxClient", "BayeuxCore", "CurlTransport", "ScriptedHTTPServer"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["BayeuxClient", "CurlTransport", "TestHTTPServer"],
+            dependencies: ["BayeuxClient", "CurlTransport", "ScriptedHTTPServer"],
             exclude: ["Faye"],
             swiftSettings: strict
         ),

@@ -11,7 +11,7 @@ import BayeuxCore
 import CurlTransport
 import Foundation
 import Logging
-import TestHTTPServer
+import ScriptedHTTPServer
 
 /// A `DeviceStateChangeMessage` of about 400 bytes, as GWS publishes it.
 func notification(seq: Int) -> String {
@@ -73,7 +73,7 @@ let batch = option("--batch", default: 1000)
 
 if CommandLine.arguments.contains("--serve") {
     let bench = BenchServer(total: total, batch: batch)
-    let server = try await TestHTTPServer.start { await bench.handle($0) }
+    let server = try await ScriptedHTTPServer.start { await bench.handle($0) }
     // Unbuffered, so the parent reads the port at once.
     FileHandle.standardOutput.write(Data("\(server.port)\n".utf8))
     // Serve until the parent closes our standard input.

@@ -3,13 +3,13 @@ import BayeuxCore
 import CurlTransport
 import HTTPTransport
 import Logging
-import TestHTTPServer
+import ScriptedHTTPServer
 import Testing
 
 /// A started mini server, a client pointed at it, and a recorder of the client's events.
 struct DriverFixture {
     let cometd: MiniCometD
-    let server: TestHTTPServer
+    let server: ScriptedHTTPServer
     let http: CurlHTTPClient
     let client: BayeuxClient<ContinuousClock>
     let recorder = EventRecorder<BayeuxEvent>()
@@ -23,7 +23,7 @@ struct DriverFixture {
         let cometd = MiniCometD(hold: hold)
         await before(cometd)
         self.cometd = cometd
-        server = try await TestHTTPServer.start { await cometd.handle($0) }
+        server = try await ScriptedHTTPServer.start { await cometd.handle($0) }
         http = try #require(CurlHTTPClient(configuration: CurlConfiguration(maxResponseSize: maxResponseSize)))
         client = BayeuxClient(
             configuration: BayeuxClientConfiguration(

@@ -1,5 +1,5 @@
 import BayeuxCore
-import TestHTTPServer
+import ScriptedHTTPServer
 
 /// A small scripted CometD server for driver tests: handshakes, subscribes, holds
 /// connects briefly, queues events, and misbehaves on request.

@@ -1,6 +1,6 @@
 import CurlTransport
 import HTTPTransport
-import TestHTTPServer
+import ScriptedHTTPServer
 import Testing
 
 /// A one-shot latch tests use to hold a server response until they release it.
@@ -23,10 +23,10 @@ actor Gate {
 /// Runs `body` with a started server and a fresh client, and stops both afterwards.
 func withServer(
     configuration: CurlConfiguration = CurlConfiguration(),
-    handler: @escaping TestHTTPServer.Handler,
-    _ body: (TestHTTPServer, CurlHTTPClient) async throws -> Void
+    handler: @escaping ScriptedHTTPServer.Handler,
+    _ body: (ScriptedHTTPServer, CurlHTTPClient) async throws -> Void
 ) async throws {
-    let server = try await TestHTTPServer.start(handler: handler)
+    let server = try await ScriptedHTTPServer.start(handler: handler)
     let client = try #require(CurlHTTPClient(configuration: configuration))
     do {
         try await body(server, client)
@@ -198,7 +198,7 @@ struct CurlHTTPClientTests {
 
     @Test("Nothing listening is a connection failure")
     func refused() async throws {
-        let server = try await TestHTTPServer.start { _ in .json("[]") }
+        let server = try await ScriptedHTTPServer.start { _ in .json("[]") }
         let url = server.baseURL
         await server.stop()
         let client = try #require(CurlHTTPClient())

@@ -1,6 +1,6 @@
 import CurlTransport
 import HTTPTransport
-import TestHTTPServer
+import ScriptedHTTPServer
 import Testing
 
 @Suite("TLS options and proxies")
@@ -59,7 +59,7 @@ struct TLSAndProxyTests {
 
     @Test("A configured proxy carries every request")
     func proxy() async throws {
-        let proxy = try await TestHTTPServer.start { request in .json(#"{"proxied":"\#(request.uri)"}"#) }
+        let proxy = try await ScriptedHTTPServer.start { request in .json(#"{"proxied":"\#(request.uri)"}"#) }
         defer { Task { await proxy.stop() } }
         let response = try await get("http://gws.example.test/api/v2/me", CurlConfiguration(proxy: proxy.baseURL)).get()
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"proxied":"http://gws.example.test/api/v2/me"}"#)

@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import TestHTTPServer
+import ScriptedHTTPServer
 
 /// Test certificates made with the openssl command: a CA, a server certificate for
 /// 127.0.0.1 and a client certificate, all signed by the CA.

@@ -3,7 +3,7 @@ import BayeuxCore
 import CurlTransport
 import HTTPTransport
 import Logging
-import TestHTTPServer
+import ScriptedHTTPServer
 import Testing
 
 /// Sequence numbers of deliveries on `/interop/...` recorded so far.

@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import TestHTTPServer
+import ScriptedHTTPServer
 
 /// A Faye Bayeux server (Debian's ruby-faye under thin) on 127.0.0.1 and a free port.
 final class FayeServer: @unchecked Sendable {

@@ -38,12 +38,12 @@ public enum ScriptedResponse: Sendable {
     }
 }
 
-/// An HTTP/1.1 server on 127.0.0.1 and a random port whose answers come from a closure.
+/// An HTTP/1.1 server whose answers come from an async closure.
 ///
-/// Tests start one, point a client at ``baseURL``, and stop it at the end. It keeps
-/// connections alive like a normal server and can misbehave on demand (see
-/// ``ScriptedResponse``).
-public final class TestHTTPServer: Sendable {
+/// Tests start one on 127.0.0.1 and a random port, point a client at ``baseURL``, and stop
+/// it at the end; the GWS simulator serves through it too. It keeps connections alive
+/// like a normal server and can misbehave on demand (see ``ScriptedResponse``).
+public final class ScriptedHTTPServer: Sendable {
     public typealias Handler = @Sendable (RecordedRequest) async -> ScriptedResponse
 
     private let group: MultiThreadedEventLoopGroup
@@ -52,23 +52,31 @@ public final class TestHTTPServer: Sendable {
 
     /// The port the server listens on.
     public let port: Int
-    /// `http://127.0.0.1:PORT`.
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// The address the server listens on.
+    public let host: String
+    /// `http://HOST:PORT`.
+    public var baseURL: String { "http://\(host):\(port)" }
     /// How many TCP connections were accepted so far.
     public var acceptedConnections: Int { registry.state.withLock { $0.accepted } }
 
-    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, registry: ConnectionRegistry, port: Int) {
+    private init(
+        group: MultiThreadedEventLoopGroup, channel: any Channel, registry: ConnectionRegistry, host: String, port: Int
+    ) {
+        self.host = host
         self.group = group
         self.channel = channel
         self.registry = registry
         self.port = port
     }
 
-    /// Starts a server whose responses `handler` decides.
-    public static func start(handler: @escaping Handler) async throws -> TestHTTPServer {
+    /// Starts a server whose responses `handler` decides, on `host` and `port` (0 picks
+    /// a free port).
+    public static func start(
+        host: String = "127.0.0.1", port: Int = 0, handler: @escaping Handler
+    ) async throws -> ScriptedHTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let registry = ConnectionRegistry()
-        let channel = try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
@@ -77,9 +85,15 @@ public final class TestHTTPServer: Sendable {
                     child.pipeline.addHandler(ScriptedHandler(handler: handler, connection: number))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        return TestHTTPServer(group: group, channel: channel, registry: registry, port: port)
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: host, port: port).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        let boundPort = channel.localAddress?.port ?? port
+        return ScriptedHTTPServer(group: group, channel: channel, registry: registry, host: host, port: boundPort)
     }
 
     /// Closes the listener and every open connection, then stops the event loop.
@@ -119,12 +133,12 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let handler: TestHTTPServer.Handler
+    let handler: ScriptedHTTPServer.Handler
     let connection: Int
     var head: HTTPRequestHead?
     var body: [UInt8] = []
 
-    init(handler: @escaping TestHTTPServer.Handler, connection: Int) {
+    init(handler: @escaping ScriptedHTTPServer.Handler, connection: Int) {
         self.handler = handler
         self.connection = connection
     }
