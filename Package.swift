@@ -19,11 +19,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gws-agentd", targets: ["gws-agentd"]),
+        .executable(name: "gws-sim", targets: ["gws-sim"]),
         .library(name: "BayeuxClient", targets: ["BayeuxClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // C libraries, imported through module maps with typed shims for variadic calls.
@@ -61,6 +63,13 @@ let package = Package(
             dependencies: ["BayeuxClient", "CurlTransport", "Systemd"],
             swiftSettings: strict
         ),
+        // The GWS 8.5 simulator: a library tests start in-process, and the gws-sim executable.
+        .target(name: "GWSSimulator", dependencies: ["BayeuxCore", "ScriptedHTTPServer"], swiftSettings: strict),
+        .executableTarget(
+            name: "gws-sim",
+            dependencies: ["GWSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "bayeux-bench",
             dependencies: ["BayeuxClient", "CurlTransport", "ScriptedHTTPServer"],
@@ -93,6 +102,12 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: ["BayeuxClient", "CurlTransport", "ScriptedHTTPServer"],
+            exclude: ["Faye"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GWSSimulatorTests",
+            dependencies: ["GWSSimulator", "BayeuxClient", "CurlTransport", "ScriptedHTTPServer"],
             exclude: ["Faye"],
             swiftSettings: strict
         ),

@@ -18,6 +18,12 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         for (key, value) in elements { self[key] = value }
     }
 
+    /// Builds an object from `(key, value)` pairs; a repeated key keeps its last value.
+    public init(_ pairs: some Sequence<(String, JSONValue)>) {
+        members = []
+        for (key, value) in pairs { self[key] = value }
+    }
+
     /// Builds an object from members that are known to have distinct keys (the parser
     /// checks for duplicates itself).
     init(uniqueMembers: [(key: String, value: JSONValue)]) {

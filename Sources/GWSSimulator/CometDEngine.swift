@@ -1,0 +1,287 @@
+import BayeuxCore
+import Synchronization
+
+/// The Bayeux side of the simulator: a CometD 3 server in miniature.
+///
+/// It keeps sessions bound to their `BAYEUX_BROWSER` cookie, holds connects up to the
+/// `timeout` advice, writes queued events before the connect reply, completes a
+/// superseded connect with HTTP 500, sweeps sessions idle for `maxInterval`, answers an
+/// unknown session with `402::session_unknown` and `reconnect: handshake`, implements the
+/// ack extension, and gives `multiple-clients` advice when one cookie holds two polls.
+actor CometDEngine {
+    /// The outcome of one request to the notifications endpoint.
+    struct Response: Sendable {
+        var status: Int
+        var messages: [BayeuxMessage]
+        var setCookie: String?
+    }
+
+    /// Faults that change the next connect replies.
+    struct ConnectFaults: Sendable {
+        var reconnectNone = 0
+        var multipleClients = 0
+    }
+
+    var settings: CometDSettings
+    private var sessions: [String: CometDSession] = [:]
+    private var browsers: Set<String> = []
+    private var nextToken: UInt64 = 0
+    private var faults = ConnectFaults()
+    private let counters: SimulatorCounters
+    private var sweeper: Task<Void, Never>?
+
+    init(settings: CometDSettings, counters: SimulatorCounters) {
+        self.settings = settings
+        self.counters = counters
+    }
+
+    /// Starts sweeping idle sessions.
+    func startSweeper() {
+        sweeper?.cancel()
+        sweeper = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                await self?.sweep()
+            }
+        }
+    }
+
+    /// Stops the sweeper and drops every session.
+    func shutdown() {
+        sweeper?.cancel()
+        dropAllSessions()
+    }
+
+    /// How many sessions exist.
+    var sessionCount: Int { sessions.count }
+
+    func injectConnectFaults(reconnectNone: Int = 0, multipleClients: Int = 0) {
+        faults.reconnectNone += reconnectNone
+        faults.multipleClients += multipleClients
+    }
+
+    /// Forgets every session, as a server restart would; held connects are answered
+    /// with `402::session_unknown`.
+    func dropAllSessions() {
+        for session in sessions.values { session.held?.continuation.resume(returning: .dropped) }
+        sessions = [:]
+    }
+
+    /// Queues `data` on `channel` for every session of `username` subscribed to it.
+    func publish(channel: String, data: JSONValue, username: String) {
+        for (id, session) in sessions where session.username == username && session.wants(channel) {
+            sessions[id]?.queue.append(BayeuxMessage(channel: channel, ["data": data]))
+            wake(id, .events)
+        }
+    }
+
+    private func wake(_ id: String, _ reason: CometDSession.Wake) {
+        guard let held = sessions[id]?.held else { return }
+        sessions[id]?.held = nil
+        held.continuation.resume(returning: reason)
+    }
+
+    private func sweep() {
+        let now = ContinuousClock.now
+        for (id, session) in sessions where session.held == nil && session.lastActivity.duration(to: now) > settings.maxInterval {
+            sessions[id] = nil
+            counters.increment(.sessionsSwept)
+        }
+    }
+
+    /// Handles one POST to the notifications endpoint by `username` with `browser` cookie.
+    func handle(_ messages: [BayeuxMessage], browser: String?, username: String) async -> Response {
+        var replies: [BayeuxMessage] = []
+        var setCookie: String?
+        var status = 200
+        for message in messages {
+            var reply = BayeuxMessage(channel: message.channel, ["successful": true])
+            reply.id = message.id
+            switch message.channel {
+            case "/meta/handshake":
+                let (handshake, cookie) = handshake(message, browser: browser, username: username)
+                reply = handshake
+                setCookie = cookie
+            case "/meta/connect":
+                let (events, connect, superseded) = await connect(message, browser: browser)
+                if superseded { status = 500 }
+                replies += events
+                reply = connect
+            case "/meta/subscribe", "/meta/unsubscribe":
+                reply = subscription(message, browser: browser)
+            case "/meta/disconnect":
+                if let id = validSession(message, browser: browser) {
+                    wake(id, .dropped)
+                    sessions[id] = nil
+                } else {
+                    reply = unknownSession(message, advice: false)
+                }
+            default:
+                // A publish from the client: accepted, not broadcast (GWS topics are server-owned).
+                break
+            }
+            replies.append(reply)
+        }
+        return Response(status: status, messages: status == 200 ? replies : [], setCookie: setCookie)
+    }
+
+    private func validSession(_ message: BayeuxMessage, browser: String?) -> String? {
+        guard let id = message.clientId, let session = sessions[id], session.browser == browser else { return nil }
+        return id
+    }
+
+    private func unknownSession(_ message: BayeuxMessage, advice: Bool) -> BayeuxMessage {
+        counters.increment(.unknownSession)
+        var reply = BayeuxMessage(channel: message.channel, ["successful": false, "error": "402::session_unknown"])
+        reply.id = message.id
+        if advice { reply.fields["advice"] = ["reconnect": "handshake", "interval": 0] }
+        return reply
+    }
+
+    private func handshake(_ message: BayeuxMessage, browser: String?, username: String) -> (BayeuxMessage, String?) {
+        counters.increment(.handshakes)
+        var reply = BayeuxMessage(channel: "/meta/handshake", ["successful": true])
+        reply.id = message.id
+        let offered = message.fields["supportedConnectionTypes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard offered.contains("long-polling") else {
+            reply.fields["successful"] = false
+            reply.fields["error"] = "403::handshake_denied"
+            reply.fields["advice"] = ["reconnect": "none"]
+            return (reply, nil)
+        }
+        var cookie: String?
+        let browserID: String
+        if let browser, browsers.contains(browser) {
+            browserID = browser
+        } else {
+            browserID = randomIdentifier(length: 24)
+            browsers.insert(browserID)
+            cookie = "BAYEUX_BROWSER=\(browserID); Path=/; HttpOnly"
+        }
+        let id = randomIdentifier(length: 26)
+        var session = CometDSession(id: id, browser: browserID, username: username, lastActivity: .now)
+        let ack = message.ext?["ack"]
+        session.ackEnabled = ack?.boolValue == true
+        sessions[id] = session
+        reply.clientId = id
+        reply.fields["version"] = "1.0"
+        reply.fields["supportedConnectionTypes"] = ["long-polling"]
+        var advice: JSONObject = [
+            "reconnect": "retry", "interval": .int(settings.interval.milliseconds),
+            "timeout": .int(settings.timeout.milliseconds),
+        ]
+        if settings.advertiseMaxInterval { advice["maxInterval"] = .int(settings.maxInterval.milliseconds) }
+        reply.fields["advice"] = .object(advice)
+        if session.ackEnabled { reply.setExt("ack", true) }
+        return (reply, cookie)
+    }
+
+    private func subscription(_ message: BayeuxMessage, browser: String?) -> BayeuxMessage {
+        guard let id = validSession(message, browser: browser) else { return unknownSession(message, advice: false) }
+        var reply = BayeuxMessage(channel: message.channel, ["successful": true])
+        reply.id = message.id
+        if let subscription = message.fields["subscription"] { reply.fields["subscription"] = subscription }
+        let patterns = message.subscriptions.map { ($0, ChannelPattern($0)) }
+        if patterns.isEmpty || patterns.contains(where: { $0.1 == nil || $0.0.hasPrefix("/meta/") }) {
+            reply.fields["successful"] = false
+            reply.fields["error"] = patterns.isEmpty ? "400::subscription_missing" : "403::subscription_invalid"
+            return reply
+        }
+        for (_, pattern) in patterns {
+            guard let pattern else { continue }
+            if message.channel == "/meta/subscribe" {
+                if sessions[id]?.subscriptions.contains(pattern) == false { sessions[id]?.subscriptions.append(pattern) }
+            } else {
+                sessions[id]?.subscriptions.removeAll { $0 == pattern }
+            }
+        }
+        return reply
+    }
+
+    /// Handles a connect; returns the events to write before the reply, the reply, and
+    /// whether a newer connect superseded this one (the request then gets HTTP 500).
+    private func connect(_ message: BayeuxMessage, browser: String?) async -> ([BayeuxMessage], BayeuxMessage, Bool) {
+        counters.increment(.connects)
+        guard let id = validSession(message, browser: browser) else {
+            return ([], unknownSession(message, advice: true), false)
+        }
+        var reply = BayeuxMessage(channel: "/meta/connect", ["successful": true])
+        reply.id = message.id
+        var advice: JSONObject = [
+            "reconnect": "retry", "interval": .int(settings.interval.milliseconds),
+            "timeout": .int(settings.timeout.milliseconds),
+        ]
+        if faults.reconnectNone > 0 {
+            faults.reconnectNone -= 1
+            sessions[id] = nil
+            reply.fields["successful"] = false
+            reply.fields["error"] = "403::server refused the session"
+            reply.fields["advice"] = ["reconnect": "none"]
+            return ([], reply, false)
+        }
+        // A second connect while one is held: the older one ends with HTTP 500.
+        if sessions[id]?.held != nil {
+            counters.increment(.duplicateConnects)
+            wake(id, .superseded)
+        }
+        sessions[id]?.lastActivity = .now
+        if let clientAck = message.ext?["ack"]?.intValue, sessions[id]?.ackEnabled == true {
+            sessions[id]?.unacknowledged.removeAll { $0.batch <= clientAck }
+        }
+        let browserID = sessions[id]?.browser
+        let othersHolding = sessions.values.filter { $0.browser == browserID && $0.id != id && $0.held != nil }.count
+        let multiple = faults.multipleClients > 0 || othersHolding >= settings.maxSessionsPerBrowser
+        if faults.multipleClients > 0 { faults.multipleClients -= 1 }
+        let immediate =
+            multiple || message.fields["advice"]?["timeout"]?.intValue == 0
+            || sessions[id]?.queue.isEmpty == false || sessions[id]?.unacknowledged.isEmpty == false
+        if !immediate {
+            nextToken += 1
+            let token = nextToken
+            let timeout = settings.timeout
+            let wake = await withCheckedContinuation { (continuation: CheckedContinuation<CometDSession.Wake, Never>) in
+                sessions[id]?.held = (token, continuation)
+                Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    await self?.expire(id, token: token)
+                }
+            }
+            switch wake {
+            case .superseded: return ([], reply, true)
+            case .dropped: return ([], unknownSession(message, advice: true), false)
+            case .events, .timeout: break
+            }
+        }
+        guard sessions[id] != nil else { return ([], unknownSession(message, advice: true), false) }
+        sessions[id]?.lastActivity = .now
+        if multiple {
+            advice["multiple-clients"] = true
+            advice["interval"] = .int(settings.multiSessionInterval.milliseconds)
+        }
+        reply.fields["advice"] = .object(advice)
+        var events = sessions[id]?.queue ?? []
+        sessions[id]?.queue = []
+        if sessions[id]?.ackEnabled == true, var session = sessions[id] {
+            if !events.isEmpty {
+                session.lastBatch += 1
+                session.unacknowledged.append((session.lastBatch, events))
+            }
+            events = session.unacknowledged.flatMap(\.messages)
+            reply.setExt("ack", .int(session.lastBatch))
+            sessions[id] = session
+        }
+        counters.add(.messagesDelivered, events.count)
+        return (events, reply, false)
+    }
+
+    private func expire(_ id: String, token: UInt64) {
+        guard let held = sessions[id]?.held, held.token == token else { return }
+        wake(id, .timeout)
+    }
+}
+
+/// A random identifier of lowercase letters and digits, like CometD's session ids.
+func randomIdentifier(length: Int) -> String {
+    let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+    return String((0..<length).map { _ in alphabet.randomElement() ?? "x" })
+}

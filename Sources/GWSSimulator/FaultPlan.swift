@@ -1,0 +1,54 @@
+import BayeuxCore
+
+/// A misbehaviour the simulator applies to upcoming requests.
+public enum Fault: Sendable, Equatable {
+    /// Answer with this HTTP status and an HTML error page.
+    case status(Int)
+    /// Wait this long before handling the request normally.
+    case delay(Duration)
+    /// Never answer.
+    case hang
+    /// A 200 with a body that is not JSON.
+    case malformed
+    /// A 200 with an empty body.
+    case empty
+    /// A 200 with a body of this many bytes.
+    case oversized(Int)
+    /// Announce a body, send part of it, close the connection.
+    case closeMidBody
+}
+
+/// Which requests a fault applies to.
+public enum FaultTarget: String, Sendable, Equatable {
+    case any, cometd, rest
+}
+
+/// Faults waiting to be applied, in order, each to one request.
+struct FaultPlan {
+    private var pending: [(fault: Fault, target: FaultTarget)] = []
+
+    mutating func add(_ fault: Fault, count: Int, target: FaultTarget) {
+        pending += Array(repeating: (fault, target), count: max(0, count))
+    }
+
+    /// Takes the next fault for a request to the CometD endpoint (`cometd`) or REST.
+    mutating func next(cometd: Bool) -> Fault? {
+        guard let index = pending.firstIndex(where: { $0.target == .any || ($0.target == .cometd) == cometd }) else {
+            return nil
+        }
+        return pending.remove(at: index).fault
+    }
+
+    mutating func clear() { pending = [] }
+}
+
+/// One request as the simulator's log records it: no header values, no bodies.
+public struct LoggedRequest: Sendable, Equatable {
+    public var method: String
+    public var path: String
+    /// Header names present, lowercased and sorted.
+    public var headers: [String]
+    /// The Bayeux channels of a CometD request, in order.
+    public var channels: [String]
+    public var status: Int
+}

@@ -1,0 +1,74 @@
+import BayeuxCore
+import ScriptedHTTPServer
+
+extension GWSSimulator {
+    /// `/sim/control/...`: faults, restarts, operations as another desktop, counters, the
+    /// request log and the agent's true state. Documented in docs/simulator.md.
+    func control(_ request: RecordedRequest, _ parts: RequestParts) async -> ScriptedResponse {
+        let body = (try? JSONParser().parse(request.body)) ?? [:]
+        let count = Int(body["count"]?.intValue ?? 1)
+        let action = parts.path.dropFirst("/sim/control/".count)
+        switch (request.method, action) {
+        case ("GET", "counters"):
+            return .json(.object(JSONObject(counters.snapshot.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int(Int64($0.value))) })))
+        case ("GET", "requests"):
+            return .json(JSONValue.array(log.map(\.json)))
+        case ("GET", "agent"):
+            guard let agent = agent(parts.query["username"]) else { return .json(notFound, status: 404) }
+            return .json(agent.userResource(baseURL: baseURL, subresources: true))
+        case ("POST", "fault"):
+            guard let fault = Self.fault(from: body) else {
+                return .json(["error": "unknown fault; see docs/simulator.md"] as JSONValue, status: 400)
+            }
+            let target = body["target"]?.stringValue.flatMap(FaultTarget.init(rawValue:)) ?? .any
+            inject(fault, count: count, target: target)
+        case ("POST", "clear-faults"):
+            await clearFaults()
+        case ("POST", "drop-sessions"):
+            await dropSessions()
+        case ("POST", "reconnect-none"):
+            await injectReconnectNone(count: count)
+        case ("POST", "multiple-clients"):
+            await injectMultipleClients(count: count)
+        case ("POST", "restart"):
+            let downtime = Duration.milliseconds(body["down_ms"]?.intValue ?? 500)
+            // Answer first: the restart closes this very connection.
+            Task { try? await self.restart(downtime: downtime) }
+        case ("POST", "operation"):
+            guard let operation = body["operation"]?.stringValue else {
+                return .json(["error": "operation is required"] as JSONValue, status: 400)
+            }
+            let scope: OperationScope =
+                body["channel"]?.stringValue.map(OperationScope.channel)
+                ?? body["device"]?.stringValue.map(OperationScope.device) ?? .all
+            let outcome = await apply(operation, scope: scope, username: body["username"]?.stringValue)
+            return operationReply(outcome, headers: [])
+        default:
+            return .json(notFound, status: 404)
+        }
+        return .json(["ok": true] as JSONValue)
+    }
+
+    /// Reads `{"fault": "status", "status": 503}` and friends.
+    static func fault(from body: JSONValue) -> Fault? {
+        switch body["fault"]?.stringValue {
+        case "status": return .status(Int(body["status"]?.intValue ?? 503))
+        case "delay": return .delay(.milliseconds(body["ms"]?.intValue ?? 1000))
+        case "hang": return .hang
+        case "malformed": return .malformed
+        case "empty": return .empty
+        case "oversized": return .oversized(Int(body["bytes"]?.intValue ?? 2 << 20))
+        case "close-mid-body": return .closeMidBody
+        default: return nil
+        }
+    }
+}
+
+extension LoggedRequest {
+    var json: JSONValue {
+        [
+            "method": .string(method), "path": .string(path), "headers": .array(headers.map(JSONValue.string)),
+            "channels": .array(channels.map(JSONValue.string)), "status": .int(Int64(status)),
+        ]
+    }
+}

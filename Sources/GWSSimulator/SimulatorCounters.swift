@@ -1,0 +1,32 @@
+import Synchronization
+
+/// Running totals of what the simulator saw, for tests and the control endpoint.
+public final class SimulatorCounters: Sendable {
+    /// What is counted.
+    public enum Key: String, Sendable, CaseIterable {
+        case requests, restRequests = "rest_requests", handshakes, connects, duplicateConnects = "duplicate_connects"
+        case unknownSession = "unknown_session", sessionsSwept = "sessions_swept"
+        case messagesDelivered = "messages_delivered", operations, faultsApplied = "faults_applied"
+        case authFailures = "auth_failures", csrfFailures = "csrf_failures"
+    }
+
+    private let values = Mutex<[Key: Int]>([:])
+
+    public init() {}
+
+    func increment(_ key: Key) { add(key, 1) }
+
+    func add(_ key: Key, _ amount: Int) {
+        values.withLock { $0[key, default: 0] += amount }
+    }
+
+    /// The current value of `key`.
+    public subscript(key: Key) -> Int { values.withLock { $0[key, default: 0] } }
+
+    /// All values, by key name.
+    public var snapshot: [String: Int] {
+        values.withLock { values in
+            Dictionary(uniqueKeysWithValues: Key.allCases.map { ($0.rawValue, values[$0, default: 0]) })
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import FoundationEssentials
+import GWSSimulator
+import Glibc
+
+/// `gws-sim`: serves a simulated GWS 8.5 (REST + CometD 3) until interrupted.
+@main
+struct GWSSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gws-sim",
+        abstract: "A Genesys Web Services 8.5 simulator: REST, CometD long-polling, scripted agent activity, faults.",
+        discussion: """
+            Serves REST under /api/v2, CometD at /api/v2/notifications and a control endpoint at \
+            /sim/control (see docs/simulator.md). Stops on SIGINT or SIGTERM.
+            """,
+        version: "0.1.0")
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 8090
+
+    @Option(help: "Write the port actually bound to this file once listening.")
+    var portFile: String?
+
+    @Option(name: .customLong("user"), help: "An agent as USER:PASSWORD; repeat for more agents.")
+    var users: [String] = ["agent1:secret"]
+
+    @Option(help: "Change the agents' state and DND every this many seconds (0: never).")
+    var scriptedActivity: Double = 0
+
+    @Flag(help: "Answer operations in the pre-release {\"status\":\"ok\"} format.")
+    var legacyReplies = false
+
+    @Option(help: "Seconds a /meta/connect is held when there is nothing to deliver.")
+    var timeout: Double = 25
+
+    @Option(help: "Seconds a session lives without a connect before it is swept.")
+    var maxInterval: Double = 10
+
+    @Flag(help: "Do not send maxInterval in the advice.")
+    var hideMaxInterval = false
+
+    @Flag(help: "Do not serve /sim/control.")
+    var noControl = false
+
+    func validate() throws {
+        for user in users where !user.contains(":") {
+            throw ValidationError("--user expects USER:PASSWORD, got '\(user)'")
+        }
+        guard timeout >= 0, maxInterval > 0, scriptedActivity >= 0 else {
+            throw ValidationError("--timeout, --max-interval and --scripted-activity must not be negative")
+        }
+    }
+
+    func run() async throws {
+        let agents = users.enumerated().map { index, spec in
+            let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+            return SimulatedAgent(username: parts[0], password: parts.count > 1 ? parts[1] : "", phoneNumber: String(5001 + index))
+        }
+        let settings = CometDSettings(
+            timeout: .milliseconds(Int64(timeout * 1000)), maxInterval: .milliseconds(Int64(maxInterval * 1000)),
+            advertiseMaxInterval: !hideMaxInterval)
+        let simulator = GWSSimulator(
+            configuration: SimulatorConfiguration(
+                agents: agents, cometd: settings, legacyReplies: legacyReplies, controlEndpoint: !noControl))
+        let url = try await simulator.start(host: host, port: port)
+        if let portFile {
+            try Data(String(url.split(separator: ":").last ?? "").utf8).write(to: URL(fileURLWithPath: portFile))
+        }
+        if scriptedActivity > 0 { await simulator.startScriptedActivity(interval: .milliseconds(Int64(scriptedActivity * 1000))) }
+        // Unbuffered, so that a supervising script sees it at once.
+        let line = "gws-sim listening on \(url) (users: \(agents.map(\.username).joined(separator: ", ")))\n"
+        _ = line.withCString { write(1, $0, strlen($0)) }
+        while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
+    }
+}
