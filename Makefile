@@ -40,8 +40,8 @@ bench: deps
 	.build/release/bayeux-bench
 
 demo: deps
-	@echo "make demo needs the GWS simulator (issue 3) and the daemon (issue 4), which have not landed yet."
-	@echo "Today: 'make test' runs the Bayeux client against a real Faye server and the scripted test server."
+	@echo "make demo needs the daemon (gws-agentd run), which has not landed yet."
+	@echo "The simulator is ready: swift build --product gws-sim && .build/debug/gws-sim --scripted-activity 5"
 	@exit 1
 
 clean:

@@ -163,6 +163,7 @@ public actor GWSSimulator {
         var response: ScriptedResponse
         var fault = faults.next(cometd: isCometD)
         if case .delay(let duration)? = fault {
+            counters.increment(.faultsApplied)
             try? await Task.sleep(for: duration)
             fault = nil
         }
