@@ -65,7 +65,7 @@ extension SessionStateMachine {
             return
         }
         setState(.connected, into: &actions)
-        resendLostSubscriptions(into: &actions)
+        sendSubscriptions(into: &actions)
         if advice.interval > .zero {
             startTimer(.connect, after: advice.interval, into: &actions)
         } else {

@@ -28,7 +28,9 @@ extension SessionStateMachine {
         }
     }
 
-    /// Sends, in one batch, a subscribe for every desired channel the session lacks.
+    /// Sends, in one batch, a subscribe for every desired channel the session lacks. Called
+    /// after each handshake, and after each successful connect to re-send subscribes whose
+    /// request was lost in transit.
     mutating func sendSubscriptions(into actions: inout [SessionAction]) {
         guard let clientId else { return }
         var messages: [BayeuxMessage] = []
@@ -47,11 +49,6 @@ extension SessionStateMachine {
         if let request = send(messages, longPoll: false, timeout: configuration.maxNetworkDelay, into: &actions) {
             controlMessages[request] = ids
         }
-    }
-
-    /// After a successful connect, re-sends subscriptions whose request was lost.
-    mutating func resendLostSubscriptions(into actions: inout [SessionAction]) {
-        sendSubscriptions(into: &actions)
     }
 
     /// A control request failed in transit: its subscriptions go back to "not sent".

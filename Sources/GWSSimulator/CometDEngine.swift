@@ -125,6 +125,14 @@ actor CometDEngine {
         return Response(status: status, messages: status == 200 ? replies : [], setCookie: setCookie)
     }
 
+    /// The advice every successful handshake and connect reply carries.
+    private var standardAdvice: JSONObject {
+        [
+            "reconnect": "retry", "interval": .int(settings.interval.wholeMilliseconds),
+            "timeout": .int(settings.timeout.wholeMilliseconds),
+        ]
+    }
+
     private func validSession(_ message: BayeuxMessage, browser: String?) -> String? {
         guard let id = message.clientId, let session = sessions[id], session.browser == browser else { return nil }
         return id
@@ -166,11 +174,8 @@ actor CometDEngine {
         reply.clientId = id
         reply.fields["version"] = "1.0"
         reply.fields["supportedConnectionTypes"] = ["long-polling"]
-        var advice: JSONObject = [
-            "reconnect": "retry", "interval": .int(settings.interval.milliseconds),
-            "timeout": .int(settings.timeout.milliseconds),
-        ]
-        if settings.advertiseMaxInterval { advice["maxInterval"] = .int(settings.maxInterval.milliseconds) }
+        var advice = standardAdvice
+        if settings.advertiseMaxInterval { advice["maxInterval"] = .int(settings.maxInterval.wholeMilliseconds) }
         reply.fields["advice"] = .object(advice)
         if session.ackEnabled { reply.setExt("ack", true) }
         return (reply, cookie)
@@ -207,10 +212,7 @@ actor CometDEngine {
         }
         var reply = BayeuxMessage(channel: "/meta/connect", ["successful": true])
         reply.id = message.id
-        var advice: JSONObject = [
-            "reconnect": "retry", "interval": .int(settings.interval.milliseconds),
-            "timeout": .int(settings.timeout.milliseconds),
-        ]
+        var advice = standardAdvice
         if faults.reconnectNone > 0 {
             faults.reconnectNone -= 1
             sessions[id] = nil
@@ -256,7 +258,7 @@ actor CometDEngine {
         sessions[id]?.lastActivity = .now
         if multiple {
             advice["multiple-clients"] = true
-            advice["interval"] = .int(settings.multiSessionInterval.milliseconds)
+            advice["interval"] = .int(settings.multiSessionInterval.wholeMilliseconds)
         }
         reply.fields["advice"] = .object(advice)
         var events = sessions[id]?.queue ?? []

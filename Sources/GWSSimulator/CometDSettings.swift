@@ -26,11 +26,3 @@ public struct CometDSettings: Sendable, Equatable {
         self.multiSessionInterval = multiSessionInterval
     }
 }
-
-extension Duration {
-    /// Whole milliseconds, for advice fields.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

@@ -117,13 +117,17 @@ private final class ConnectionRegistry: Sendable {
 
     let state = Mutex(State())
 
-    /// Records `child` and returns its number, 1 for the first.
+    /// Records `child` until it closes and returns its number, 1 for the first.
     func add(_ child: any Channel) -> Int {
-        state.withLock { state in
+        let number = state.withLock { state in
             state.accepted += 1
             state.connections.append(child)
             return state.accepted
         }
+        child.closeFuture.whenComplete { [self] _ in
+            state.withLock { state in state.connections.removeAll { $0 === child } }
+        }
+        return number
     }
 }
 

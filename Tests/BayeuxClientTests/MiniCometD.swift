@@ -54,7 +54,7 @@ actor MiniCometD {
                 clientCount += 1
                 reply.clientId = "client-\(clientCount)"
                 reply.fields["supportedConnectionTypes"] = ["long-polling"]
-                reply.fields["advice"] = ["reconnect": "retry", "interval": 0, "timeout": .int(hold.components.seconds * 1000 + hold.components.attoseconds / 1_000_000_000_000_000)]
+                reply.fields["advice"] = ["reconnect": "retry", "interval": 0, "timeout": .int(hold.wholeMilliseconds)]
                 cookies.append(("Set-Cookie", "BAYEUX_BROWSER=browser-\(clientCount); Path=/"))
             case "/meta/connect":
                 if message.fields["advice"]?["timeout"] != 0, queue.isEmpty {
