@@ -26,6 +26,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Already in the graph through swift-configuration's YAML trait; used directly only to
+        // list the keys of a configuration file, which swift-configuration cannot enumerate.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries, imported through module maps with typed shims for variadic calls.
@@ -55,6 +60,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Pure GWS decoding: notifications, the REST snapshot, operation replies.
+        .target(name: "GWS", dependencies: ["BayeuxCore"], swiftSettings: strict),
+        // Pure agent picture: the cache, the summary, the state-file document.
+        .target(name: "AgentState", dependencies: ["GWS", "BayeuxCore"], swiftSettings: strict),
         // sd_notify and journald through libsystemd.
         .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strict),
 
@@ -89,6 +98,8 @@ let package = Package(
         ),
 
         .testTarget(name: "BayeuxCoreTests", dependencies: ["BayeuxCore"], swiftSettings: strict),
+        .testTarget(name: "GWSTests", dependencies: ["GWS", "BayeuxCore"], swiftSettings: strict),
+        .testTarget(name: "AgentStateTests", dependencies: ["AgentState", "GWS", "BayeuxCore"], swiftSettings: strict),
         .testTarget(
             name: "CurlTransportTests",
             dependencies: ["CurlTransport", "ScriptedHTTPServer"],

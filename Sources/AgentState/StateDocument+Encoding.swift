@@ -1,0 +1,89 @@
+import BayeuxCore
+
+extension StateDocument {
+    /// The document as the state file holds it: compact JSON, members in schema order,
+    /// followed by a newline.
+    public func encoded() -> [UInt8] {
+        var bytes = JSONWriter.bytes(json)
+        bytes.append(0x0A)
+        return bytes
+    }
+
+    /// The document as a JSON value.
+    public var json: JSONValue {
+        [
+            "schema": .int(Int64(Self.schemaVersion)),
+            "generator": .string(generator),
+            "pid": .int(Int64(pid)),
+            "invocation_id": invocationID.json,
+            "heartbeat_s": .int(Int64(heartbeatSeconds)),
+            "seq": .int(Int64(seq)),
+            "changed_at": .string(changedAt),
+            "connection": connection.json,
+            "agent": agent.json,
+        ]
+    }
+}
+
+extension StateDocument.Connection {
+    var json: JSONValue {
+        [
+            "state": .string(state.rawValue),
+            "connected": .bool(connected),
+            "since": since.json,
+            "client_id": clientID.json,
+            "handshakes": .int(Int64(handshakes)),
+            "last_error": lastError.map { ["message": .string($0.message), "at": .string($0.at)] } ?? .null,
+        ]
+    }
+}
+
+extension StateDocument.Agent {
+    var json: JSONValue {
+        [
+            "username": .string(username),
+            "state": .string(state),
+            "work_mode": workMode.json,
+            "reason": reason.json,
+            "dnd": dnd.map(JSONValue.bool) ?? .null,
+            "synced": .bool(synced),
+            "devices": .array(devices.map(\.json)),
+            "channels": .array(channels.map(\.json)),
+            "last_notification_at": lastNotificationAt.json,
+        ]
+    }
+}
+
+extension StateDocument.Device {
+    var json: JSONValue {
+        [
+            "id": id.json,
+            "device_state": deviceState.json,
+            "state": state.json,
+            "work_mode": workMode.json,
+            "reason": reason.json,
+            "display_name": displayName.json,
+            "dnd": dnd.map(JSONValue.bool) ?? .null,
+            "phone_number": phoneNumber.json,
+            "capabilities": .array(capabilities.map(JSONValue.string)),
+        ]
+    }
+}
+
+extension StateDocument.Channel {
+    var json: JSONValue {
+        [
+            "name": name.json,
+            "state": state.json,
+            "work_mode": workMode.json,
+            "reason": reason.json,
+            "display_name": displayName.json,
+            "dnd": dnd.map(JSONValue.bool) ?? .null,
+        ]
+    }
+}
+
+extension Optional<String> {
+    /// The string, or JSON `null`.
+    var json: JSONValue { map(JSONValue.string) ?? .null }
+}

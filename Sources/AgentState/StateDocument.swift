@@ -1,0 +1,204 @@
+import GWS
+
+/// The state file's content (schema 1): the product's API for other programs.
+///
+/// `docs/state-file.md` documents every member and `docs/state-file.schema.json` is its
+/// JSON Schema. Members are snake_case; absent values are written as `null`.
+public struct StateDocument: Sendable, Equatable {
+    /// The schema version this type reads and writes.
+    public static let schemaVersion = 1
+
+    /// `gws-agentd <version>`.
+    public var generator: String
+    public var pid: Int
+    /// systemd's `$INVOCATION_ID` (new on every start), when run by systemd.
+    public var invocationID: String?
+    /// How often the file's mtime is touched; older than 3 × this means stale.
+    public var heartbeatSeconds: Int
+    /// Grows by one with every content change written by this process.
+    public var seq: Int
+    /// When the content last changed (RFC 3339, UTC).
+    public var changedAt: String
+    public var connection: Connection
+    public var agent: Agent
+
+    public init(
+        generator: String, pid: Int, invocationID: String?, heartbeatSeconds: Int, seq: Int, changedAt: String,
+        connection: Connection, agent: Agent
+    ) {
+        self.generator = generator
+        self.pid = pid
+        self.invocationID = invocationID
+        self.heartbeatSeconds = heartbeatSeconds
+        self.seq = seq
+        self.changedAt = changedAt
+        self.connection = connection
+        self.agent = agent
+    }
+
+    /// Whether two documents say the same thing, ignoring `seq` and `changed_at`.
+    public func hasSameContent(as other: StateDocument) -> Bool {
+        var a = self
+        var b = other
+        a.seq = 0
+        b.seq = 0
+        a.changedAt = ""
+        b.changedAt = ""
+        return a == b
+    }
+
+    /// The connection to GWS.
+    public struct Connection: Sendable, Equatable {
+        public var state: ConnectionState
+        /// Since when the connection has been in ``state``.
+        public var since: String?
+        /// The current Bayeux session id.
+        public var clientID: String?
+        /// Successful handshakes since the daemon started.
+        public var handshakes: Int
+        public var lastError: LastError?
+
+        /// `true` only while deliveries flow.
+        public var connected: Bool { state == .connected }
+
+        public init(
+            state: ConnectionState, since: String?, clientID: String?, handshakes: Int, lastError: LastError?
+        ) {
+            self.state = state
+            self.since = since
+            self.clientID = clientID
+            self.handshakes = handshakes
+            self.lastError = lastError
+        }
+    }
+
+    /// What the connection is doing.
+    public enum ConnectionState: String, Sendable, Equatable, CaseIterable {
+        /// Logging in or handshaking for the first time.
+        case connecting
+        /// Connected; notifications flow.
+        case connected
+        /// The session exists but the last long poll failed; retrying.
+        case unconnected
+        /// The session was lost; handshaking again.
+        case rehandshaking
+        /// Not connected and not trying (the server refused the session, for example).
+        case disconnected
+        /// The daemon stopped.
+        case stopped
+    }
+
+    /// The last error seen on the connection.
+    public struct LastError: Sendable, Equatable {
+        public var message: String
+        public var at: String
+
+        public init(message: String, at: String) {
+            self.message = message
+            self.at = at
+        }
+    }
+
+    /// The agent.
+    public struct Agent: Sendable, Equatable {
+        public var username: String
+        /// `Ready`, `NotReady`, `LoggedOut`, `LoggedIn`, `Mixed`, `Unknown`, or another
+        /// state name GWS reports.
+        public var state: String
+        public var workMode: String?
+        public var reason: String?
+        public var dnd: Bool?
+        /// The picture reflects a snapshot of the current session plus every notification since.
+        public var synced: Bool
+        public var devices: [Device]
+        public var channels: [Channel]
+        public var lastNotificationAt: String?
+
+        public init(
+            username: String, state: String, workMode: String?, reason: String?, dnd: Bool?, synced: Bool,
+            devices: [Device], channels: [Channel], lastNotificationAt: String?
+        ) {
+            self.username = username
+            self.state = state
+            self.workMode = workMode
+            self.reason = reason
+            self.dnd = dnd
+            self.synced = synced
+            self.devices = devices
+            self.channels = channels
+            self.lastNotificationAt = lastNotificationAt
+        }
+    }
+
+    /// One voice device.
+    public struct Device: Sendable, Equatable {
+        public var id: String?
+        public var deviceState: String?
+        public var state: String?
+        public var workMode: String?
+        public var reason: String?
+        public var displayName: String?
+        public var dnd: Bool?
+        public var phoneNumber: String?
+        public var capabilities: [String]
+
+        public init(
+            id: String?, deviceState: String?, state: String?, workMode: String?, reason: String?,
+            displayName: String?, dnd: Bool?, phoneNumber: String?, capabilities: [String]
+        ) {
+            self.id = id
+            self.deviceState = deviceState
+            self.state = state
+            self.workMode = workMode
+            self.reason = reason
+            self.displayName = displayName
+            self.dnd = dnd
+            self.phoneNumber = phoneNumber
+            self.capabilities = capabilities
+        }
+    }
+
+    /// One media channel.
+    public struct Channel: Sendable, Equatable {
+        public var name: String?
+        public var state: String?
+        public var workMode: String?
+        public var reason: String?
+        public var displayName: String?
+        public var dnd: Bool?
+
+        public init(
+            name: String?, state: String?, workMode: String?, reason: String?, displayName: String?, dnd: Bool?
+        ) {
+            self.name = name
+            self.state = state
+            self.workMode = workMode
+            self.reason = reason
+            self.displayName = displayName
+            self.dnd = dnd
+        }
+    }
+}
+
+extension StateDocument.Agent {
+    /// The agent part of the document, built from the cache.
+    public init(username: String, cache: AgentCache, synced: Bool, lastNotificationAt: String?) {
+        let summary = AgentSummary(cache)
+        self.init(
+            username: username, state: summary.state, workMode: summary.workMode, reason: summary.reason,
+            dnd: summary.dnd, synced: synced,
+            devices: cache.devices.map { device in
+                StateDocument.Device(
+                    id: device.id, deviceState: device.deviceState, state: device.userState?.state,
+                    workMode: device.userState?.workMode, reason: device.userState?.reason,
+                    displayName: device.userState?.displayName, dnd: device.doNotDisturb,
+                    phoneNumber: device.phoneNumber, capabilities: device.capabilities ?? [])
+            },
+            channels: cache.channels.map { channel in
+                StateDocument.Channel(
+                    name: channel.name, state: channel.userState?.state, workMode: channel.userState?.workMode,
+                    reason: channel.userState?.reason, displayName: channel.userState?.displayName, dnd: channel.dnd)
+            },
+            lastNotificationAt: lastNotificationAt)
+    }
+}
