@@ -167,7 +167,8 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
         do {
             let response = try await self.http.perform(http)
             if response.status != 200 {
-                outcome = .requestFailed(request.id, RequestFailure(.http, "HTTP \(response.status)"))
+                outcome = .requestFailed(
+                    request.id, RequestFailure(.http, "HTTP \(response.status)", httpStatus: response.status))
             } else {
                 do {
                     outcome = .responseReceived(request.id, try BayeuxCodec.decode(response.body))

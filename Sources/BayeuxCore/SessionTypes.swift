@@ -38,10 +38,13 @@ public enum RequestFailureKind: String, Sendable, Equatable, CaseIterable {
 public struct RequestFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var kind: RequestFailureKind
     public var detail: String
+    /// The HTTP status, when the failure is a non-200 answer (kind ``RequestFailureKind/http``).
+    public var httpStatus: Int?
 
-    public init(_ kind: RequestFailureKind, _ detail: String) {
+    public init(_ kind: RequestFailureKind, _ detail: String, httpStatus: Int? = nil) {
         self.kind = kind
         self.detail = detail
+        self.httpStatus = httpStatus
     }
 
     public var description: String { "\(kind.rawValue): \(detail)" }

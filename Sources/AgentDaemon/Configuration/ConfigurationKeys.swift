@@ -1,0 +1,31 @@
+/// The keys `gws-agentd` understands, with their types: the list unknown keys are
+/// checked against, and the source of the environment variable names.
+enum ConfigurationKey: String, CaseIterable {
+    case serverURL = "server.url"
+    case serverUsername = "server.username"
+    case serverPasswordFile = "server.password_file"
+    case serverCAFile = "server.ca_file"
+    case serverTLSVerify = "server.tls_verify"
+    case serverProxy = "server.proxy"
+    case serverMaxNetworkDelay = "server.max_network_delay_s"
+    case notificationsChannels = "notifications.channels"
+    case sessionStartContactCenterSession = "session.start_contact_center_session"
+    case stateFile = "state.file"
+    case stateHeartbeat = "state.heartbeat_s"
+    case logFormat = "log.format"
+    case logLevel = "log.level"
+    case metricsTextfile = "metrics.textfile"
+
+    /// The environment variable that overrides this key: `GWS_AGENTD_` + the key in
+    /// upper case with `_` for `.`, as swift-configuration's environment provider maps it.
+    var environmentVariable: String {
+        ConfigurationLoader.environmentPrefix + rawValue.uppercased().replacingDots
+    }
+}
+
+/// The password variable, read only when no password file is configured.
+let passwordEnvironmentVariable = ConfigurationLoader.environmentPrefix + "SERVER_PASSWORD"
+
+extension String {
+    var replacingDots: String { String(map { $0 == "." ? "_" : $0 }) }
+}

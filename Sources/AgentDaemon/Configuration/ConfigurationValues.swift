@@ -1,0 +1,122 @@
+import Configuration
+import Logging
+
+/// Reads each key through a `ConfigReader` and validates it.
+struct ConfigurationValues {
+    let reader: ConfigReader
+    let problems: ProblemCollector
+    let environment: [String: String]
+    /// The configuration file, for messages.
+    let file: String
+
+    func build() throws(ConfigurationError) -> DaemonConfiguration {
+        let url = try urlValue()
+        guard let username = string(.serverUsername), !username.isEmpty else {
+            throw missing(.serverUsername)
+        }
+        let passwordFile = string(.serverPasswordFile)
+        let caFile = string(.serverCAFile)
+        let tlsVerify = reader.bool(forKey: key(.serverTLSVerify), default: true)
+        let proxy = string(.serverProxy)
+        let delay = reader.double(forKey: key(.serverMaxNetworkDelay), default: 10)
+        let channels = reader.stringArray(forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
+        let startSession = reader.bool(forKey: key(.sessionStartContactCenterSession), default: false)
+        let stateFile = string(.stateFile) ?? environment["RUNTIME_DIRECTORY"].flatMap(firstPath).map { $0 + "/state.json" }
+        let heartbeat = reader.int(forKey: key(.stateHeartbeat), default: 10)
+        let format = string(.logFormat) ?? "auto"
+        let level = string(.logLevel) ?? "info"
+        let metrics = string(.metricsTextfile)
+        try reportTypeProblems()
+
+        guard delay > 0, delay <= 600 else {
+            throw invalid(.serverMaxNetworkDelay, "must be more than 0 and at most 600 seconds, got \(delay)")
+        }
+        guard !channels.isEmpty else { throw invalid(.notificationsChannels, "must list at least one channel") }
+        for channel in channels where !channel.hasPrefix("/") || channel.hasPrefix("/meta/") || channel.contains(" ") {
+            throw invalid(.notificationsChannels, "'\(channel)' is not a channel name such as /v2/me/devices")
+        }
+        guard let stateFile else {
+            throw invalid(.stateFile, "is required when $RUNTIME_DIRECTORY is not set (systemd's RuntimeDirectory=)")
+        }
+        guard stateFile.hasPrefix("/"), !stateFile.hasSuffix("/") else {
+            throw invalid(.stateFile, "must be an absolute file path, got '\(stateFile)'")
+        }
+        guard (1...3600).contains(heartbeat) else {
+            throw invalid(.stateHeartbeat, "must be between 1 and 3600 seconds, got \(heartbeat)")
+        }
+        guard let logFormat = DaemonConfiguration.LogFormat(rawValue: format) else {
+            throw invalid(.logFormat, "must be one of auto, journal, json, text; got '\(format)'")
+        }
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            throw invalid(.logLevel, "must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+        }
+        if let metrics, !metrics.hasPrefix("/") || !metrics.hasSuffix(".prom") {
+            throw invalid(.metricsTextfile, "must be an absolute path ending in .prom, got '\(metrics)'")
+        }
+        if let caFile, !FileInfo.exists(caFile) {
+            throw invalid(.serverCAFile, "'\(caFile)' does not exist")
+        }
+        if let proxy, !(proxy.contains("://")) {
+            throw invalid(.serverProxy, "must be a URL such as http://proxy:3128, got '\(proxy)'")
+        }
+        let password = try PasswordSource(environment: environment).read(passwordFile: passwordFile)
+        return DaemonConfiguration(
+            server: .init(
+                url: url, username: username, password: password, caFile: caFile, tlsVerify: tlsVerify, proxy: proxy,
+                maxNetworkDelay: .milliseconds(Int64(delay * 1000))),
+            channels: channels, startContactCenterSession: startSession, stateFile: stateFile,
+            heartbeatSeconds: heartbeat, logFormat: logFormat, logLevel: logLevel, metricsTextfile: metrics)
+    }
+
+    private func urlValue() throws(ConfigurationError) -> String {
+        guard var url = string(.serverURL), !url.isEmpty else { throw missing(.serverURL) }
+        while url.hasSuffix("/") { url.removeLast() }
+        let lower = url.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), url.split(separator: "/").count >= 2 else {
+            throw invalid(.serverURL, "must be an http:// or https:// URL, got '\(url)'")
+        }
+        guard !url.contains("?"), !url.contains("#"), !url.contains(" ") else {
+            throw invalid(.serverURL, "must not contain a query, a fragment or spaces")
+        }
+        if lower.hasSuffix("/api/v2") {
+            throw invalid(.serverURL, "is the server's base URL; drop the /api/v2 suffix")
+        }
+        return url
+    }
+
+    private func key(_ key: ConfigurationKey) -> ConfigKey { ConfigKey(key.rawValue) }
+
+    private func string(_ key: ConfigurationKey) -> String? {
+        guard let value = reader.string(forKey: self.key(key)), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Turns what the access reporter saw into an error naming the key and its source.
+    private func reportTypeProblems() throws(ConfigurationError) {
+        guard let (name, type) = problems.problems.sorted(by: { $0.key < $1.key }).first,
+            let key = ConfigurationKey(rawValue: name)
+        else { return }
+        let expected: String
+        switch type {
+        case "bool": expected = "true or false"
+        case "int": expected = "a whole number"
+        case "double": expected = "a number"
+        case "stringArray": expected = "a list of strings"
+        default: expected = "a \(type)"
+        }
+        throw invalid(key, "must be \(expected)")
+    }
+
+    private func missing(_ key: ConfigurationKey) -> ConfigurationError {
+        ConfigurationError(key: key.rawValue, "is required (in \(file), or as \(key.environmentVariable))")
+    }
+
+    private func invalid(_ key: ConfigurationKey, _ problem: String) -> ConfigurationError {
+        let source = environment[key.environmentVariable] != nil ? " (from \(key.environmentVariable))" : ""
+        return ConfigurationError(key: key.rawValue + source, problem)
+    }
+
+    private func firstPath(_ value: String) -> String? {
+        value.split(separator: ":").first.map(String.init)
+    }
+}

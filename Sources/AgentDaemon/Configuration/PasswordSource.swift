@@ -1,0 +1,54 @@
+/// Finds the agent's password: `server.password_file`, else the systemd credential
+/// `$CREDENTIALS_DIRECTORY/gws-password`, else `GWS_AGENTD_SERVER_PASSWORD`.
+struct PasswordSource {
+    /// The credential name the units load with `LoadCredential=gws-password:…`.
+    static let credentialName = "gws-password"
+
+    let environment: [String: String]
+
+    func read(passwordFile: String?) throws(ConfigurationError) -> Password {
+        let key = ConfigurationKey.serverPasswordFile.rawValue
+        if let passwordFile {
+            return try readFile(passwordFile, key: key, checkPermissions: true)
+        }
+        if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            let path = directory + "/" + Self.credentialName
+            if FileInfo.exists(path) {
+                // systemd makes credentials readable by the service alone; no mode check.
+                return try readFile(path, key: "credential \(Self.credentialName)", checkPermissions: false)
+            }
+        }
+        if let secret = environment[passwordEnvironmentVariable] {
+            guard !secret.isEmpty else { throw ConfigurationError(key: passwordEnvironmentVariable, "is empty") }
+            return Password(secret, source: passwordEnvironmentVariable)
+        }
+        throw ConfigurationError(
+            key: key,
+            "no password: set server.password_file, load the systemd credential \(Self.credentialName), "
+                + "or set \(passwordEnvironmentVariable)")
+    }
+
+    private func readFile(_ path: String, key: String, checkPermissions: Bool) throws(ConfigurationError) -> Password {
+        let name = "\(key) (\(path))"
+        if checkPermissions {
+            guard let mode = FileInfo.mode(path) else {
+                throw ConfigurationError(key: name, "does not exist or cannot be examined")
+            }
+            if mode & 0o006 != 0 {
+                throw ConfigurationError(
+                    key: name,
+                    "is accessible by other users (mode \(String(mode & 0o777, radix: 8))); run chmod o-rwx on it")
+            }
+        }
+        let bytes: [UInt8]
+        do { bytes = try FileInfo.read(path, limit: 4096) } catch {
+            throw ConfigurationError(key: name, "cannot be read: \(error)")
+        }
+        var secret = String(decoding: bytes, as: UTF8.self)
+        // Files usually end with a newline; the password itself does not.
+        while let last = secret.last, last == "\n" || last == "\r" { secret.removeLast() }
+        guard !secret.isEmpty else { throw ConfigurationError(key: name, "is empty") }
+        guard !secret.contains("\n") else { throw ConfigurationError(key: name, "must hold the password on one line") }
+        return Password(secret, source: path)
+    }
+}

@@ -1,0 +1,56 @@
+import Glibc
+
+/// Replaces a file atomically: readers see the old content or the new, never a mix.
+///
+/// Each write creates a temp file in the same directory (a dot name readers ignore),
+/// writes everything, fsyncs it, renames it over the target and fsyncs the directory.
+/// On any error the temp file is removed and the old file stays as it was. The file's
+/// mode is 0644 minus the process umask (0640 under the units' `UMask=0027`).
+public struct AtomicFileWriter: Sendable {
+    public let path: String
+    public let directory: String
+    private let temporaryPath: String
+    private let fileSystem: any FileSystem
+
+    public init(path: String, fileSystem: any FileSystem = POSIXFileSystem()) {
+        self.path = path
+        self.fileSystem = fileSystem
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        self.directory = directory.isEmpty ? "/" : directory
+        temporaryPath = self.directory + "/." + name + "." + String(getpid()) + ".tmp"
+    }
+
+    /// Writes `bytes` as the file's new content.
+    public func write(_ bytes: [UInt8]) throws(FileSystemError) {
+        fileSystem.remove(temporaryPath)
+        let fd = try fileSystem.createExclusive(temporaryPath, mode: 0o644)
+        do {
+            try fileSystem.writeAll(fd, bytes, path: temporaryPath)
+            try fileSystem.sync(fd, path: temporaryPath)
+            fileSystem.close(fd)
+        } catch {
+            fileSystem.close(fd)
+            fileSystem.remove(temporaryPath)
+            throw error
+        }
+        do {
+            try fileSystem.rename(temporaryPath, path)
+        } catch {
+            fileSystem.remove(temporaryPath)
+            throw error
+        }
+        try fileSystem.syncDirectory(directory)
+    }
+
+    /// Bumps the file's mtime (the liveness heartbeat); the content is untouched.
+    public func touch() throws(FileSystemError) {
+        try fileSystem.touch(path)
+    }
+
+    /// Removes the file.
+    public func remove() {
+        fileSystem.remove(path)
+    }
+}

@@ -1,0 +1,56 @@
+import Glibc
+
+/// Small, blocking file helpers on POSIX calls, for configuration and credentials.
+enum FileInfo {
+    /// Why a file could not be read.
+    struct ReadError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// The permission bits and file type of `path`, or `nil` when it cannot be examined.
+    static func mode(_ path: String) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode
+    }
+
+    /// The modification time of `path` in seconds since the epoch.
+    static func modificationTime(_ path: String) -> Double? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// Reads at most `limit` bytes of a regular file; more is an error.
+    static func read(_ path: String, limit: Int) throws(ReadError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ReadError(description: errnoText()) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ReadError(description: errnoText()) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw ReadError(description: "not a regular file") }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(description: errnoText())
+            }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+            if bytes.count > limit { throw ReadError(description: "larger than \(limit) bytes") }
+        }
+        return bytes
+    }
+
+    /// The text of the current `errno`.
+    static func errnoText(_ code: Int32 = errno) -> String {
+        String(cString: strerror(code))
+    }
+}

@@ -1,0 +1,105 @@
+import GWS
+
+/// Everything the state file says, before `seq` and `changed_at` are assigned: the
+/// agent's cache plus the connection's state. Owned and changed by ``SessionCoordinator``.
+public struct AgentModel: Sendable, Equatable {
+    public var username: String
+    public private(set) var cache = AgentCache()
+    public var connection: StateDocument.ConnectionState = .connecting
+    /// When ``connection`` last changed (RFC 3339).
+    public var connectionSince: String?
+    public var clientID: String?
+    /// Successful handshakes since the daemon started.
+    public var handshakes = 0
+    public var lastError: StateDocument.LastError?
+    /// See ``StateDocument/Agent/synced``.
+    public var synced = false
+    public var lastNotificationAt: String?
+    /// A scheduled reconnection, for the status line (not part of the file).
+    public var retry: Retry?
+
+    /// A reconnection waiting for its backoff delay.
+    public struct Retry: Sendable, Equatable {
+        public var after: Duration
+        public var reason: String
+    }
+
+    public init(username: String) {
+        self.username = username
+    }
+
+    /// Replaces the agent's picture with a REST snapshot.
+    mutating func replace(with snapshot: UserSnapshot) {
+        cache.replace(with: snapshot)
+    }
+
+    /// Applies a notification; returns whether the picture changed.
+    @discardableResult
+    mutating func apply(_ notification: GWSNotification) -> Bool {
+        cache.apply(notification)
+    }
+
+    /// Moves the connection to `state` at `time`.
+    mutating func setConnection(_ state: StateDocument.ConnectionState, at time: String) {
+        guard state != connection else { return }
+        connection = state
+        connectionSince = time
+    }
+
+    /// The document for the state file.
+    public func document(header: StateHeader, seq: Int, changedAt: String) -> StateDocument {
+        StateDocument(
+            generator: header.generator, pid: header.pid, invocationID: header.invocationID,
+            heartbeatSeconds: header.heartbeatSeconds, seq: seq, changedAt: changedAt,
+            connection: .init(
+                state: connection, since: connectionSince, clientID: clientID, handshakes: handshakes,
+                lastError: lastError),
+            agent: .init(username: username, cache: cache, synced: synced, lastNotificationAt: lastNotificationAt))
+    }
+
+    /// The one-line status for systemd (`STATUS=`): "connected, Ready, DND off" or
+    /// "reconnecting in 8 s: connection refused".
+    public var statusLine: String {
+        let summary = AgentSummary(cache)
+        let dnd = summary.dnd.map { $0 ? "DND on" : "DND off" } ?? "DND unknown"
+        let agent = "\(summary.state)\(summary.workMode.map { " (\($0))" } ?? ""), \(dnd)"
+        switch connection {
+        case .connected:
+            return synced ? "connected, \(agent)" : "connected, resynchronising, \(agent)"
+        case .stopped:
+            return "stopped"
+        case .disconnected:
+            return "disconnected" + (lastError.map { ": \($0.message)" } ?? "")
+        case .connecting, .unconnected, .rehandshaking:
+            if let retry {
+                return "reconnecting in \(Self.seconds(retry.after)) s: \(retry.reason)"
+            }
+            switch connection {
+            case .connecting: return "connecting to GWS"
+            case .rehandshaking: return "re-handshaking" + (lastError.map { ": \($0.message)" } ?? "")
+            default: return "connection lost, retrying" + (lastError.map { ": \($0.message)" } ?? "")
+            }
+        }
+    }
+
+    /// Whole seconds, rounded up, for status lines.
+    static func seconds(_ duration: Duration) -> Int64 {
+        let (s, atto) = duration.components
+        return atto > 0 ? s + 1 : s
+    }
+}
+
+/// The members of the state file that do not come from GWS.
+public struct StateHeader: Sendable, Equatable {
+    public var generator: String
+    public var pid: Int
+    public var invocationID: String?
+    public var heartbeatSeconds: Int
+
+    public init(generator: String, pid: Int, invocationID: String?, heartbeatSeconds: Int) {
+        self.generator = generator
+        self.pid = pid
+        self.invocationID = invocationID
+        self.heartbeatSeconds = heartbeatSeconds
+    }
+}

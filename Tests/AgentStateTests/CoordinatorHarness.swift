@@ -1,0 +1,101 @@
+@testable import AgentState
+import BayeuxCore
+import GWS
+import Testing
+
+/// A monotonic instant that only moves when a test moves it.
+struct FakeInstant: InstantProtocol, Sendable {
+    var offset: Duration
+    func advanced(by duration: Duration) -> FakeInstant { FakeInstant(offset: offset + duration) }
+    func duration(to other: FakeInstant) -> Duration { other.offset - offset }
+    static func < (lhs: FakeInstant, rhs: FakeInstant) -> Bool { lhs.offset < rhs.offset }
+}
+
+/// Drives a ``SessionCoordinator`` with a fake clock and records its actions.
+struct CoordinatorHarness {
+    var coordinator: SessionCoordinator<FakeInstant>
+    var now = FakeInstant(offset: .zero)
+    var actions: [CoordinatorAction] = []
+    var clock = 0
+
+    init(settings: CoordinatorSettings = CoordinatorSettings(channels: ["/v2/me/devices", "/v2/me/channels"])) {
+        coordinator = SessionCoordinator(username: "agent1", settings: settings, seed: 7)
+    }
+
+    var time: String { Timestamp.rfc3339(seconds: 1_795_557_600 + Int64(clock), nanoseconds: 0) }
+
+    @discardableResult
+    mutating func handle(_ event: CoordinatorEvent) -> [CoordinatorAction] {
+        clock += 1
+        let produced = coordinator.handle(event, now: now, time: time)
+        actions += produced
+        return produced
+    }
+
+    var model: AgentModel { coordinator.model }
+
+    /// The token of the last snapshot request.
+    var lastFetchToken: UInt64? {
+        actions.reversed().lazy.compactMap { if case .fetchSnapshot(let token) = $0 { token } else { nil } }.first
+    }
+
+    var lastGeneration: Int? {
+        actions.reversed().lazy.compactMap { if case .startBayeux(let g) = $0 { g } else { nil } }.first
+    }
+
+    var lastTimer: (UInt64, Duration)? {
+        actions.reversed().lazy.compactMap { if case .startTimer(let id, let after) = $0 { (id, after) } else { nil } }.first
+    }
+
+    var logs: [CoordinatorLog] { actions.compactMap { if case .log(let l) = $0 { l } else { nil } } }
+
+    /// Answers the last snapshot request.
+    @discardableResult
+    mutating func answerSnapshot(_ outcome: SnapshotOutcome) throws -> [CoordinatorAction] {
+        let token = try #require(lastFetchToken)
+        return handle(.snapshotFetched(token: token, outcome))
+    }
+
+    @discardableResult
+    mutating func bayeux(_ input: BayeuxInput) throws -> [CoordinatorAction] {
+        handle(.bayeux(generation: try #require(lastGeneration), input))
+    }
+
+    /// Start, log in, handshake, subscribe both channels, connect, resync with `snapshot`.
+    mutating func connect(with snapshot: UserSnapshot = snapshot(state: "NotReady")) throws {
+        handle(.start)
+        try answerSnapshot(.success(snapshot))
+        try bayeux(.stateChanged(.handshaking))
+        try bayeux(.handshook(clientID: "c1"))
+        try bayeux(.stateChanged(.connected))
+        try bayeux(.subscribed("/v2/me/devices"))
+        try bayeux(.subscribed("/v2/me/channels"))
+        try answerSnapshot(.success(snapshot))
+    }
+}
+
+func snapshot(state: String, dnd: Bool = false) -> UserSnapshot {
+    UserSnapshot(
+        username: "agent1",
+        devices: [DeviceResource(id: "d1", userState: UserState(state: state), doNotDisturb: dnd)],
+        channels: [ChannelResource(name: "voice", userState: UserState(state: state), dnd: dnd)])
+}
+
+/// A delivery of device state `state` with DND `dnd`.
+func deviceMessage(_ state: String, dnd: Bool = false) -> BayeuxMessage {
+    BayeuxMessage(
+        channel: "/v2/me/devices",
+        ["data": [
+            "messageType": "DeviceStateChangeMessage",
+            "devices": [["id": "d1", "userState": ["state": .string(state)], "doNotDisturb": dnd ? "On" : "Off"]],
+        ]])
+}
+
+func channelMessage(_ state: String, dnd: Bool = false) -> BayeuxMessage {
+    BayeuxMessage(
+        channel: "/v2/me/channels",
+        ["data": [
+            "messageType": "ChannelStateChangeMessageV2",
+            "channels": [["channel": "voice", "userState": ["state": .string(state)], "dndState": dnd ? "On" : "Off"]],
+        ]])
+}
