@@ -64,12 +64,26 @@ let package = Package(
         .target(name: "GWS", dependencies: ["BayeuxCore"], swiftSettings: strict),
         // Pure agent picture: the cache, the summary, the state-file document.
         .target(name: "AgentState", dependencies: ["GWS", "BayeuxCore"], swiftSettings: strict),
+        // The daemon: configuration, REST, the session driver, the state-file publisher,
+        // logging, metrics, systemd integration. The executable only parses arguments.
+        .target(
+            name: "AgentDaemon",
+            dependencies: [
+                "AgentState", "GWS", "BayeuxClient", "BayeuxCore", "HTTPTransport", "CurlTransport", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         // sd_notify and journald through libsystemd.
         .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strict),
 
         .executableTarget(
             name: "gws-agentd",
-            dependencies: ["BayeuxClient", "CurlTransport", "Systemd"],
+            dependencies: ["AgentDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // The GWS 8.5 simulator: a library tests start in-process, and the gws-sim executable.

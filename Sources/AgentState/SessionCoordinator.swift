@@ -230,7 +230,7 @@ public struct SessionCoordinator<Instant: InstantProtocol<Duration>>: Sendable w
         if before != model.connection {
             actions.append(
                 .log(CoordinatorLog(
-                    .info, "connection \(mapped.rawValue)",
+                    .info, Self.connectionMessage(mapped),
                     ["connection.state": mapped.rawValue, "bayeux.client_id": model.clientID ?? ""])))
         }
     }
@@ -324,6 +324,18 @@ public struct SessionCoordinator<Instant: InstantProtocol<Duration>>: Sendable w
         var metadata = ["agent.state": summary.state, "agent.dnd": Self.dndText(summary.dnd)]
         if let workMode = summary.workMode { metadata["agent.work_mode"] = workMode }
         return metadata
+    }
+
+    /// The log message for a connection change.
+    static func connectionMessage(_ state: StateDocument.ConnectionState) -> String {
+        switch state {
+        case .connecting: return "connecting to GWS"
+        case .connected: return "connected to GWS"
+        case .unconnected: return "connection to GWS lost; retrying"
+        case .rehandshaking: return "GWS session lost; handshaking again"
+        case .disconnected: return "disconnected from GWS"
+        case .stopped: return "connection closed"
+        }
     }
 
     static func dndText(_ dnd: Bool?) -> String { dnd.map { $0 ? "DND on" : "DND off" } ?? "DND unknown" }

@@ -30,6 +30,8 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
         public var clientId: String?
         public var counters = SessionCounters()
         public var multipleClients = false
+        /// The server's `timeout` advice: how long it may hold a long poll.
+        public var adviceTimeout: Duration = .zero
         /// When the loop last finished handling an event (the watchdog's progress stamp).
         public var lastProgress: C.Instant?
     }
@@ -125,10 +127,10 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
             case .deliver(let messages):
                 eventSink.yield(.messages(messages))
             case .stateChanged(let state):
-                logger.info("bayeux session \(state.rawValue)", metadata: ["bayeux.state": "\(state.rawValue)"])
+                logger.debug("bayeux session \(state.rawValue)", metadata: ["bayeux.state": "\(state.rawValue)"])
                 eventSink.yield(.stateChanged(state))
             case .handshook(let clientId, let rehandshake):
-                logger.info(
+                logger.debug(
                     rehandshake ? "bayeux re-handshake" : "bayeux handshake",
                     metadata: ["bayeux.client_id": "\(clientId)"])
                 eventSink.yield(.handshook(clientId: clientId, rehandshake: rehandshake))
@@ -150,6 +152,7 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
             status.clientId = machine.clientId
             status.counters = machine.counters
             status.multipleClients = machine.advice.multipleClients
+            status.adviceTimeout = machine.advice.timeout
             status.lastProgress = now
         }
         return terminated

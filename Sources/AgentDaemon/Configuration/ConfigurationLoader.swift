@@ -1,5 +1,6 @@
 import Configuration
 import Logging
+import Synchronization
 import SystemPackage
 
 /// Reads the daemon's configuration: a YAML file (through swift-configuration), with

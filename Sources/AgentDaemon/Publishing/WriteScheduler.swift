@@ -38,6 +38,11 @@ struct WriteScheduler<Instant: InstantProtocol<Duration>>: Sendable where Instan
         scheduled = nil
     }
 
+    /// The timer of a scheduled write fired (whether or not anything is written then).
+    mutating func timerFired() {
+        scheduled = nil
+    }
+
     /// A write was attempted and failed; the next change or retry decides again.
     mutating func failed() {
         scheduled = nil

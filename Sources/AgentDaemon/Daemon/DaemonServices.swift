@@ -1,0 +1,98 @@
+import AgentState
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Systemd
+import UnixSignals
+
+/// Runs the session; SIGTERM/SIGINT (graceful shutdown) sends `STOPPING=1` and stops it.
+struct SessionService: Service {
+    let session: AgentSession
+    let notifier: SystemdNotifier
+    let status: OutcomeBox
+
+    func run() async throws {
+        let outcome = await withGracefulShutdownHandler {
+            await session.run { fileError in
+                notifier.ready(status: fileError.map { "starting; state file not written: \($0)" } ?? "starting")
+            }
+        } onGracefulShutdown: {
+            notifier.stopping()
+            session.stop()
+        }
+        status.set(outcome)
+        if case .fatal(let reason) = outcome { throw SessionFailure(reason: reason) }
+    }
+}
+
+/// The session gave up.
+struct SessionFailure: Error, CustomStringConvertible {
+    let reason: FatalReason
+    var description: String { reason.description }
+}
+
+/// Re-reads the configuration on SIGHUP, between `RELOADING=1` and `READY=1`. An invalid
+/// or missing configuration is logged and the running one kept.
+struct ReloadService: Service {
+    let loader: ConfigurationLoader
+    let explicitPath: String?
+    let session: AgentSession
+    let logSettings: LogSettings
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            notifier.reloading()
+            do {
+                let configuration = try await loader.load(explicitPath: explicitPath)
+                logSettings.update(
+                    output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
+                    level: configuration.logLevel)
+                await session.reload(configuration)
+            } catch {
+                logger.error(
+                    "reload failed; keeping the running configuration",
+                    metadata: ["config.key": "\(error.key)", "error": "\(error.problem)"])
+            }
+            notifier.send(["READY": "1"])
+        }
+    }
+}
+
+/// Pings the systemd watchdog at half its timeout, only while the session makes progress:
+/// a stuck loop stops the pings and systemd restarts the daemon, while a GWS outage
+/// (a retry loop that keeps backing off) does not.
+struct WatchdogService: Service {
+    let session: AgentSession
+    let timeout: Duration
+    let heartbeat: Duration
+    let maxNetworkDelay: Duration
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        var withheld = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let healthy = session.health.isHealthy(
+                now: .now, heartbeat: heartbeat, maxNetworkDelay: maxNetworkDelay, backoffMaximum: .seconds(30))
+            if healthy {
+                notifier.watchdog()
+                if withheld { logger.notice("session progressing again; watchdog pings resumed") }
+            } else if !withheld {
+                logger.critical("session not progressing; withholding watchdog pings so that systemd restarts the daemon")
+            }
+            withheld = !healthy
+            try? await Task.sleep(for: timeout / 2)
+        }
+    }
+}
+
+/// Where the session service leaves its outcome for the daemon's exit status.
+final class OutcomeBox: Sendable {
+    private let value = Mutex<SessionOutcome?>(nil)
+    func set(_ outcome: SessionOutcome) { value.withLock { $0 = outcome } }
+    var outcome: SessionOutcome? { value.withLock { $0 } }
+}
+
+

@@ -1,0 +1,23 @@
+import AgentState
+
+/// Exit statuses of `gws-agentd`, following sysexits(3) where one fits.
+public enum ExitStatus: Int32, Sendable {
+    /// Stopped on request, or the command succeeded.
+    case success = 0
+    /// The server rejected an operation, or a check failed.
+    case failure = 1
+    /// The server was unreachable, or refused the session (`reconnect: none`).
+    case unavailable = 69
+    /// The credentials were refused again and again.
+    case noPermission = 77
+    /// The configuration is invalid (the units do not restart on this one).
+    case configuration = 78
+
+    /// The exit status for a session that gave up.
+    public init(_ reason: FatalReason) {
+        switch reason {
+        case .authenticationFailed: self = .noPermission
+        case .serverRefused, .noCommonTransport: self = .unavailable
+        }
+    }
+}

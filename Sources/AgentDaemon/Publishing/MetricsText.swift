@@ -1,0 +1,79 @@
+import AgentState
+import BayeuxCore
+
+/// The Prometheus text exposition of the daemon's metrics, for node_exporter's textfile
+/// collector. Labels are bounded: connection states, a fixed set of agent states,
+/// request-failure kinds.
+struct MetricsText {
+    var version: String
+    var startTime: Double
+    var model: AgentModel
+    var counters: SessionCounters
+    var stateFileWrites: Int
+    var stateFileWriteFailures: Int
+    var stateFileLastWrite: Double?
+    var lastNotification: Double?
+
+    /// Agent states reported as their own label value; anything else is `other`.
+    static let agentStates = ["Ready", "NotReady", "LoggedOut", "LoggedIn", "Mixed", "Unknown"]
+
+    func render() -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            out += "# HELP gws_agentd_\(name) \(help)\n# TYPE gws_agentd_\(name) \(type)\n"
+            for sample in samples { out += "gws_agentd_\(name)\(sample.labels) \(sample.value)\n" }
+        }
+        func number(_ value: Double) -> String {
+            value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        }
+        let summary = AgentSummary(model.cache)
+        let agentLabel = Self.agentStates.contains(summary.state) ? summary.state : "other"
+        metric("build_info", "gauge", "Version of gws-agentd.", [("{version=\"\(version)\"}", "1")])
+        metric("start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.", [("", number(startTime))])
+        metric("connected", "gauge", "1 while the Bayeux session is connected.", [("", model.connection == .connected ? "1" : "0")])
+        metric(
+            "connection_state", "gauge", "The connection state (one-hot).",
+            StateDocument.ConnectionState.allCases.map { ("{state=\"\($0.rawValue)\"}", model.connection == $0 ? "1" : "0") })
+        metric("synced", "gauge", "1 when the picture reflects a fresh snapshot plus every notification since.", [("", model.synced ? "1" : "0")])
+        metric(
+            "agent_state", "gauge", "The agent's state (one-hot).",
+            (Self.agentStates + ["other"]).map { ("{state=\"\($0)\"}", agentLabel == $0 ? "1" : "0") })
+        if let dnd = summary.dnd {
+            metric("agent_dnd", "gauge", "1 when Do-Not-Disturb is on anywhere.", [("", dnd ? "1" : "0")])
+        }
+        metric("bayeux_handshakes_total", "counter", "Successful Bayeux handshakes.", [("", String(model.handshakes))])
+        metric("bayeux_connects_total", "counter", "Long polls answered successfully.", [("", String(counters.successfulConnects))])
+        metric(
+            "bayeux_request_failures_total", "counter", "Failed Bayeux requests by kind.",
+            RequestFailureKind.allCases.map { ("{kind=\"\($0.rawValue)\"}", String(counters.requestFailures[$0] ?? 0)) })
+        metric("notifications_total", "counter", "Bayeux deliveries received.", [("", String(counters.messagesDelivered))])
+        metric("state_file_writes_total", "counter", "State-file writes.", [("", String(stateFileWrites))])
+        metric("state_file_write_errors_total", "counter", "Failed state-file writes.", [("", String(stateFileWriteFailures))])
+        if let stateFileLastWrite {
+            metric("state_file_last_write_timestamp_seconds", "gauge", "When the state file was last written.", [("", number(stateFileLastWrite))])
+        }
+        if let lastNotification {
+            metric("last_notification_timestamp_seconds", "gauge", "When the last agent notification arrived.", [("", number(lastNotification))])
+        }
+        return out
+    }
+}
+
+extension SessionCounters {
+    /// Totals of two counter sets (one Bayeux client's, added to those of earlier clients).
+    func adding(_ other: SessionCounters) -> SessionCounters {
+        var sum = self
+        sum.handshakes += other.handshakes
+        sum.successfulHandshakes += other.successfulHandshakes
+        sum.connects += other.connects
+        sum.successfulConnects += other.successfulConnects
+        sum.messagesDelivered += other.messagesDelivered
+        sum.messagesUnmatched += other.messagesUnmatched
+        sum.staleReplies += other.staleReplies
+        sum.ignoredMessages += other.ignoredMessages
+        for (kind, count) in other.requestFailures { sum.requestFailures[kind, default: 0] += count }
+        for (channel, count) in other.unsuccessfulReplies { sum.unsuccessfulReplies[channel, default: 0] += count }
+        for (code, count) in other.errorCodes { sum.errorCodes[code, default: 0] += count }
+        return sum
+    }
+}

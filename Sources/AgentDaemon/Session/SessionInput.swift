@@ -1,0 +1,53 @@
+import AgentState
+import BayeuxClient
+import BayeuxCore
+import GWS
+
+/// What the session task handles, one at a time, in arrival order.
+enum SessionInput: Sendable {
+    /// An event for the coordinator (REST results, Bayeux events, timers).
+    case coordinator(CoordinatorEvent)
+    /// A coalesced state-file write is due.
+    case flushDue
+    /// Touch the state file, write the metrics.
+    case heartbeat
+    /// A reloaded configuration; resume `done` once applied.
+    case reload(DaemonConfiguration, done: CheckedContinuation<Void, Never>)
+    /// SIGTERM or SIGINT.
+    case stop
+}
+
+/// How a session ended.
+public enum SessionOutcome: Sendable, Equatable {
+    /// Stopped on request, final state written.
+    case stopped
+    /// Gave up; the reason goes to the log, `STATUS=` and the exit status.
+    case fatal(FatalReason)
+}
+
+extension BayeuxInput {
+    /// The coordinator's view of a Bayeux client event; `nil` for events it does not need.
+    init?(_ event: BayeuxEvent) {
+        switch event {
+        case .stateChanged(let state): self = .stateChanged(state)
+        case .handshook(let clientId, _): self = .handshook(clientID: clientId)
+        case .messages(let messages): self = .messages(messages)
+        case .subscribed(let channel): self = .subscribed(channel)
+        case .subscriptionFailed(let channel, let error): self = .subscriptionFailed(channel, error: error)
+        case .requestFailed(let failure): self = .requestFailed(failure)
+        case .retryScheduled(let delay): self = .retryScheduled(after: delay)
+        case .terminated: return nil
+        }
+    }
+}
+
+extension SnapshotOutcome {
+    /// The coordinator's view of a snapshot request's result.
+    init(_ result: Result<UserSnapshot, RESTError>) {
+        switch result {
+        case .success(let snapshot): self = .success(snapshot)
+        case .failure(.unauthorized(let detail)): self = .unauthorized(detail)
+        case .failure(let error): self = .failed(error.description)
+        }
+    }
+}
