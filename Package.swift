@@ -137,5 +137,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
+        .testTarget(
+            name: "AgentDaemonTests",
+            dependencies: [
+                "AgentDaemon", "AgentState", "GWS", "BayeuxCore", "BayeuxClient", "CurlTransport", "HTTPTransport",
+                "GWSSimulator", "ScriptedHTTPServer", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

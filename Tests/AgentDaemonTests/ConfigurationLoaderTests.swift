@@ -1,0 +1,227 @@
+import AgentDaemon
+import Foundation
+import Logging
+import Testing
+
+@Suite("Configuration loading")
+struct ConfigurationLoaderTests {
+    let dir: TemporaryDirectory
+    let passwordFile: String
+
+    init() throws {
+        dir = try TemporaryDirectory()
+        passwordFile = try dir.write("password", "s3cret-pw\n")
+    }
+
+    func config(_ body: String) throws -> String {
+        try dir.write("config.yaml", body, mode: 0o644)
+    }
+
+    var minimal: String {
+        """
+        server:
+          url: https://gws.example.com/
+          username: agent1
+          password_file: \(passwordFile)
+        state:
+          file: \(dir.path)/state.json
+        """
+    }
+
+    func load(_ path: String?, environment: [String: String] = [:]) async throws(ConfigurationError) -> DaemonConfiguration {
+        try await ConfigurationLoader(environment: environment).load(explicitPath: path)
+    }
+
+    @Test("A minimal file gets the documented defaults")
+    func defaults() async throws {
+        let configuration = try await load(try config(minimal))
+        #expect(configuration.server.url == "https://gws.example.com")
+        #expect(configuration.server.notificationsURL == "https://gws.example.com/api/v2/notifications")
+        #expect(configuration.server.username == "agent1")
+        #expect(configuration.server.password.secret == "s3cret-pw")
+        #expect(configuration.server.tlsVerify)
+        #expect(configuration.server.maxNetworkDelay == .seconds(10))
+        #expect(configuration.channels == ["/v2/me/devices", "/v2/me/channels"])
+        #expect(configuration.startContactCenterSession == false)
+        #expect(configuration.heartbeatSeconds == 10)
+        #expect(configuration.logFormat == .auto)
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.metricsTextfile == nil)
+    }
+
+    @Test("Every key can be set in the file")
+    func everyKey() async throws {
+        let ca = try dir.write("ca.pem", "x", mode: 0o644)
+        let configuration = try await load(
+            try config(
+                """
+                server:
+                  url: http://127.0.0.1:8090
+                  username: agent2
+                  password_file: \(passwordFile)
+                  ca_file: \(ca)
+                  tls_verify: false
+                  proxy: http://proxy:3128
+                  max_network_delay_s: 2.5
+                notifications:
+                  channels: [/v2/me/devices]
+                session:
+                  start_contact_center_session: true
+                state:
+                  file: /run/x/state.json
+                  heartbeat_s: 30
+                log:
+                  format: json
+                  level: debug
+                metrics:
+                  textfile: /var/lib/prometheus/node-exporter/gws_agentd.prom
+                """))
+        #expect(configuration.server.caFile == ca)
+        #expect(configuration.server.tlsVerify == false)
+        #expect(configuration.server.proxy == "http://proxy:3128")
+        #expect(configuration.server.maxNetworkDelay == .milliseconds(2500))
+        #expect(configuration.channels == ["/v2/me/devices"])
+        #expect(configuration.startContactCenterSession)
+        #expect(configuration.stateFile == "/run/x/state.json")
+        #expect(configuration.heartbeatSeconds == 30)
+        #expect(configuration.logFormat == .json)
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.metricsTextfile == "/var/lib/prometheus/node-exporter/gws_agentd.prom")
+    }
+
+    @Test("GWS_AGENTD_ variables override the file")
+    func environmentOverrides() async throws {
+        let configuration = try await load(
+            try config(minimal),
+            environment: [
+                "GWS_AGENTD_SERVER_URL": "https://other.example.com", "GWS_AGENTD_LOG_LEVEL": "warning",
+                "GWS_AGENTD_STATE_HEARTBEAT_S": "5", "GWS_AGENTD_SERVER_TLS_VERIFY": "false",
+                "GWS_AGENTD_NOTIFICATIONS_CHANNELS": "/v2/me/channels,/v2/me/devices",
+            ])
+        #expect(configuration.server.url == "https://other.example.com")
+        #expect(configuration.logLevel == .warning)
+        #expect(configuration.heartbeatSeconds == 5)
+        #expect(configuration.server.tlsVerify == false)
+        #expect(configuration.channels == ["/v2/me/channels", "/v2/me/devices"])
+    }
+
+    @Test("Without a file at the default places, the environment alone configures")
+    func environmentOnly() async throws {
+        let configuration = try await load(
+            nil,
+            environment: [
+                "CONFIGURATION_DIRECTORY": dir.path + "/absent", "GWS_AGENTD_SERVER_URL": "http://h:1",
+                "GWS_AGENTD_SERVER_USERNAME": "a", "GWS_AGENTD_SERVER_PASSWORD": "pw", "RUNTIME_DIRECTORY": "/run/gws-agentd",
+            ])
+        #expect(configuration.stateFile == "/run/gws-agentd/state.json")
+        #expect(configuration.server.password.secret == "pw")
+        #expect(configuration.server.password.source == "GWS_AGENTD_SERVER_PASSWORD")
+    }
+
+    @Test("The path: --config, else $CONFIGURATION_DIRECTORY/config.yaml, else /etc")
+    func path() {
+        #expect(ConfigurationLoader(environment: [:]).path(explicit: "/x.yaml") == "/x.yaml")
+        #expect(ConfigurationLoader(environment: ["CONFIGURATION_DIRECTORY": "/etc/gws-agentd"]).path(explicit: nil) == "/etc/gws-agentd/config.yaml")
+        #expect(ConfigurationLoader(environment: [:]).path(explicit: nil) == "/etc/gws-agentd/config.yaml")
+    }
+
+    @Test("The systemd credential is used when no password file is configured")
+    func credential() async throws {
+        let credentials = dir.path + "/creds"
+        mkdir(credentials, 0o700)
+        try dir.write("creds/gws-password", "from-credential\n", mode: 0o644)
+        let body = minimal.split(separator: "\n").filter { !$0.contains("password_file") }.joined(separator: "\n")
+        let configuration = try await load(try config(body), environment: ["CREDENTIALS_DIRECTORY": credentials])
+        #expect(configuration.server.password.secret == "from-credential")
+    }
+
+    @Test("Bad configurations name the key", arguments: [
+        ("server:\n  url: x\n", "server.url"),
+        ("server:\n  url: \n", "server.url"),
+        ("server:\n  username: \n", "server.username"),
+        ("server:\n  url: https://h\n  username: a\n  tls_verify: maybe\n", "server.tls_verify"),
+        ("server:\n  url: https://h\n  username: a\n  colour: blue\n", "server.colour"),
+        ("servr:\n  url: https://h\n", "servr.url"),
+        ("server:\n  url: https://h\n  username: a\n  password: pw\n", "server.password"),
+        ("server:\n  url: https://h/api/v2\n  username: a\n", "server.url"),
+        ("log:\n  level: loud\n", "log.level"),
+        ("log:\n  format: xml\n", "log.format"),
+        ("state:\n  heartbeat_s: 0\n", "state.heartbeat_s"),
+        ("state:\n  heartbeat_s: ten\n", "state.heartbeat_s"),
+        ("state:\n  file: relative.json\n", "state.file"),
+        ("notifications:\n  channels: devices\n", "notifications.channels"),
+        ("metrics:\n  textfile: /tmp/x.txt\n", "metrics.textfile"),
+    ])
+    func badKeys(body: String, key: String) async throws {
+        // The minimal file's keys first, then the bad ones override or add.
+        var lines: [String: [String]] = [:]
+        var section = ""
+        for line in (minimal + "\n" + body).split(separator: "\n").map(String.init) {
+            if !line.hasPrefix(" ") {
+                section = line
+                if lines[section] == nil { lines[section] = [] }
+            } else {
+                let name = line.split(separator: ":").first.map(String.init) ?? line
+                lines[section]?.removeAll { $0.split(separator: ":").first.map(String.init) == name }
+                lines[section]?.append(line)
+            }
+        }
+        let text = lines.map { ([$0.key] + $0.value).joined(separator: "\n") }.joined(separator: "\n")
+        let path = try config(text)
+        let error = await #expect(throws: ConfigurationError.self) { try await load(path) }
+        #expect(error?.key.hasPrefix(key) == true, "\(String(describing: error))")
+    }
+
+    @Test("A password file readable by others is refused; the message never holds the password")
+    func passwordPermissions() async throws {
+        chmod(passwordFile, 0o644)
+        let path = try config(minimal)
+        let error = await #expect(throws: ConfigurationError.self) { try await load(path) }
+        #expect(error?.key.hasPrefix("server.password_file") == true)
+        #expect(error?.problem.contains("chmod o-rwx") == true)
+        #expect(error.map { "\($0)".contains("s3cret") } == false)
+    }
+
+    @Test("Missing password, empty password, and an explicit file that does not exist")
+    func missingThings() async throws {
+        let body = minimal.split(separator: "\n").filter { !$0.contains("password_file") }.joined(separator: "\n")
+        let noPassword = try config(body)
+        let error = await #expect(throws: ConfigurationError.self) { try await load(noPassword) }
+        #expect(error?.key == "server.password_file")
+        try dir.write("password", "\n")
+        let empty = try config(minimal)
+        await #expect(throws: ConfigurationError.self) { try await load(empty) }
+        let absent = await #expect(throws: ConfigurationError.self) { try await load(dir.path + "/nope.yaml") }
+        #expect(absent?.problem == "the configuration file does not exist")
+    }
+
+    @Test("Invalid YAML and unknown GWS_AGENTD_ variables are refused")
+    func invalidInput() async throws {
+        let broken = try config("server: [unclosed\n")
+        await #expect(throws: ConfigurationError.self) { try await load(broken) }
+        let list = try config("- a\n- b\n")
+        await #expect(throws: ConfigurationError.self) { try await load(list) }
+        let good = try config(minimal)
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await load(good, environment: ["GWS_AGENTD_SEVER_URL": "http://typo"])
+        }
+        #expect(error?.key == "GWS_AGENTD_SEVER_URL")
+        let typed = await #expect(throws: ConfigurationError.self) {
+            try await load(good, environment: ["GWS_AGENTD_STATE_HEARTBEAT_S": "soon"])
+        }
+        #expect(typed?.key.contains("GWS_AGENTD_STATE_HEARTBEAT_S") == true)
+    }
+
+    @Test("Reconnection is needed only when server settings change")
+    func needsReconnect() async throws {
+        let base = try await load(try config(minimal))
+        var logOnly = base
+        logOnly.logLevel = .debug
+        logOnly.stateFile = "/elsewhere.json"
+        #expect(!logOnly.needsReconnect(from: base))
+        var server = base
+        server.server.url = "https://other"
+        #expect(server.needsReconnect(from: base))
+        #expect("\(base.server.password)".contains("s3cret") == false)
+    }
+}

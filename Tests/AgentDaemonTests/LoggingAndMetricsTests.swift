@@ -1,0 +1,118 @@
+@testable import AgentDaemon
+import AgentState
+import BayeuxCore
+import Logging
+import Synchronization
+import Systemd
+import Testing
+
+/// Collects the lines a handler writes.
+final class LineSink: Sendable {
+    private let lines = Mutex<[String]>([])
+    var all: [String] { lines.withLock { $0 } }
+    var write: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
+}
+
+@Suite("Logging, metrics and watchdog health")
+struct LoggingAndMetricsTests {
+    func logger(_ output: LogSettings.Output, level: Logger.Level = .info) -> (Logger, LineSink, LogSettings) {
+        let sink = LineSink()
+        let settings = LogSettings(output: output, level: level, identifier: "gws-agentd", sink: sink.write)
+        return (Logger(label: "test") { DaemonLogHandler(label: $0, settings: settings) }, sink, settings)
+    }
+
+    @Test("JSON lines carry the level, the message and dotted metadata")
+    func jsonLines() throws {
+        let (logger, sink, _) = logger(.json)
+        logger.info("agent Ready, DND off", metadata: ["agent.state": "Ready", "agent.dnd": "DND off"])
+        let line = try #require(sink.all.first)
+        let value = try JSONParser().parse(line)
+        #expect(value["level"] == "info")
+        #expect(value["msg"] == "agent Ready, DND off")
+        #expect(value["agent.state"] == "Ready")
+        #expect(value["ts"]?.stringValue.flatMap(Timestamp.parse) != nil)
+    }
+
+    @Test("Text lines, and level and format changed at run time by a reload")
+    func textAndReload() {
+        let (logger, sink, settings) = logger(.text)
+        logger.debug("hidden")
+        logger.info("shown", metadata: ["k": "two words"])
+        #expect(sink.all.count == 1)
+        #expect(sink.all.first?.hasSuffix(#"info: shown k="two words""#) == true)
+        settings.update(output: .json, level: .debug)
+        logger.debug("now visible")
+        #expect(sink.all.count == 2)
+        #expect(sink.all.last?.hasPrefix("{") == true)
+    }
+
+    @Test("Journal entries carry native fields, including the code location and mapped metadata")
+    func journalFields() {
+        let settings = LogSettings(output: .journal, level: .info, identifier: "gws-agentd@site1")
+        let handler = DaemonLogHandler(label: "x", settings: settings)
+        let event = LogEvent(
+            level: .warning, message: "m", metadata: nil, source: "s", file: "File.swift", function: "f()", line: 7)
+        let fields = handler.journalFields(
+            event, fields: [("agent.state", "Ready"), ("bayeux.client_id", "abc"), ("message", "clash")], error: nil)
+        let dictionary = Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        #expect(dictionary["MESSAGE"] == "m")
+        #expect(dictionary["PRIORITY"] == "4")
+        #expect(dictionary["SYSLOG_IDENTIFIER"] == "gws-agentd@site1")
+        #expect(dictionary["CODE_FILE"] == "File.swift")
+        #expect(dictionary["CODE_LINE"] == "7")
+        #expect(dictionary["CODE_FUNC"] == "f()")
+        #expect(dictionary["AGENT_STATE"] == "Ready")
+        #expect(dictionary["BAYEUX_CLIENT_ID"] == "abc")
+        #expect(fields.filter { $0.name == "MESSAGE" }.count == 1)
+    }
+
+    @Test("Journal field names follow journald's rules")
+    func fieldNames() {
+        #expect(Journal.fieldName(for: "gws.device_id") == "GWS_DEVICE_ID")
+        #expect(Journal.fieldName(for: "1st") == "X_1ST")
+        #expect(Journal.fieldName(for: "_hidden") == "X__HIDDEN")
+        #expect(Journal.fieldName(for: "...") == nil)
+        #expect(Journal.fieldName(for: String(repeating: "a", count: 100))?.count == 64)
+        #expect(Journal.priority(ofLevel: "critical") == 2)
+        #expect(Journal.priority(ofLevel: "trace") == 7)
+    }
+
+    @Test("The metrics textfile has the gws_agentd_ prefix, HELP/TYPE lines and bounded labels")
+    func metrics() {
+        var model = AgentModel(username: "agent1")
+        model.connection = .connected
+        model.synced = true
+        var counters = SessionCounters()
+        counters.successfulConnects = 3
+        counters.requestFailures[.timeout] = 2
+        let text = MetricsText(
+            version: "0.1.0", startTime: 1000, model: model, counters: counters, stateFileWrites: 4,
+            stateFileWriteFailures: 1, stateFileLastWrite: 2000.5, lastNotification: nil
+        ).render()
+        let samples = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(samples.allSatisfy { $0.hasPrefix("gws_agentd_") })
+        #expect(samples.contains("gws_agentd_connected 1"))
+        #expect(samples.contains("gws_agentd_connection_state{state=\"connected\"} 1"))
+        #expect(samples.contains("gws_agentd_agent_state{state=\"Unknown\"} 1"))
+        #expect(samples.contains("gws_agentd_bayeux_request_failures_total{kind=\"timeout\"} 2"))
+        #expect(samples.contains("gws_agentd_state_file_last_write_timestamp_seconds 2000.5"))
+        #expect(!text.contains("agent1"))
+        let helps = text.split(separator: "\n").filter { $0.hasPrefix("# HELP") }.count
+        let types = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE") }.count
+        #expect(helps == types)
+    }
+
+    @Test("The watchdog sees a stuck session loop or a stuck Bayeux loop, not a slow server")
+    func health() {
+        let now = ContinuousClock.now
+        func health(loop: Duration, bayeux: Duration?) -> Bool {
+            SessionHealth(
+                loopProgress: now - loop, bayeuxProgress: bayeux.map { now - $0 }, adviceTimeout: .seconds(25)
+            ).isHealthy(now: now, heartbeat: .seconds(10), maxNetworkDelay: .seconds(10), backoffMaximum: .seconds(30))
+        }
+        #expect(health(loop: .seconds(1), bayeux: .seconds(40)))
+        #expect(health(loop: .seconds(1), bayeux: nil))
+        #expect(!health(loop: .seconds(30), bayeux: .seconds(1)))
+        #expect(!health(loop: .seconds(1), bayeux: .seconds(60)))
+    }
+}
