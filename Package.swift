@@ -45,6 +45,9 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
 
+        // SIGTERM, SIGINT and SIGHUP through a self-pipe (libdispatch sources lose signals).
+        .target(name: "CDaemonSignals"),
+
         // Pure protocol core: JSON, Bayeux messages, the session state machine. No I/O.
         .target(name: "BayeuxCore", swiftSettings: strict),
         // The HTTP client abstraction the Bayeux driver and REST calls talk through.
@@ -70,10 +73,9 @@ let package = Package(
             name: "AgentDaemon",
             dependencies: [
                 "AgentState", "GWS", "BayeuxClient", "BayeuxCore", "HTTPTransport", "CurlTransport", "Systemd",
-                .product(name: "Logging", package: "swift-log"),
+                "CDaemonSignals", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
@@ -137,6 +139,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["AgentState", "GWSSimulator", "ScriptedHTTPServer", "BayeuxCore"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AgentDaemonTests",
             dependencies: [

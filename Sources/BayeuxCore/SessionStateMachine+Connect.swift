@@ -34,6 +34,9 @@ extension SessionStateMachine {
         }
         connectInFlight = nil
         inFlight.remove(current.request)
+        // The server answers the held poll when it processes our disconnect (often with
+        // `402` and `reconnect: handshake`): the session is ending, so nothing follows.
+        guard phase != .disconnecting else { return }
         advice.merge(reply.advice)
         let replyReconnect = Advice.reconnect(in: reply.advice)
         guard reply.successful == true else {

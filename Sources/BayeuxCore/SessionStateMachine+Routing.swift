@@ -59,7 +59,7 @@ extension SessionStateMachine {
         if let connect = connectInFlight, connect.request == request {
             counters.requestFailures[failure.kind, default: 0] += 1
             connectInFlight = nil
-            connectFailed(now: now, into: &actions)
+            if phase != .disconnecting { connectFailed(now: now, into: &actions) }
         } else if let handshake = handshakeInFlight, handshake.request == request {
             counters.requestFailures[failure.kind, default: 0] += 1
             handshakeInFlight = nil

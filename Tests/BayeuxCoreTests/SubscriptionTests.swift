@@ -149,6 +149,36 @@ struct DisconnectTests {
         #expect(h.open.isEmpty)
     }
 
+    @Test("Row 35: the held poll, answered with 402 and handshake advice during the disconnect, starts nothing")
+    func heldPollDuringDisconnect() throws {
+        var h = SessionHarness()
+        try h.connect()
+        #expect(h.openConnects == 1)
+        h.handle(.disconnect)
+        let handshakes = h.sent(on: "/meta/handshake").count
+        let reply = try h.reply(
+            "/meta/connect", successful: false, ["error": "402::session_unknown", "advice": ["reconnect": "handshake"]])
+        try h.respond(on: "/meta/connect", with: [reply])
+        #expect(h.sent(on: "/meta/handshake").count == handshakes)
+        #expect(h.sent(on: "/meta/connect").count == 2)
+        #expect(h.timer?.id != nil)
+        try h.respond(on: "/meta/disconnect", with: [h.reply("/meta/disconnect")])
+        #expect(h.terminated == .disconnected)
+        #expect(h.open.isEmpty)
+    }
+
+    @Test("Row 35: a held poll that fails during the disconnect is not retried")
+    func heldPollFailsDuringDisconnect() throws {
+        var h = SessionHarness()
+        try h.connect()
+        h.handle(.disconnect)
+        try h.fail(on: "/meta/connect", .reset)
+        #expect(h.sent(on: "/meta/connect").count == 2)
+        #expect(h.machine.state == .connected)
+        try h.respond(on: "/meta/disconnect", with: [h.reply("/meta/disconnect")])
+        #expect(h.terminated == .disconnected)
+    }
+
     @Test("Disconnect before any session ends at once")
     func beforeSession() throws {
         var h = SessionHarness()

@@ -3,7 +3,6 @@ import Glibc
 import Logging
 import ServiceLifecycle
 import Systemd
-import UnixSignals
 
 /// `gws-agentd run`: loads the configuration, sets up logging, and runs the session with
 /// the reload and watchdog services until SIGTERM/SIGINT or a fatal error.
@@ -27,6 +26,10 @@ public enum Daemon {
         // A log reader that went away must not kill the daemon.
         signal(SIGPIPE, SIG_IGN)
         let notifier = SystemdNotifier()
+        guard let signals = ControlSignals.install() else {
+            LogSettings.standardError("gws-agentd: cannot install the signal handlers: \(FileInfo.errnoText())")
+            return .failure
+        }
         let loader = ConfigurationLoader(environment: options.environment)
         let configuration: DaemonConfiguration
         do {
@@ -55,12 +58,10 @@ public enum Daemon {
                     invocationID: options.environment["INVOCATION_ID"], heartbeatSeconds: configuration.heartbeatSeconds),
                 notifier: notifier, version: AgentDaemonVersion.current))
         let outcome = OutcomeBox()
-        var services: [any Service] = [
-            SessionService(session: session, notifier: notifier, status: outcome),
-            ReloadService(
-                loader: loader, explicitPath: options.configPath, session: session, logSettings: logSettings,
-                notifier: notifier, logger: logger),
-        ]
+        let reloader = Reloader(
+            loader: loader, explicitPath: options.configPath, session: session, logSettings: logSettings,
+            notifier: notifier, logger: logger)
+        var services: [any Service] = [SessionService(session: session, notifier: notifier, status: outcome)]
         if let timeout = SystemdNotifier.watchdogTimeout() {
             services.append(
                 WatchdogService(
@@ -69,9 +70,20 @@ public enum Daemon {
         }
         var lifecycleLogger = logger
         lifecycleLogger.logLevel = .notice
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycleLogger))
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: lifecycleLogger))
+        // SIGTERM/SIGINT start the graceful shutdown; SIGHUP reloads (see ControlSignals).
+        let signalTask = Task {
+            for await signal in signals {
+                switch signal {
+                case .stop(let number):
+                    logger.info("stopping", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
+                    await group.triggerGracefulShutdown()
+                case .reload:
+                    await reloader.reload()
+                }
+            }
+        }
+        defer { signalTask.cancel() }
         do {
             try await group.run()
         } catch {

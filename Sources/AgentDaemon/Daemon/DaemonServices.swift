@@ -3,7 +3,6 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Systemd
-import UnixSignals
 
 /// Runs the session; SIGTERM/SIGINT (graceful shutdown) sends `STOPPING=1` and stops it.
 struct SessionService: Service {
@@ -33,7 +32,7 @@ struct SessionFailure: Error, CustomStringConvertible {
 
 /// Re-reads the configuration on SIGHUP, between `RELOADING=1` and `READY=1`. An invalid
 /// or missing configuration is logged and the running one kept.
-struct ReloadService: Service {
+struct Reloader: Sendable {
     let loader: ConfigurationLoader
     let explicitPath: String?
     let session: AgentSession
@@ -41,22 +40,20 @@ struct ReloadService: Service {
     let notifier: SystemdNotifier
     let logger: Logger
 
-    func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            notifier.reloading()
-            do {
-                let configuration = try await loader.load(explicitPath: explicitPath)
-                logSettings.update(
-                    output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
-                    level: configuration.logLevel)
-                await session.reload(configuration)
-            } catch {
-                logger.error(
-                    "reload failed; keeping the running configuration",
-                    metadata: ["config.key": "\(error.key)", "error": "\(error.problem)"])
-            }
-            notifier.send(["READY": "1"])
+    func reload() async {
+        notifier.reloading()
+        do {
+            let configuration = try await loader.load(explicitPath: explicitPath)
+            logSettings.update(
+                output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
+                level: configuration.logLevel)
+            await session.reload(configuration)
+        } catch {
+            logger.error(
+                "reload failed; keeping the running configuration",
+                metadata: ["config.key": "\(error.key)", "error": "\(error.problem)"])
         }
+        notifier.send(["READY": "1"])
     }
 }
 

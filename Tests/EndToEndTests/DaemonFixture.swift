@@ -1,0 +1,126 @@
+import AgentState
+import Foundation
+import GWSSimulator
+import Testing
+
+/// One end-to-end scenario: a simulator on a random loopback port, the real daemon
+/// pointed at it, a notify socket, and a temporary directory for config and state.
+final class DaemonFixture: @unchecked Sendable {
+    // Set up in init and `start`, then only read by the one test that owns the fixture.
+    static let password = "pw-Zq8!x7"
+
+    let directory: String
+    let simulator: GWSSimulator
+    let url: String
+    let notify: NotifyListener
+    var daemon: DaemonProcess?
+
+    var statePath: String { directory + "/state.json" }
+    var configPath: String { directory + "/config.yaml" }
+    var metricsPath: String { directory + "/gws_agentd.prom" }
+
+    init(cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false) async throws {
+        var template = Array("/tmp/gws-e2e.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        directory = String(cString: made)
+        simulator = GWSSimulator(
+            configuration: SimulatorConfiguration(
+                agents: [SimulatedAgent(username: "agent1", password: Self.password)], cometd: cometd, legacyReplies: legacy))
+        url = try await simulator.start()
+        notify = try NotifyListener(path: directory + "/notify.sock")
+        try Data((Self.password + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/password"))
+        chmod(directory + "/password", 0o600)
+        try writeConfig()
+    }
+
+    /// Writes the configuration; `extra` lines are appended as they are.
+    func writeConfig(url: String? = nil, heartbeat: Int = 1, stateFile: String? = nil, level: String = "debug", extra: String = "") throws {
+        let text = """
+            server:
+              url: \(url ?? self.url)
+              username: agent1
+              password_file: \(directory)/password
+              max_network_delay_s: 2
+            state:
+              file: \(stateFile ?? statePath)
+              heartbeat_s: \(heartbeat)
+            log:
+              format: json
+              level: \(level)
+            metrics:
+              textfile: \(metricsPath)
+            \(extra)
+            """
+        try Data(text.utf8).write(to: URL(fileURLWithPath: configPath))
+    }
+
+    /// Starts the daemon with `NOTIFY_SOCKET` pointing at the listener.
+    @discardableResult
+    func start(environment: [String: String] = [:], arguments: [String]? = nil) throws -> DaemonProcess {
+        let process = try DaemonProcess(
+            arguments: arguments ?? ["run", "--config", configPath],
+            environment: ["NOTIFY_SOCKET": notify.path].merging(environment) { _, new in new },
+            outputPath: directory + "/daemon.log")
+        daemon = process
+        return process
+    }
+
+    /// The state file as it is now, if it can be read.
+    func state() -> StateDocument? {
+        guard let data = FileManager.default.contents(atPath: statePath) else { return nil }
+        return try? StateDocument.decode(Array(data))
+    }
+
+    /// Waits until the state file satisfies `condition`.
+    func waitForState(timeout: Duration = .seconds(20), _ condition: (StateDocument) -> Bool) async -> StateDocument? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let document = state(), condition(document) { return document }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return state().flatMap { condition($0) ? $0 : nil }
+    }
+
+    /// Waits until the daemon is connected and synced, with the agent in `state`.
+    func waitForSynced(agentState: String? = nil, dnd: Bool? = nil, timeout: Duration = .seconds(20)) async -> StateDocument? {
+        await waitForState(timeout: timeout) { document in
+            document.connection.connected && document.agent.synced
+                && (agentState.map { document.agent.state == $0 } ?? true) && (dnd.map { document.agent.dnd == $0 } ?? true)
+        }
+    }
+
+    /// Everything the daemon wrote: its output, the state file, the metrics file.
+    var everythingWritten: String {
+        let files = [statePath, metricsPath].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+        return ([daemon?.output ?? ""] + files + notify.messages).joined(separator: "\n")
+    }
+
+    /// Stops the daemon (SIGTERM, then SIGKILL if needed) and everything else.
+    func tearDown() async {
+        if let daemon {
+            if daemon.process.isRunning {
+                daemon.signal(SIGTERM)
+                _ = await daemon.waitForExit(timeout: .seconds(10))
+            }
+            await daemon.terminate()
+        }
+        notify.stop()
+        await simulator.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Runs `body` with a fixture and always tears it down.
+func withDaemon(
+    cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false,
+    _ body: (DaemonFixture) async throws -> Void
+) async throws {
+    let fixture = try await DaemonFixture(cometd: cometd, legacy: legacy)
+    do {
+        try await body(fixture)
+    } catch {
+        await fixture.tearDown()
+        throw error
+    }
+    await fixture.tearDown()
+}
