@@ -1,0 +1,130 @@
+import AgentState
+import Foundation
+import GWSSimulator
+import ScriptedHTTPServer
+import Synchronization
+import Testing
+
+@Suite("Reload, secrets and file integrity", .serialized)
+struct ReloadAndIntegrityTests {
+    @Test("SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1; paths move without a reconnect")
+    func reloadWithoutReconnect() async throws {
+        try await withDaemon { f in
+            let daemon = try f.start()
+            #expect(await f.waitForSynced() != nil)
+            let moved = f.directory + "/moved.json"
+            try f.writeConfig(stateFile: moved, level: "warning")
+            daemon.signal(SIGHUP)
+            #expect(await f.notify.wait { $0.filter { $0 == "READY=1" }.count >= 2 })
+            let assignments = f.notify.assignments
+            let reloading = try #require(assignments.firstIndex(of: "RELOADING=1"))
+            #expect(assignments[reloading + 1].hasPrefix("MONOTONIC_USEC="))
+            let usec = UInt64(assignments[reloading + 1].dropFirst("MONOTONIC_USEC=".count)) ?? 0
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            #expect(usec > 0 && usec <= UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000)
+            #expect(assignments.lastIndex(of: "READY=1") ?? 0 > reloading)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !FileManager.default.fileExists(atPath: moved) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(FileManager.default.fileExists(atPath: moved))
+            #expect(!FileManager.default.fileExists(atPath: f.statePath))
+            #expect(f.simulator.counters[.handshakes] == 1)
+            // The new level applies: the info-level change events are gone.
+            let lines = daemon.output.split(separator: "\n").count
+            await f.simulator.apply("Ready")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(daemon.output.split(separator: "\n").count == lines)
+        }
+    }
+
+    @Test("SIGHUP with new server settings reconnects with a new session")
+    func reloadWithReconnect() async throws {
+        try await withDaemon { f in
+            let daemon = try f.start()
+            #expect(await f.waitForSynced() != nil)
+            try f.writeConfig(extra: "notifications:\n  channels: [/v2/me/devices]\n")
+            daemon.signal(SIGHUP)
+            let reconnected = await f.waitForState { $0.connection.handshakes == 2 && $0.agent.synced }
+            #expect(reconnected != nil)
+            #expect(f.simulator.counters[.handshakes] == 2)
+        }
+    }
+
+    @Test("SIGHUP with an invalid or missing configuration keeps the running one")
+    func reloadInvalid() async throws {
+        try await withDaemon { f in
+            let daemon = try f.start()
+            #expect(await f.waitForSynced() != nil)
+            try Data("server:\n  url: [broken\n".utf8).write(to: URL(fileURLWithPath: f.configPath))
+            daemon.signal(SIGHUP)
+            #expect(await f.notify.wait { $0.filter { $0 == "READY=1" }.count >= 2 })
+            try FileManager.default.removeItem(atPath: f.configPath)
+            daemon.signal(SIGHUP)
+            #expect(await f.notify.wait { $0.filter { $0 == "READY=1" }.count >= 3 })
+            #expect(daemon.output.contains("reload failed; keeping the running configuration"))
+            await f.simulator.apply("Ready")
+            #expect(await f.waitForState { $0.agent.state == "Ready" && $0.connection.connected } != nil)
+            #expect(daemon.process.isRunning)
+        }
+    }
+
+    @Test("The password never appears in output, state, metrics or notifications, at debug level and in every format",
+        arguments: ["json", "text"])
+    func passwordNeverShown(format: String) async throws {
+        try await withDaemon { f in
+            try f.writeConfig(extra: "")
+            let text = try String(contentsOfFile: f.configPath, encoding: .utf8).replacingOccurrences(of: "format: json", with: "format: \(format)")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: f.configPath))
+            let daemon = try f.start()
+            #expect(await f.waitForSynced() != nil)
+            await f.simulator.apply("Ready")
+            await f.simulator.inject(.status(500), count: 1, target: .cometd)
+            #expect(await f.waitForState { $0.agent.state == "Ready" } != nil)
+            daemon.signal(SIGTERM)
+            _ = await daemon.waitForExit()
+            let everything = f.everythingWritten
+            #expect(everything.contains("debug"))
+            #expect(!everything.contains(DaemonFixture.password))
+            // Neither the Basic credentials nor the session's cookies or CSRF token.
+            let basic = Data("agent1:\(DaemonFixture.password)".utf8).base64EncodedString()
+            #expect(!everything.contains(basic))
+            #expect(!everything.contains("JSESSIONID="))
+            #expect(!everything.contains("BAYEUX_BROWSER="))
+        }
+    }
+
+    @Test("A reader parsing the file in a loop during a burst never sees a torn file; the final state is right")
+    func neverTorn() async throws {
+        try await withDaemon { f in
+            try f.start()
+            #expect(await f.waitForSynced() != nil)
+            let path = f.statePath
+            let stop = Mutex(false)
+            let reader = Task.detached {
+                try await offPool { () -> (reads: Int, torn: Int) in
+                    var reads = 0
+                    var torn = 0
+                    while !stop.withLock({ $0 }) {
+                        guard let data = FileManager.default.contents(atPath: path) else { continue }
+                        reads += 1
+                        if (try? StateDocument.decode(Array(data))) == nil { torn += 1 }
+                    }
+                    return (reads, torn)
+                }
+            }
+            let operations = ["Ready", "DoNotDisturbOn", "NotReady", "DoNotDisturbOff"]
+            for index in 0..<400 { await f.simulator.apply(operations[index % operations.count]) }
+            await f.simulator.apply("Ready")
+            let final = await f.waitForState { $0.agent.state == "Ready" && $0.agent.dnd == false }
+            stop.withLock { $0 = true }
+            let (reads, torn) = try await reader.value
+            #expect(final != nil)
+            #expect(reads > 100)
+            #expect(torn == 0)
+            // Coalesced: far fewer writes than the 802 notifications.
+            #expect((final?.seq ?? .max) < 400)
+        }
+    }
+}
