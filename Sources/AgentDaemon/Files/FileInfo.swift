@@ -1,33 +1,33 @@
 import Glibc
 
 /// Small, blocking file helpers on POSIX calls, for configuration and credentials.
-enum FileInfo {
+public enum FileInfo {
     /// Why a file could not be read.
-    struct ReadError: Error, CustomStringConvertible {
-        let description: String
+    public struct ReadError: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0
     }
 
     /// The permission bits and file type of `path`, or `nil` when it cannot be examined.
-    static func mode(_ path: String) -> mode_t? {
+    public static func mode(_ path: String) -> mode_t? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return info.st_mode
     }
 
     /// The modification time of `path` in seconds since the epoch.
-    static func modificationTime(_ path: String) -> Double? {
+    public static func modificationTime(_ path: String) -> Double? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
 
     /// Reads at most `limit` bytes of a regular file; more is an error.
-    static func read(_ path: String, limit: Int) throws(ReadError) -> [UInt8] {
+    public static func read(_ path: String, limit: Int) throws(ReadError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ReadError(description: errnoText()) }
         defer { close(fd) }
@@ -50,7 +50,7 @@ enum FileInfo {
     }
 
     /// The text of the current `errno`.
-    static func errnoText(_ code: Int32 = errno) -> String {
+    public static func errnoText(_ code: Int32 = errno) -> String {
         String(cString: strerror(code))
     }
 }

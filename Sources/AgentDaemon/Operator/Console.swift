@@ -1,0 +1,33 @@
+import Glibc
+
+/// Where a command writes: standard output for results, standard error for problems.
+public struct Console: Sendable {
+    public var out: @Sendable (String) -> Void
+    public var error: @Sendable (String) -> Void
+
+    public init(out: @escaping @Sendable (String) -> Void, error: @escaping @Sendable (String) -> Void) {
+        self.out = out
+        self.error = error
+    }
+
+    /// The process's standard output and standard error.
+    public static let standard = Console(
+        out: { line in StandardStreams.write(line + "\n", to: 1) },
+        error: { line in StandardStreams.write(line + "\n", to: 2) })
+}
+
+
+
+/// Whole writes to a file descriptor, retried on interruption.
+enum StandardStreams {
+    static func write(_ text: String, to fd: Int32) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
+    }
+}

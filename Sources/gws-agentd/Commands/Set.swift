@@ -1,0 +1,158 @@
+import AgentDaemon
+import ArgumentParser
+import GWS
+
+extension GWSAgentd {
+    /// `gws-agentd set`: the GWS "Set Agent States" operations.
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change the agent's state or Do-Not-Disturb in GWS.",
+            discussion: """
+                Gets a session cookie and CSRF token (GET /api/v2/me), then POSTs the operation to \
+                /api/v2/me (all channels), /api/v2/me/channels/NAME or /api/v2/me/devices/ID. \
+                GWS answering 200 only means "accepted": with --wait the command also waits for the \
+                notification that confirms the change, through the running daemon's state file when \
+                it is fresh, otherwise through a short CometD session of its own.
+
+                Exit status: 0 accepted (and confirmed, with --wait), 1 rejected by the server, \
+                64 usage error, 69 server unreachable or timed out, 77 credentials refused, \
+                78 configuration error.
+                """)
+
+        /// The standard operations.
+        enum Action: String, ExpressibleByArgument, CaseIterable {
+            case ready
+            case notReady = "not-ready"
+            case dndOn = "dnd-on"
+            case dndOff = "dnd-off"
+        }
+
+        /// The voice work modes of `not-ready`.
+        enum WorkMode: String, ExpressibleByArgument, CaseIterable {
+            case afterCallWork = "after-call-work"
+            case auxWork = "aux-work"
+        }
+
+        @Argument(help: ArgumentHelp("The operation.", valueName: "ready|not-ready|dnd-on|dnd-off"))
+        var action: Action?
+
+        @Option(help: ArgumentHelp("A custom agent-state operation instead (see `gws-agentd states`).", valueName: "name"))
+        var operation: String?
+
+        @Option(help: ArgumentHelp("Only this media channel (voice, chat, email, …).", valueName: "name"))
+        var channel: String?
+
+        @Option(help: ArgumentHelp("Only this voice device.", valueName: "id"))
+        var device: String?
+
+        @Option(help: ArgumentHelp("With not-ready: the voice work mode (AfterCallWork or AuxWork).", valueName: "mode"))
+        var workMode: WorkMode?
+
+        @Flag(help: "Wait for the notification that confirms the change, then print the resulting state.")
+        var wait = false
+
+        @Option(help: ArgumentHelp("Seconds to wait with --wait.", valueName: "seconds"))
+        var timeout: Double = 10
+
+        @Option(help: ArgumentHelp("The daemon's state file, for --wait.", valueName: "path"))
+        var stateFile: String?
+
+        @OptionGroup var config: ConfigOption
+
+        func validate() throws {
+            switch (action, operation) {
+            case (nil, nil): throw ValidationError("Give an operation (ready, not-ready, dnd-on, dnd-off) or --operation NAME.")
+            case (.some, .some): throw ValidationError("Give either an operation or --operation, not both.")
+            default: break
+            }
+            if channel != nil && device != nil { throw ValidationError("--channel and --device cannot be used together.") }
+            if let operation, operation.isEmpty || operation.contains(where: { $0 == "\"" || $0.isNewline }) {
+                throw ValidationError("--operation needs an operation name such as OutToLunch.")
+            }
+            if channel?.isEmpty == true || device?.isEmpty == true {
+                throw ValidationError("--channel and --device need a value.")
+            }
+            if workMode != nil {
+                guard action == .notReady else { throw ValidationError("--work-mode goes with not-ready.") }
+                if let channel, channel != "voice" { throw ValidationError("--work-mode applies to the voice channel only.") }
+            }
+            guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds.") }
+        }
+
+        func run() async throws {
+            let environment = ProcessEnvironment.current
+            guard let configuration = await OperatorCommands.loadConfiguration(
+                path: config.path, environment: environment, console: .standard)
+            else { throw ExitCode(ExitStatus.configuration.rawValue) }
+            let status = await OperatorCommands.set(
+                OperationRequest.named(operationName, scope: scope), configuration: configuration,
+                wait: wait ? .milliseconds(Int64(timeout * 1000)) : nil,
+                stateFile: stateFile ?? configuration.stateFile, console: .standard)
+            if status != .success { throw ExitCode(status.rawValue) }
+        }
+
+        var operationName: String {
+            if let operation { return operation }
+            switch action {
+            case .ready?: return "Ready"
+            case .dndOn?: return "DoNotDisturbOn"
+            case .dndOff?: return "DoNotDisturbOff"
+            case .notReady?, nil:
+                switch workMode {
+                case .afterCallWork?: return "AfterCallWork"
+                case .auxWork?: return "AuxWork"
+                case nil: return "NotReady"
+                }
+            }
+        }
+
+        var scope: AgentOperation.Scope {
+            if let device { return .device(device) }
+            if let channel { return .channel(channel) }
+            return workMode != nil ? .channel("voice") : .all
+        }
+    }
+
+    /// `gws-agentd states`: the operations GWS offers this agent.
+    struct States: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the agent-state operations GWS offers (GET /api/v2/settings/agent-states).",
+            discussion: "Any listed operation can be sent with `gws-agentd set --operation NAME`.")
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        @OptionGroup var config: ConfigOption
+
+        func run() async throws {
+            guard let configuration = await OperatorCommands.loadConfiguration(
+                path: config.path, environment: ProcessEnvironment.current, console: .standard)
+            else { throw ExitCode(ExitStatus.configuration.rawValue) }
+            let status = await OperatorCommands.states(configuration: configuration, json: json, console: .standard)
+            if status != .success { throw ExitCode(status.rawValue) }
+        }
+    }
+
+    /// `gws-agentd check-config`.
+    struct CheckConfig: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-config",
+            abstract: "Validate the configuration and the credentials' readability.",
+            discussion: """
+                Exit status: 0 valid, 78 invalid (the message names the key). With --online it also \
+                checks that GWS answers GET /api/v2/me with these credentials: 69 when the server \
+                cannot be reached, 78 when it refuses the credentials.
+                """)
+
+        @Flag(help: "Also log in to GWS with the configured credentials.")
+        var online = false
+
+        @OptionGroup var config: ConfigOption
+
+        func run() async throws {
+            let status = await OperatorCommands.checkConfig(
+                path: config.path, environment: ProcessEnvironment.current, online: online, console: .standard)
+            if status != .success { throw ExitCode(status.rawValue) }
+        }
+    }
+}
