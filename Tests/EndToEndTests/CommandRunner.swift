@@ -1,0 +1,41 @@
+import Foundation
+import ScriptedHTTPServer
+
+/// The result of running the `gws-agentd` binary once.
+struct CommandResult {
+    var status: Int32?
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `gws-agentd ARGUMENTS` to completion (killed after `timeout`).
+func runCommand(
+    _ arguments: [String], environment: [String: String] = [:], directory: String, timeout: Duration = .seconds(30)
+) async throws -> CommandResult {
+    let id = UUID().uuidString
+    let out = directory + "/\(id).out"
+    let err = directory + "/\(id).err"
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
+    process.arguments = arguments
+    process.environment = ["PATH": "/usr/bin:/bin", "SWIFT_BACKTRACE": "enable=no"].merging(environment) { _, new in new }
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let deadline = ContinuousClock.now + timeout
+    let status: Int32? = try await offPool {
+        while process.isRunning && ContinuousClock.now < deadline { usleep(5_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+    return CommandResult(
+        status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+}
