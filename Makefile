@@ -1,16 +1,45 @@
-# gws-agentd — build, test and demo entry points.
+# gws-agentd — build, test, demo, install and package.
 #
-#   make test   installs missing apt packages, builds with warnings as errors, runs every test
-#   make demo   the daemon against the bundled GWS simulator (see README)
-#   make bench  the Bayeux client throughput benchmark (docs/performance.md)
+#   make test       installs missing apt packages, builds with warnings as errors, runs every
+#                   test, then checks the units and the install (scripts/check-deployment.sh)
+#   make demo       the daemon against the bundled GWS simulator, watched for about 30 s
+#   make install    installs into $(DESTDIR)$(PREFIX) (binary, units, sysusers, config,
+#                   man page, completions, docs); make uninstall removes them
+#   make deb        builds a .deb with dpkg-deb into out/
+#   make bench      the benchmarks (docs/performance.md)
 
-SWIFT      ?= swift
-PREFIX     ?= /usr/local
-DESTDIR    ?=
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 openssl
-SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT         ?= swift
+PREFIX        ?= /usr/local
+DESTDIR       ?=
+SYSCONFDIR    ?= /etc
+# The build used by install, deb and demo. Release builds link the Swift runtime
+# statically, so the binary runs where no Swift toolchain is installed.
+CONFIGURATION ?= release
+VERSION       := 0.1.0
+APT_PACKAGES  := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 python3-jsonschema openssl dpkg-dev binutils
+SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release test bench demo clean
+ifeq ($(CONFIGURATION),release)
+SWIFT_BUILD_FLAGS := -c release --static-swift-stdlib
+else
+SWIFT_BUILD_FLAGS := -c $(CONFIGURATION)
+endif
+BINARY        = .build/$(CONFIGURATION)/gws-agentd
+MANPAGE       = .build/plugins/GenerateManual/outputs/gws-agentd/gws-agentd.8
+
+BINDIR        = $(PREFIX)/bin
+UNITDIR       = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR   = $(PREFIX)/lib/sysusers.d
+MANDIR        = $(PREFIX)/share/man/man8
+DOCDIR        = $(PREFIX)/share/doc/gws-agentd
+BASHCOMPDIR   = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR    = $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR   = $(PREFIX)/share/fish/vendor_completions.d
+CONFDIR       = $(SYSCONFDIR)/gws-agentd
+DOCS          = README.md docs/configuration.md docs/state-file.md docs/state-file.schema.json \
+                docs/operations.md docs/deployment.md
+
+.PHONY: all deps build binary man install uninstall deb test bench demo clean
 
 all: build
 
@@ -27,22 +56,60 @@ deps:
 build: deps
 	$(SWIFT) build
 
-release: deps
-	$(SWIFT) build -c release
+binary: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product gws-agentd
+
+## gws-agentd(8), generated from the command-line definitions by argument-parser's plugin.
+man: binary
+	$(SWIFT) package plugin generate-manual --section 8 --date 2026-11-25 \
+	  --authors "gws-agentd developers" --configuration $(CONFIGURATION)
 
 ## The whole suite. Package.swift already treats every warning in our targets as an error.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/check-deployment.sh
+
+install: binary man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR) \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
+	  $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/gws-agentd
+	for unit in gws-agentd.service gws-agentd@.service; do \
+	  sed 's|/usr/bin/gws-agentd|$(BINDIR)/gws-agentd|' systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit; \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
+	done
+	install -m 0644 systemd/gws-agentd.sysusers $(DESTDIR)$(SYSUSERSDIR)/gws-agentd.conf
+	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/gws-agentd.8
+	$(BINARY) --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/gws-agentd
+	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_gws-agentd
+	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/gws-agentd.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/gws-agentd $(DESTDIR)$(ZSHCOMPDIR)/_gws-agentd $(DESTDIR)$(FISHCOMPDIR)/gws-agentd.fish
+	install -m 0644 $(DOCS) config/gws-agentd.yaml $(DESTDIR)$(DOCDIR)/
+	@# Never overwrite a configuration someone has edited.
+	[ -e $(DESTDIR)$(CONFDIR)/config.yaml ] || install -m 0644 config/gws-agentd.yaml $(DESTDIR)$(CONFDIR)/config.yaml
+
+## Removes what install installed; the configuration in $(CONFDIR) is kept.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/gws-agentd $(DESTDIR)$(UNITDIR)/gws-agentd.service \
+	  $(DESTDIR)$(UNITDIR)/gws-agentd@.service $(DESTDIR)$(SYSUSERSDIR)/gws-agentd.conf \
+	  $(DESTDIR)$(MANDIR)/gws-agentd.8 $(DESTDIR)$(BASHCOMPDIR)/gws-agentd \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_gws-agentd $(DESTDIR)$(FISHCOMPDIR)/gws-agentd.fish
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(CONFDIR) (your configuration)"
+
+## A .deb built with dpkg-deb; its postinst creates the readers group and starts nothing.
+deb:
+	scripts/build-deb.sh $(VERSION) $(CONFIGURATION)
 
 bench: deps
 	$(SWIFT) build -c release --product bayeux-bench
 	.build/release/bayeux-bench
 
-demo: deps
-	@echo "make demo needs the daemon (gws-agentd run), which has not landed yet."
-	@echo "The simulator is ready: swift build --product gws-sim && .build/debug/gws-sim --scripted-activity 5"
-	@exit 1
+## The daemon against the bundled simulator with scripted agent activity, for ~30 s.
+demo: binary
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product gws-sim
+	scripts/demo.sh $(CONFIGURATION)
 
 clean:
-	rm -rf .build
+	rm -rf .build out

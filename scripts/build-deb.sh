@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make deb: stage `make install` into a package root and build a .deb with dpkg-deb.
+# Usage: scripts/build-deb.sh VERSION [CONFIGURATION]   (writes out/gws-agentd_VERSION_ARCH.deb)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=$1
+configuration=${2:-release}
+arch=$(dpkg --print-architecture)
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+make --no-print-directory install DESTDIR="$root" PREFIX=/usr SYSCONFDIR=/etc CONFIGURATION="$configuration" >/dev/null
+
+# Depends: the Debian packages owning the shared libraries the binary links.
+depends=()
+for lib in $(objdump -p "$root/usr/bin/gws-agentd" | awk '/NEEDED/ {print $2}'); do
+  path=$(ldconfig -p | awk -v lib="$lib" '$1 == lib {print $NF; exit}')
+  package=""
+  [ -n "$path" ] && package=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) || true
+  [ -z "$package" ] && package=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
+  if [ -n "$package" ]; then
+    depends+=("$package")
+  else
+    echo "build-deb: warning: $lib belongs to no Debian package (a debug build links the Swift runtime)" >&2
+  fi
+done
+depends_line=$(printf '%s\n' "${depends[@]}" systemd | sort -u | paste -sd, | sed 's/,/, /g')
+
+mkdir -p "$root/DEBIAN"
+size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
+cat > "$root/DEBIAN/control" <<CONTROL
+Package: gws-agentd
+Version: $version
+Architecture: $arch
+Maintainer: gws-agentd developers <gws-agentd@example.com>
+Section: net
+Priority: optional
+Installed-Size: $size
+Depends: $depends_line
+Homepage: https://github.com/gws-agentd/gws-agentd
+Description: live Genesys agent state and Do-Not-Disturb as a JSON state file
+ gws-agentd follows one contact-center agent's state (Ready, NotReady,
+ LoggedOut, work mode, Do-Not-Disturb) from Genesys Web Services over CometD
+ long-polling and publishes it in /run/gws-agentd/state.json for other programs.
+ It runs as a hardened systemd Type=notify service, one instance per agent.
+CONTROL
+echo /etc/gws-agentd/config.yaml > "$root/DEBIAN/conffiles"
+cat > "$root/DEBIAN/postinst" <<'POSTINST'
+#!/bin/sh
+# Creates the state-file readers group. Enables and starts nothing: configure
+# /etc/gws-agentd first, then `systemctl enable --now gws-agentd.service`.
+set -e
+if [ "$1" = configure ]; then
+  if command -v systemd-sysusers >/dev/null 2>&1; then
+    systemd-sysusers gws-agentd.conf
+  elif ! getent group gws-agentd-readers >/dev/null; then
+    addgroup --system gws-agentd-readers
+  fi
+  if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload || true
+  fi
+fi
+exit 0
+POSTINST
+chmod 0755 "$root/DEBIAN/postinst"
+mkdir -p out
+# The staged files belong to root in the package whoever builds it.
+dpkg-deb --root-owner-group --build "$root" "out/gws-agentd_${version}_${arch}.deb" >/dev/null
+echo "out/gws-agentd_${version}_${arch}.deb"
