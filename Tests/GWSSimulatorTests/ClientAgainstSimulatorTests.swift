@@ -55,12 +55,7 @@ func deviceStates(in events: [BayeuxEvent]) -> [String] {
     }
 }
 
-// Each test here passes alone and the suite passes on its own (`--filter
-// ClientAgainstSimulatorTests`, about 3 s), but in the full parallel run one of them
-// occasionally never finishes. Disabled until that is understood: see the closing note.
-@Suite(
-    "Our client against gws-sim, with faults",
-    .disabled("stalls intermittently when run in parallel with the whole suite; passes alone"))
+@Suite("Our client against gws-sim, with faults")
 struct ClientAgainstSimulatorTests {
     @Test("Operations reach the client as device and channel notifications")
     func notifications() async throws {

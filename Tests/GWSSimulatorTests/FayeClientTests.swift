@@ -1,0 +1,126 @@
+import BayeuxCore
+import Foundation
+import GWSSimulator
+import ScriptedHTTPServer
+import Testing
+
+/// A third-party Bayeux client, Debian's Faye (Ruby), talking to gws-sim: handshake,
+/// subscribe, receive, and a re-handshake with re-subscription after the simulator drops
+/// every session. It shows the simulator speaks CometD as others understand it, not only
+/// as our client does.
+@Suite("Faye's Ruby client against gws-sim")
+struct FayeClientTests {
+    @Test("Handshake, subscribe, receive, and re-handshake after a session drop")
+    func fayeClient() async throws {
+        let simulator = GWSSimulator(
+            configuration: SimulatorConfiguration(cometd: CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3))))
+        let url = try await simulator.start()
+        let client = try await FayeClient.launch(url: url + GWSSimulator.notificationsPath, channels: ["/v2/me/devices"])
+        #expect(await client.wait { $0.contains { $0["event"] == "subscribed" } })
+        await simulator.apply("Ready")
+        #expect(await client.wait { Self.states(in: $0) == ["Ready"] })
+
+        await simulator.dropSessions()
+        // Faye learns of the drop from 402::session_unknown, handshakes again and re-subscribes
+        // (its forced re-subscription reports to no callback: the simulator's log shows it).
+        #expect(await client.wait { $0.contains { $0["event"] == "handshake" && $0["count"] == "2" } })
+        var resubscribed = false
+        for _ in 0..<200 where !resubscribed {
+            resubscribed = await simulator.requests.filter { $0.channels.contains("/meta/subscribe") && $0.status == 200 }.count >= 2
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(resubscribed)
+        await simulator.apply("NotReady")
+        #expect(await client.wait { Self.states(in: $0) == ["Ready", "NotReady"] })
+
+        let handshakes = await simulator.requests.filter {
+            $0.channels.contains("/meta/handshake")
+        }
+        #expect(handshakes.count >= 2)
+        #expect(await simulator.requests.filter { $0.path == GWSSimulator.notificationsPath }
+            .allSatisfy { $0.headers.contains("authorization") })
+        await client.stop()
+        await simulator.stop()
+    }
+
+    /// The device states the client received, in order.
+    static func states(in lines: [[String: String]]) -> [String] {
+        lines.filter { $0["event"] == "message" }.compactMap { $0["state"] }
+    }
+}
+
+/// `ruby Faye/client.rb`, with its JSON-lines output collected from a file.
+final class FayeClient: @unchecked Sendable {
+    // `process` and `outputPath` are set once in `launch`; the test alone uses them.
+    private let process: Process
+    private let outputPath: String
+
+    private init(process: Process, outputPath: String) {
+        self.process = process
+        self.outputPath = outputPath
+    }
+
+    static func launch(url: String, channels: [String]) async throws -> FayeClient {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Faye/client.rb").path
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ruby") else {
+            throw FayeClientError("ruby is not installed; `make test` installs ruby-faye")
+        }
+        let outputPath = NSTemporaryDirectory() + "faye-client-\(UUID().uuidString).jsonl"
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ruby")
+        // agent1:secret, the simulator's default agent.
+        process.arguments = [script, url, "Basic YWdlbnQxOnNlY3JldA=="] + channels
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardOutput = output
+        process.standardError = output
+        try await offPool { try process.run() }
+        return FayeClient(process: process, outputPath: outputPath)
+    }
+
+    /// The lines printed so far, flattened: `data.devices[0].userState.state` becomes `state`.
+    func lines() -> [[String: String]] {
+        guard let text = try? String(contentsOfFile: outputPath, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line -> [String: String]? in
+            guard let value = try? JSONParser().parse(String(line)), let object = value.objectValue else { return nil }
+            var flat: [String: String] = [:]
+            for (key, member) in object.members {
+                if let string = member.stringValue { flat[key] = string }
+                if case .int(let number) = member { flat[key] = String(number) }
+            }
+            if let state = value["data"]?["devices"]?.arrayValue?.first?["userState"]?["state"]?.stringValue {
+                flat["state"] = state
+            }
+            return flat
+        }
+    }
+
+    /// Waits up to `timeout` for the output to satisfy `condition`.
+    func wait(timeout: Duration = .seconds(20), _ condition: ([[String: String]]) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(lines()) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let final = lines()
+        if !condition(final) { Issue.record("Faye client output: \(final)") }
+        return condition(final)
+    }
+
+    /// Stops the client (SIGTERM: it disconnects), then kills it if it lingers.
+    func stop() async {
+        let process = self.process
+        _ = try? await offPool {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            for _ in 0..<100 where process.isRunning { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: outputPath)
+    }
+}
+
+struct FayeClientError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
