@@ -102,9 +102,15 @@ uninstall:
 deb:
 	scripts/build-deb.sh $(VERSION) $(CONFIGURATION)
 
+## Both benchmarks, release builds: the Bayeux client alone, then the daemon end to end
+## (latency to the state file, idle cost, a 100,000-notification burst). Exits non-zero
+## when the daemon misses one of its targets; figures in docs/performance.md.
 bench: deps
-	$(SWIFT) build -c release --product bayeux-bench
+	$(SWIFT) build -c release --static-swift-stdlib --product bayeux-bench
+	$(SWIFT) build -c release --static-swift-stdlib --product gws-agentd
+	$(SWIFT) build -c release --static-swift-stdlib --product daemon-bench
 	.build/release/bayeux-bench
+	.build/release/daemon-bench --binary .build/release/gws-agentd
 
 ## The daemon against the bundled simulator with scripted agent activity, for ~30 s.
 demo: binary

@@ -101,6 +101,12 @@ let package = Package(
             path: "Benchmarks/bayeux-bench",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "daemon-bench",
+            dependencies: ["AgentState", "GWSSimulator", "ScriptedHTTPServer"],
+            path: "Benchmarks/daemon-bench",
+            swiftSettings: strict
+        ),
 
         // A tiny scripted HTTP/1.1 server on 127.0.0.1 for transport and client tests.
         .target(

@@ -20,6 +20,8 @@ public actor GWSSimulator {
     var host = "127.0.0.1"
     var port = 0
     var activity: Task<Void, Never>?
+    /// Kept for restarts: told when each response has been written.
+    var writeObserver: ScriptedHTTPServer.WriteObserver?
 
     public init(configuration: SimulatorConfiguration = SimulatorConfiguration()) {
         self.configuration = configuration
@@ -31,9 +33,12 @@ public actor GWSSimulator {
 
     /// Starts listening on `host:port` (0 picks a free port); returns the base URL.
     @discardableResult
-    public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> String {
+    public func start(
+        host: String = "127.0.0.1", port: Int = 0, onWrite: ScriptedHTTPServer.WriteObserver? = nil
+    ) async throws -> String {
         self.host = host
-        let server = try await ScriptedHTTPServer.start(host: host, port: port) { [weak self] request in
+        writeObserver = onWrite
+        let server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: onWrite) { [weak self] request in
             guard let self else { return .close }
             return await self.handle(request)
         }
@@ -65,7 +70,7 @@ public actor GWSSimulator {
     /// Listens again on the same port after ``stopListening()``.
     public func startListening() async throws {
         guard server == nil else { return }
-        server = try await ScriptedHTTPServer.start(host: host, port: port) { [weak self] request in
+        server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: writeObserver) { [weak self] request in
             guard let self else { return .close }
             return await self.handle(request)
         }

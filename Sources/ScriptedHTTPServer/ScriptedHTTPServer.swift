@@ -45,6 +45,9 @@ public enum ScriptedResponse: Sendable {
 /// like a normal server and can misbehave on demand (see ``ScriptedResponse``).
 public final class ScriptedHTTPServer: Sendable {
     public typealias Handler = @Sendable (RecordedRequest) async -> ScriptedResponse
+    /// Told, on the event loop, just before a complete response to a request is handed to
+    /// the socket (benchmarks time deliveries from there).
+    public typealias WriteObserver = @Sendable (RecordedRequest) -> Void
 
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
@@ -72,7 +75,7 @@ public final class ScriptedHTTPServer: Sendable {
     /// Starts a server whose responses `handler` decides, on `host` and `port` (0 picks
     /// a free port).
     public static func start(
-        host: String = "127.0.0.1", port: Int = 0, handler: @escaping Handler
+        host: String = "127.0.0.1", port: Int = 0, onWrite: WriteObserver? = nil, handler: @escaping Handler
     ) async throws -> ScriptedHTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let registry = ConnectionRegistry()
@@ -82,7 +85,7 @@ public final class ScriptedHTTPServer: Sendable {
             .childChannelInitializer { child in
                 let number = registry.add(child)
                 return child.pipeline.configureHTTPServerPipeline().flatMap {
-                    child.pipeline.addHandler(ScriptedHandler(handler: handler, connection: number))
+                    child.pipeline.addHandler(ScriptedHandler(handler: handler, onWrite: onWrite, connection: number))
                 }
             }
         let channel: any Channel
@@ -138,12 +141,14 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias OutboundOut = HTTPServerResponsePart
 
     let handler: ScriptedHTTPServer.Handler
+    let onWrite: ScriptedHTTPServer.WriteObserver?
     let connection: Int
     var head: HTTPRequestHead?
     var body: [UInt8] = []
 
-    init(handler: @escaping ScriptedHTTPServer.Handler, connection: Int) {
+    init(handler: @escaping ScriptedHTTPServer.Handler, onWrite: ScriptedHTTPServer.WriteObserver?, connection: Int) {
         self.handler = handler
+        self.onWrite = onWrite
         self.connection = connection
     }
 
@@ -161,11 +166,13 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
                 headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body, connection: connection)
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
             let handler = self.handler
+            let onWrite = self.onWrite
             let eventLoop = context.eventLoop
             let keepAlive = head.isKeepAlive
             Task {
                 let response = await handler(request)
                 eventLoop.execute {
+                    if case .respond = response { onWrite?(request) }
                     Self.write(response, keepAlive: keepAlive, context: loopBound.value)
                 }
             }
