@@ -7,6 +7,9 @@
 #                   man page, completions, docs); make uninstall removes them
 #   make deb        builds a .deb with dpkg-deb into out/
 #   make bench      the benchmarks (docs/performance.md)
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (docs/reliability.md)
+#   make test-sanitize  the suite under AddressSanitizer and ThreadSanitizer
+#   make soak       the release daemon under faults for DURATION (default 10m)
 
 SWIFT         ?= swift
 PREFIX        ?= /usr/local
@@ -39,7 +42,12 @@ CONFDIR       = $(SYSCONFDIR)/gws-agentd
 DOCS          = README.md docs/configuration.md docs/state-file.md docs/state-file.schema.json \
                 docs/operations.md docs/deployment.md
 
-.PHONY: all deps build binary man install uninstall deb test bench demo clean
+FUZZ_SECONDS  ?= 600
+FUZZ_TARGETS  := bayeux notification rest config statefile
+# Soak length: 30s, 10m, 1h …
+DURATION      ?= 10m
+
+.PHONY: all deps build binary man install uninstall deb test fuzz fuzz-build test-sanitize soak bench demo clean
 
 all: build
 
@@ -65,10 +73,38 @@ man: binary
 	  --authors "gws-agentd developers" --configuration $(CONFIGURATION)
 
 ## The whole suite. Package.swift already treats every warning in our targets as an error.
+## Then: every seed and past finding replayed through the fuzz targets, each fuzz target
+## for 60 s, and the deployment checks.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	for target in $(FUZZ_TARGETS); do \
+	  .build/debug/gws-fuzz $$target Fuzz/corpus/$$target Fuzz/regressions/$$target || exit 1; \
+	done
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
 	scripts/check-deployment.sh
+
+## The libFuzzer build (its own build folder; lld, because gold fails on libFuzzer's objects).
+fuzz-build: deps
+	$(SWIFT) build -c release --product gws-fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xcc -DGWS_FUZZING -Xswiftc -use-ld=lld
+
+## Each fuzz target for FUZZ_SECONDS (default 600), two at a time. docs/reliability.md.
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+## The suite under AddressSanitizer, then under ThreadSanitizer (own build folders).
+test-sanitize: deps
+	$(SWIFT) build --build-tests --scratch-path .build-asan -Xswiftc -sanitize=address
+	$(SWIFT) test --skip-build --scratch-path .build-asan
+	$(SWIFT) build --build-tests --scratch-path .build-tsan -Xswiftc -sanitize=thread
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --scratch-path .build-tsan
+
+## The release daemon against gws-sim under faults for DURATION (docs/reliability.md).
+soak: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product gws-agentd
+	$(SWIFT) build -c release --static-swift-stdlib --product daemon-bench
+	.build/release/daemon-bench --binary .build/release/gws-agentd soak --duration $(DURATION)
 
 install: binary man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR) \
@@ -118,4 +154,4 @@ demo: binary
 	scripts/demo.sh $(CONFIGURATION)
 
 clean:
-	rm -rf .build out
+	rm -rf .build .build-fuzz .build-asan .build-tsan .fuzz-work out

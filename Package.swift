@@ -101,6 +101,15 @@ let package = Package(
             path: "Benchmarks/bayeux-bench",
             swiftSettings: strict
         ),
+        // libFuzzer targets. `make fuzz` builds them with -sanitize=fuzzer -DFUZZING and
+        // runs libFuzzer's driver; a normal build replays corpus files through them.
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .executableTarget(
+            name: "gws-fuzz",
+            dependencies: ["BayeuxCore", "GWS", "AgentState", "AgentDaemon", "CFuzzerDriver"],
+            path: "Fuzz/gws-fuzz",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "daemon-bench",
             dependencies: ["AgentState", "GWSSimulator", "ScriptedHTTPServer"],

@@ -1,6 +1,7 @@
 // daemon-bench: the daemon end to end, against gws-sim in this process.
 //
 //   daemon-bench [--binary PATH] [latency|idle|burst|all] [--notifications N] [--idle-seconds S] [--burst N]
+//   daemon-bench [--binary PATH] soak [--duration 10m]
 //
 //   latency  one notification every 30 ms; for each, the time from the simulator handing it
 //            to its CometD engine to the state file renamed (seen through inotify, as a
@@ -9,6 +10,8 @@
 //            (Private_Clean + Private_Dirty of /proc/PID/smaps_rollup).
 //   burst    N notifications as fast as the simulator makes them; the final state, the
 //            daemon's CPU per notification, and state-file writes per 10 ms of burst.
+//   soak     faults every few seconds with agent changes between them (Soak.swift);
+//            not part of `all`: `make soak DURATION=10m`.
 //
 // The daemon is a separate process (the release binary), so its CPU is measured alone;
 // the state file lives on tmpfs (/dev/shm), as /run does on a real host.
@@ -24,6 +27,7 @@ struct Options {
     var notifications = 1000
     var idleSeconds = 60
     var burst = 100_000
+    var soakDuration: Duration = .seconds(600)
 
     init(_ arguments: [String]) throws {
         var rest = arguments.makeIterator()
@@ -34,7 +38,8 @@ struct Options {
             case "--notifications": notifications = try Self.number(rest.next(), for: argument)
             case "--idle-seconds": idleSeconds = try Self.number(rest.next(), for: argument)
             case "--burst": burst = try Self.number(rest.next(), for: argument)
-            case "latency", "idle", "burst": chosen.append(argument)
+            case "--duration": soakDuration = try Self.duration(rest.next(), for: argument)
+            case "latency", "idle", "burst", "soak": chosen.append(argument)
             case "all": chosen += ["latency", "idle", "burst"]
             default: throw BenchError("unknown argument \(argument)")
             }
@@ -45,6 +50,20 @@ struct Options {
     private static func value(_ value: String?, for name: String) throws -> String {
         guard let value else { throw BenchError("\(name) needs a value") }
         return value
+    }
+
+    /// `90`, `90s`, `10m` or `1h`.
+    private static func duration(_ value: String?, for name: String) throws -> Duration {
+        guard var text = value, let unit = text.last else { throw BenchError("\(name) needs a value such as 10m") }
+        var scale = 1
+        switch unit {
+        case "s": text.removeLast()
+        case "m": scale = 60; text.removeLast()
+        case "h": scale = 3600; text.removeLast()
+        default: break
+        }
+        guard let number = Int(text), number > 0 else { throw BenchError("\(name) needs a value such as 10m") }
+        return .seconds(number * scale)
     }
 
     private static func number(_ value: String?, for name: String) throws -> Int {
@@ -193,6 +212,7 @@ do {
         switch scenario {
         case "latency": try await latency(options)
         case "idle": try await idle(options)
+        case "soak": try await Soak(binary: options.binary, duration: options.soakDuration).run()
         default: try await burst(options)
         }
     }

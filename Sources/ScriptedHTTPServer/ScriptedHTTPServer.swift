@@ -85,7 +85,8 @@ public final class ScriptedHTTPServer: Sendable {
             .childChannelInitializer { child in
                 let number = registry.add(child)
                 return child.pipeline.configureHTTPServerPipeline().flatMap {
-                    child.pipeline.addHandler(ScriptedHandler(handler: handler, onWrite: onWrite, connection: number))
+                    child.pipeline.addHandler(
+                    ScriptedHandler(handler: handler, onWrite: onWrite, connection: number, registry: registry))
                 }
             }
         let channel: any Channel
@@ -103,6 +104,7 @@ public final class ScriptedHTTPServer: Sendable {
     public func stop() async {
         try? await channel.close()
         let open = registry.state.withLock { state in
+            state.stopped = true
             defer { state.connections = [] }
             return state.connections
         }
@@ -116,6 +118,8 @@ private final class ConnectionRegistry: Sendable {
     struct State {
         var connections: [any Channel] = []
         var accepted = 0
+        /// Set when ``ScriptedHTTPServer/stop()`` begins; the event loop may be gone after.
+        var stopped = false
     }
 
     let state = Mutex(State())
@@ -132,6 +136,15 @@ private final class ConnectionRegistry: Sendable {
         }
         return number
     }
+
+    /// Runs `work` on `eventLoop` unless the server is stopping. Under the lock, so that
+    /// the loop cannot be shut down between the check and the hand-over.
+    func execute(on eventLoop: any EventLoop, _ work: @escaping @Sendable () -> Void) {
+        state.withLock { state in
+            guard !state.stopped else { return }
+            eventLoop.execute(work)
+        }
+    }
 }
 
 /// Collects one request at a time and writes what the handler scripts.
@@ -146,10 +159,16 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
     var head: HTTPRequestHead?
     var body: [UInt8] = []
 
-    init(handler: @escaping ScriptedHTTPServer.Handler, onWrite: ScriptedHTTPServer.WriteObserver?, connection: Int) {
+    let registry: ConnectionRegistry
+
+    init(
+        handler: @escaping ScriptedHTTPServer.Handler, onWrite: ScriptedHTTPServer.WriteObserver?, connection: Int,
+        registry: ConnectionRegistry
+    ) {
         self.handler = handler
         self.onWrite = onWrite
         self.connection = connection
+        self.registry = registry
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -169,9 +188,10 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
             let onWrite = self.onWrite
             let eventLoop = context.eventLoop
             let keepAlive = head.isKeepAlive
+            let registry = self.registry
             Task {
                 let response = await handler(request)
-                eventLoop.execute {
+                registry.execute(on: eventLoop) {
                     if case .respond = response { onWrite?(request) }
                     Self.write(response, keepAlive: keepAlive, context: loopBound.value)
                 }
