@@ -6,7 +6,7 @@ import Synchronization
 /// The thread that owns every libcurl handle and drives the multi interface.
 ///
 /// Ownership rule (why this is `@unchecked Sendable`): the multi handle, the share handle
-/// and every easy handle are created, used and freed only on `thread`. Other threads
+/// and every easy handle are created, used and freed only on the loop's own thread. Other threads
 /// reach the loop only through `inbox` (a `Mutex`) followed by `curl_multi_wakeup`, which
 /// libcurl documents as callable from any thread.
 final class CurlLoop: @unchecked Sendable {
@@ -23,7 +23,6 @@ final class CurlLoop: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let share: UnsafeMutableRawPointer
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-    private var thread: Thread?
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
@@ -38,9 +37,10 @@ final class CurlLoop: @unchecked Sendable {
         _ = gws_share_setopt_long(share, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_COOKIE.rawValue))
         _ = gws_share_setopt_long(share, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_DNS.rawValue))
         _ = gws_share_setopt_long(share, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_SSL_SESSION.rawValue))
+        // The running thread keeps the loop alive until `run` returns; nothing else holds
+        // the Thread, so no cycle outlives a stopped loop.
         let thread = Thread { [self] in self.run() }
         thread.name = "curl-loop"
-        self.thread = thread
         thread.start()
     }
 

@@ -62,7 +62,7 @@ struct DaemonLifecycleTests {
             let start = clock.now
             daemon.signal(SIGTERM)
             let status = await daemon.waitForExit()
-            #expect(status == 0)
+            #expect(status == 0, "\(daemon.output.suffix(4000))")
             #expect(start.duration(to: clock.now) < .seconds(3))
             #expect(f.notify.assignments.contains("STOPPING=1"))
             let final = f.state()
