@@ -11,7 +11,10 @@ struct AgentChangeTests {
             try f.start()
             #expect(await f.waitForSynced(dnd: false) != nil)
             await f.simulator.apply("DoNotDisturbOn")
-            let on = await f.waitForState { $0.agent.dnd == true }
+            // Device and channel notifications may reach the file in separate writes.
+            let on = await f.waitForState {
+                $0.agent.devices.first?.dnd == true && $0.agent.channels.allSatisfy { $0.dnd == true }
+            }
             #expect(on?.agent.devices.first?.dnd == true)
             #expect(on?.agent.channels.allSatisfy { $0.dnd == true } == true)
             #expect(await f.notify.wait { $0.contains("STATUS=connected, NotReady, DND on") })
@@ -38,7 +41,11 @@ struct AgentChangeTests {
             await f.simulator.apply("NotReady")
             #expect(await f.waitForState { $0.agent.state == "NotReady" } != nil)
             await f.simulator.apply("AfterCallWork", scope: .channel("voice"))
-            let acw = await f.waitForState { $0.agent.devices.first?.workMode == "AfterCallWork" }
+            // The device and the channel notifications may reach the file in separate writes.
+            let acw = await f.waitForState {
+                $0.agent.devices.first?.workMode == "AfterCallWork"
+                    && $0.agent.channels.first { $0.name == "voice" }?.workMode == "AfterCallWork"
+            }
             #expect(acw?.agent.state == "NotReady")
             #expect(acw?.agent.workMode == nil)
             #expect(acw?.agent.channels.first { $0.name == "voice" }?.workMode == "AfterCallWork")

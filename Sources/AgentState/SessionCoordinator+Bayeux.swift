@@ -1,0 +1,202 @@
+import BayeuxCore
+import GWS
+
+/// The Bayeux side: session states, subscriptions, the resync after each handshake,
+/// deliveries (buffered while a resync is in flight) and the end of a client.
+extension SessionCoordinator {
+    mutating func bayeux(_ input: BayeuxInput, time: String, into actions: inout [CoordinatorAction]) {
+        switch input {
+        case .stateChanged(let state):
+            sessionStateChanged(state, time: time, into: &actions)
+        case .handshook(let clientID):
+            model.clientID = clientID
+            model.handshakes += 1
+            model.synced = false
+            subscriptionProblems = []
+            resyncBuffer = []
+            if pendingTimer?.purpose == .resync { pendingTimer = nil }
+            let awaited = Set(settings.channels)
+            resync = awaited.isEmpty ? .idle : .awaitingSubscriptions(awaited)
+            actions.append(.log(CoordinatorLog(.info, "Bayeux handshake", ["bayeux.client_id": clientID])))
+            if awaited.isEmpty { subscriptionsSettled(into: &actions) }
+        case .subscribed(let channel):
+            subscriptionSettled(channel, into: &actions)
+        case .subscriptionFailed(let channel, let error):
+            subscriptionProblems.insert(channel)
+            model.lastError = StateDocument.LastError(message: "subscription to \(channel) refused: \(error)", at: time)
+            actions.append(.log(CoordinatorLog(.error, "subscription refused", ["bayeux.channel": channel, "bayeux.error": error])))
+            subscriptionSettled(channel, into: &actions)
+        case .messages(let messages):
+            deliver(messages, time: time, into: &actions)
+        case .requestFailed(let failure):
+            model.lastError = StateDocument.LastError(message: failure.detail, at: time)
+            if failure.httpStatus == 401 {
+                authFailures += 1
+                if authFailures >= settings.maxAuthenticationFailures {
+                    fail(.authenticationFailed("HTTP 401 on the notifications endpoint"), time: time, into: &actions)
+                }
+            }
+        case .retryScheduled(let delay):
+            model.retry = AgentModel.Retry(after: delay, reason: model.lastError?.message ?? "retrying")
+        case .ended(let reason):
+            bayeuxEnded(reason, time: time, into: &actions)
+        }
+    }
+
+    mutating func sessionStateChanged(_ state: SessionState, time: String, into actions: inout [CoordinatorAction]) {
+        let mapped: StateDocument.ConnectionState
+        switch state {
+        case .connected: mapped = .connected
+        case .handshaking: mapped = .connecting
+        case .unconnected: mapped = .unconnected
+        case .rehandshaking: mapped = .rehandshaking
+        case .disconnected: mapped = phase == .stopping ? .stopped : .disconnected
+        }
+        if state == .connected {
+            authFailures = 0
+            model.retry = nil
+        }
+        let before = model.connection
+        model.setConnection(mapped, at: time)
+        updateSynced()
+        if before != model.connection {
+            actions.append(
+                .log(CoordinatorLog(
+                    .info, Self.connectionMessage(mapped),
+                    ["connection.state": mapped.rawValue, "bayeux.client_id": model.clientID ?? ""])))
+        }
+    }
+
+    mutating func subscriptionSettled(_ channel: String, into actions: inout [CoordinatorAction]) {
+        guard case .awaitingSubscriptions(var awaited) = resync else { return }
+        awaited.remove(channel)
+        if awaited.isEmpty {
+            subscriptionsSettled(into: &actions)
+        } else {
+            resync = .awaitingSubscriptions(awaited)
+        }
+    }
+
+    /// Every subscription of this session is confirmed or refused: read the snapshot.
+    mutating func subscriptionsSettled(into actions: inout [CoordinatorAction]) {
+        if settings.startContactCenterSession { actions.append(.postOperation("StartContactCenterSession")) }
+        fetchResync(into: &actions)
+    }
+
+    mutating func fetchResync(into actions: inout [CoordinatorAction]) {
+        lastToken += 1
+        resync = .fetching(token: lastToken)
+        // The new snapshot reflects everything delivered before it was requested.
+        resyncBuffer = []
+        actions.append(.fetchSnapshot(token: lastToken))
+    }
+
+    mutating func resyncFinished(_ outcome: SnapshotOutcome, time: String, into actions: inout [CoordinatorAction]) {
+        switch outcome {
+        case .success(let snapshot):
+            restFailures = 0
+            authFailures = 0
+            let before = AgentSummary(model.cache)
+            model.replace(with: snapshot)
+            for notification in resyncBuffer { model.apply(notification) }
+            resyncBuffer = []
+            resync = .done
+            updateSynced()
+            logAgentChange(from: before, into: &actions)
+            actions.append(.log(CoordinatorLog(.info, "resynchronised from the REST snapshot", agentMetadata)))
+        case .unauthorized(let detail), .failed(let detail):
+            if restFailed(outcome, detail, time: time, into: &actions) { return }
+            resync = .waitingToRetry
+            resyncBuffer = []
+            scheduleRetry(.resync, reason: detail, into: &actions)
+        }
+    }
+
+    mutating func updateSynced() {
+        model.synced = resync == .done && model.connection == .connected && subscriptionProblems.isEmpty
+    }
+
+    /// Applies the GWS notifications among `messages`, keeping them for a resync in flight.
+    mutating func deliver(_ messages: [BayeuxMessage], time: String, into actions: inout [CoordinatorAction]) {
+        let before = AgentSummary(model.cache)
+        var sawNotification = false
+        let buffering: Bool
+        if case .fetching = resync { buffering = true } else { buffering = false }
+        for message in messages {
+            let notification = GWSNotification.decode(channel: message.channel, data: message.data)
+            switch notification {
+            case .devices, .channels:
+                sawNotification = true
+                model.apply(notification)
+                if buffering { resyncBuffer.append(notification) }
+            case .error(let report):
+                actions.append(.log(CoordinatorLog(.warning, "GWS reported an error: \(report)", ["bayeux.channel": message.channel])))
+            case .ignored(let reason):
+                actions.append(.log(CoordinatorLog(.debug, "notification ignored: \(reason)", ["bayeux.channel": message.channel])))
+            }
+        }
+        if sawNotification { model.lastNotificationAt = time }
+        if buffering, resyncBuffer.count > settings.maxBufferedNotifications {
+            actions.append(.log(CoordinatorLog(.notice, "too many notifications during the resync; reading the snapshot again")))
+            fetchResync(into: &actions)
+        }
+        logAgentChange(from: before, into: &actions)
+    }
+
+    /// One info event per change of the agent-level state.
+    func logAgentChange(from before: AgentSummary, into actions: inout [CoordinatorAction]) {
+        let after = AgentSummary(model.cache)
+        guard after != before else { return }
+        actions.append(.log(CoordinatorLog(.info, "agent \(after.state), \(Self.dndText(after.dnd))", agentMetadata)))
+    }
+
+    /// Metadata describing the agent, for log events.
+    var agentMetadata: [String: String] {
+        let summary = AgentSummary(model.cache)
+        var metadata = ["agent.state": summary.state, "agent.dnd": Self.dndText(summary.dnd)]
+        if let workMode = summary.workMode { metadata["agent.work_mode"] = workMode }
+        return metadata
+    }
+
+    /// The log message for a connection change.
+    static func connectionMessage(_ state: StateDocument.ConnectionState) -> String {
+        switch state {
+        case .connecting: return "connecting to GWS"
+        case .connected: return "connected to GWS"
+        case .unconnected: return "connection to GWS lost; retrying"
+        case .rehandshaking: return "GWS session lost; handshaking again"
+        case .disconnected: return "disconnected from GWS"
+        case .stopped: return "connection closed"
+        }
+    }
+
+    static func dndText(_ dnd: Bool?) -> String { dnd.map { $0 ? "DND on" : "DND off" } ?? "DND unknown" }
+
+    mutating func bayeuxEnded(_ reason: TerminationReason?, time: String, into actions: inout [CoordinatorAction]) {
+        guard phase != .finished else { return }
+        model.clientID = nil
+        resync = .idle
+        switch phase {
+        case .stopping:
+            finish(time: time, into: &actions)
+        case .reconnecting:
+            model.synced = false
+            model.setConnection(.connecting, at: time)
+            logIn(into: &actions)
+        default:
+            switch reason {
+            case .serverRefused(let error)?:
+                fail(.serverRefused(error), time: time, into: &actions)
+            case .noCommonTransport(let types)?:
+                fail(.noCommonTransport(types), time: time, into: &actions)
+            case .disconnected?, nil:
+                // Not asked for: start over with a fresh login.
+                model.synced = false
+                model.setConnection(.connecting, at: time)
+                restFailures += 1
+                phase = .waitingToLogIn
+                scheduleRetry(.login, reason: "the Bayeux session ended", into: &actions)
+            }
+        }
+    }
+}
