@@ -47,6 +47,8 @@ let package = Package(
 
         // SIGTERM, SIGINT and SIGHUP through a self-pipe (libdispatch sources lose signals).
         .target(name: "CDaemonSignals"),
+        // One thread as Swift concurrency's global executor, for the daemon process only.
+        .target(name: "CSerialExecutor"),
 
         // Pure protocol core: JSON, Bayeux messages, the session state machine. No I/O.
         .target(name: "BayeuxCore", swiftSettings: strict),
@@ -85,7 +87,9 @@ let package = Package(
 
         .executableTarget(
             name: "gws-agentd",
-            dependencies: ["AgentDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "AgentDaemon", "CSerialExecutor", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         // The GWS 8.5 simulator: a library tests start in-process, and the gws-sim executable.

@@ -1,5 +1,6 @@
 import AgentDaemon
 import ArgumentParser
+import CSerialExecutor
 
 extension GWSAgentd {
     /// `gws-agentd run`: the daemon.
@@ -21,6 +22,8 @@ extension GWSAgentd {
         var logIdentifier = "gws-agentd"
 
         func run() async throws {
+            // One executor thread for all of the daemon's tasks (see docs/performance.md).
+            _ = gws_install_serial_global_executor()
             let status = await Daemon.run(
                 Daemon.Options(configPath: config.path, identifier: logIdentifier, environment: ProcessEnvironment.current))
             if status != .success { throw ExitCode(status.rawValue) }
