@@ -4,12 +4,12 @@
 # (Fuzz/regressions/TARGET). New inputs go to .fuzz-work/TARGET (not committed); a crash,
 # a leak or a hang is written to Fuzz/findings/ and fails the run: turn it into a
 # regression (copy it to Fuzz/regressions/TARGET/) once fixed.
-# Usage: scripts/fuzz.sh SECONDS TARGET...
+# Usage: [FUZZ_BINARY=PATH] scripts/fuzz.sh SECONDS TARGET...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=$1
 shift
-binary=.build-fuzz/release/gws-fuzz
+binary=${FUZZ_BINARY:-.build-fuzz/release/gws-fuzz}
 mkdir -p Fuzz/findings
 failed=0
 run_one() {

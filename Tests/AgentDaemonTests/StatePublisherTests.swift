@@ -46,6 +46,15 @@ struct StatePublisherTests {
         #expect(info.st_mode & 0o777 == 0o644 & ~currentUmask())
     }
 
+    @Test("A temp file left by a write that died half-way is replaced, not an obstacle")
+    func leftoverTemporaryFile() throws {
+        let leftover = try dir.write(".state.json.\(getpid()).tmp", "{\"half\":", mode: 0o644)
+        let writer = AtomicFileWriter(path: dir.path + "/state.json")
+        try writer.write(Array("{\"whole\":true}\n".utf8))
+        #expect(dir.read("state.json") == "{\"whole\":true}\n")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+    }
+
     @Test("A burst within the spacing window is written once, with the final state")
     func coalescing() throws {
         let publisher = StatePublisher(writer: AtomicFileWriter(path: dir.path + "/state.json"), header: header)

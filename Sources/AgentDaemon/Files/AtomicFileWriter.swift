@@ -24,8 +24,14 @@ public struct AtomicFileWriter: Sendable {
 
     /// Writes `bytes` as the file's new content.
     public func write(_ bytes: [UInt8]) throws(FileSystemError) {
-        fileSystem.remove(temporaryPath)
-        let fd = try fileSystem.createExclusive(temporaryPath, mode: 0o644)
+        let fd: Int32
+        do {
+            fd = try fileSystem.createExclusive(temporaryPath, mode: 0o644)
+        } catch where error.code == EEXIST {
+            // Left over from a write that died half-way: ours by its name (it holds our pid).
+            fileSystem.remove(temporaryPath)
+            fd = try fileSystem.createExclusive(temporaryPath, mode: 0o644)
+        }
         do {
             try fileSystem.writeAll(fd, bytes, path: temporaryPath)
             try fileSystem.sync(fd, path: temporaryPath)
