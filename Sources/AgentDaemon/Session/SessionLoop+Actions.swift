@@ -7,8 +7,9 @@ import Synchronization
 import Systemd
 
 extension SessionLoop {
-    /// Performs the coordinator's actions in order; returns the outcome when one ends the session.
-    func perform(_ actions: [CoordinatorAction]) -> SessionOutcome? {
+    /// Performs the coordinator's actions in order, except that log records are appended to
+    /// `records` for the caller to write later; returns the outcome when one ends the session.
+    func perform(_ actions: [CoordinatorAction], deferringLogsTo records: inout [CoordinatorLog]) -> SessionOutcome? {
         for action in actions {
             switch action {
             case .fetchSnapshot(let token):
@@ -52,7 +53,7 @@ extension SessionLoop {
                     if !Task.isCancelled { sink.yield(.coordinator(.timerFired(id))) }
                 }
             case .log(let record):
-                log(record)
+                records.append(record)
             case .exit(let reason):
                 return .fatal(reason)
             case .finished:

@@ -35,10 +35,13 @@ extension SessionLoop {
         if new.metricsTextfile != old.metricsTextfile, let old = old.metricsTextfile {
             AtomicFileWriter(path: old).remove()
         }
+        var records: [CoordinatorLog] = []
         _ = perform(
             coordinator.handle(
                 .reconfigure(Self.settings(for: new), reconnect: reconnect), now: clock.now,
-                time: WallClock.timestamp()))
+                time: WallClock.timestamp()),
+            deferringLogsTo: &records)
+        records.forEach(log)
         writeMetrics()
         logger.info("configuration reloaded", metadata: ["reconnect": "\(reconnect)"])
     }

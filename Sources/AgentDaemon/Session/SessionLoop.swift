@@ -86,11 +86,13 @@ final class SessionLoop {
     @discardableResult
     func handle(_ input: SessionInput) -> SessionOutcome? {
         var outcome: SessionOutcome?
+        // Log lines wait until the state file is written: readers first, then the journal.
+        var records: [CoordinatorLog] = []
         switch input {
         case .coordinator(let event):
-            outcome = perform(coordinator.handle(event, now: clock.now, time: WallClock.timestamp()))
+            outcome = perform(coordinator.handle(event, now: clock.now, time: WallClock.timestamp()), deferringLogsTo: &records)
         case .stop:
-            outcome = perform(coordinator.handle(.stop, now: clock.now, time: WallClock.timestamp()))
+            outcome = perform(coordinator.handle(.stop, now: clock.now, time: WallClock.timestamp()), deferringLogsTo: &records)
         case .flushDue:
             flushTask = nil
             apply(publisher.flush(model: coordinator.model, now: clock.now))
@@ -103,9 +105,11 @@ final class SessionLoop {
         }
         if let outcome {
             finish(outcome)
+            records.forEach(log)
             return outcome
         }
         apply(publisher.update(model: coordinator.model, now: clock.now))
+        records.forEach(log)
         updateStatus()
         session.progress.touch()
         return nil
