@@ -8,10 +8,12 @@ import Synchronization
 /// One task calls ``run()``, which owns the state machine for the client's lifetime and
 /// returns when the session ends (server refusal, ``disconnect()``, or cancellation).
 /// Other tasks talk to it through ``subscribe(_:)``, ``unsubscribe(_:)`` and
-/// ``disconnect()``, and read ``events``. Requests run as child tasks so that the long
-/// poll and control requests proceed side by side.
+/// ``disconnect()``, and read ``events`` (or get each event from the `onEvent` closure
+/// given at creation). Requests run as child tasks so that the long poll and control
+/// requests proceed side by side.
 public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: Sendable {
-    /// Everything the client reports, in order. Finishes when ``run()`` returns.
+    /// Everything the client reports, in order. Finishes when ``run()`` returns. Empty
+    /// when the client was made with an `onEvent` closure.
     public let events: AsyncStream<BayeuxEvent>
 
     private let configuration: BayeuxClientConfiguration
@@ -20,6 +22,7 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
     private let logger: Logger
     private let seed: UInt64
     private let eventSink: AsyncStream<BayeuxEvent>.Continuation
+    private let onEvent: (@Sendable (BayeuxEvent) -> Void)?
     private let inbox: AsyncStream<SessionEvent>
     private let inboxSink: AsyncStream<SessionEvent>.Continuation
     private let status: Mutex<Status>
@@ -37,10 +40,14 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
     }
 
     /// Creates a client; nothing happens until ``run()``.
+    /// - Parameter onEvent: when given, receives every event instead of ``events``, in
+    ///   order, synchronously on the task running ``run()``; it must return quickly. This
+    ///   spares the consumer a task hop per event.
     public init(
         configuration: BayeuxClientConfiguration, http: any HTTPClient, clock: C, logger: Logger,
-        seed: UInt64 = UInt64.random(in: .min ... .max)
+        seed: UInt64 = UInt64.random(in: .min ... .max), onEvent: (@Sendable (BayeuxEvent) -> Void)? = nil
     ) {
+        self.onEvent = onEvent
         self.configuration = configuration
         self.http = http
         self.clock = clock
@@ -50,6 +57,11 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
         (inbox, inboxSink) = AsyncStream.makeStream(of: SessionEvent.self)
         status = Mutex(Status())
         for channel in configuration.subscriptions { inboxSink.yield(.subscribe(channel)) }
+    }
+
+    /// Hands `event` to the consumer.
+    private func emit(_ event: BayeuxEvent) {
+        if let onEvent { onEvent(event) } else { eventSink.yield(event) }
     }
 
     /// A snapshot of the session's state, counters and progress stamp.
@@ -123,26 +135,26 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
                     try? await self.clock.sleep(for: delay)
                     if !Task.isCancelled { self.inboxSink.yield(.timerFired(id)) }
                 }
-                if machine.state != .connected { eventSink.yield(.retryScheduled(after: delay)) }
+                if machine.state != .connected { emit(.retryScheduled(after: delay)) }
             case .deliver(let messages):
-                eventSink.yield(.messages(messages))
+                emit(.messages(messages))
             case .stateChanged(let state):
                 logger.debug("bayeux session \(state.rawValue)", metadata: ["bayeux.state": "\(state.rawValue)"])
-                eventSink.yield(.stateChanged(state))
+                emit(.stateChanged(state))
             case .handshook(let clientId, let rehandshake):
                 logger.debug(
                     rehandshake ? "bayeux re-handshake" : "bayeux handshake",
                     metadata: ["bayeux.client_id": "\(clientId)"])
-                eventSink.yield(.handshook(clientId: clientId, rehandshake: rehandshake))
+                emit(.handshook(clientId: clientId, rehandshake: rehandshake))
             case .subscribed(let channel):
                 logger.debug("subscribed", metadata: ["bayeux.channel": "\(channel)"])
-                eventSink.yield(.subscribed(channel))
+                emit(.subscribed(channel))
             case .subscriptionFailed(let channel, let error):
                 logger.warning("subscription refused", metadata: ["bayeux.channel": "\(channel)", "bayeux.error": "\(error)"])
-                eventSink.yield(.subscriptionFailed(channel, error: error))
+                emit(.subscriptionFailed(channel, error: error))
             case .terminated(let reason):
                 logger.notice("bayeux session ended: \(reason)")
-                eventSink.yield(.terminated(reason))
+                emit(.terminated(reason))
                 terminated = reason
             }
         }
@@ -187,7 +199,7 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
         if Task.isCancelled { return }
         if case .requestFailed(_, let failure) = outcome {
             logger.debug("bayeux request failed", metadata: ["bayeux.failure": "\(failure)"])
-            eventSink.yield(.requestFailed(failure))
+            emit(.requestFailed(failure))
         }
         inboxSink.yield(outcome)
     }

@@ -68,26 +68,22 @@ extension SessionLoop {
         retireClient()
         let rest = connection.rest
         let server = configuration.server
+        let sink = session.sink
         let client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
                 url: server.notificationsURL,
                 session: SessionConfiguration(maxNetworkDelay: server.maxNetworkDelay),
                 subscriptions: configuration.channels,
                 headers: { rest.bayeuxHeaders }),
-            http: connection.http, clock: ContinuousClock(), logger: logger, seed: session.environment.seed &+ UInt64(generation))
+            http: connection.http, clock: ContinuousClock(), logger: logger, seed: session.environment.seed &+ UInt64(generation),
+            onEvent: { event in
+                // Straight into the session's inbox: no forwarding task between the two.
+                if let input = BayeuxInput(event) { sink.yield(.coordinator(.bayeux(generation: generation, input))) }
+            })
         self.client = (generation, client)
         session.currentClient.withLock { $0 = client }
-        let sink = session.sink
         tasks.add {
-            let run = Task { await client.run() }
-            await withTaskCancellationHandler {
-                for await event in client.events {
-                    if let input = BayeuxInput(event) { sink.yield(.coordinator(.bayeux(generation: generation, input))) }
-                }
-            } onCancel: {
-                run.cancel()
-            }
-            let reason = await run.value
+            let reason = await client.run()
             sink.yield(.coordinator(.bayeux(generation: generation, .ended(reason))))
         }
     }
