@@ -120,13 +120,20 @@ extension SessionCoordinator {
     mutating func deliver(_ messages: [BayeuxMessage], time: String, into actions: inout [CoordinatorAction]) {
         let before = AgentSummary(model.cache)
         var sawNotification = false
+        var sources: [String: String] = [:]
         let buffering: Bool
         if case .fetching = resync { buffering = true } else { buffering = false }
         for message in messages {
             let notification = GWSNotification.decode(channel: message.channel, data: message.data)
             switch notification {
-            case .devices, .channels:
+            case .devices(let devices):
                 sawNotification = true
+                sources["gws.device_id", default: ""] += devices.compactMap(\.id).map { "," + $0 }.joined()
+                model.apply(notification)
+                if buffering { resyncBuffer.append(notification) }
+            case .channels(let channels):
+                sawNotification = true
+                sources["gws.channel", default: ""] += channels.compactMap(\.name).map { "," + $0 }.joined()
                 model.apply(notification)
                 if buffering { resyncBuffer.append(notification) }
             case .error(let report):
@@ -140,14 +147,19 @@ extension SessionCoordinator {
             actions.append(.log(CoordinatorLog(.notice, "too many notifications during the resync; reading the snapshot again")))
             fetchResync(into: &actions)
         }
-        logAgentChange(from: before, into: &actions)
+        // Which devices and channels reported the change: GWS_DEVICE_ID and GWS_CHANNEL in the journal.
+        let reported = sources.compactMapValues { $0.isEmpty ? nil : String($0.dropFirst()) }
+        logAgentChange(from: before, reportedBy: reported, into: &actions)
     }
 
     /// One info event per change of the agent-level state.
-    func logAgentChange(from before: AgentSummary, into actions: inout [CoordinatorAction]) {
+    func logAgentChange(
+        from before: AgentSummary, reportedBy sources: [String: String] = [:], into actions: inout [CoordinatorAction]
+    ) {
         let after = AgentSummary(model.cache)
         guard after != before else { return }
-        actions.append(.log(CoordinatorLog(.info, "agent \(after.state), \(Self.dndText(after.dnd))", agentMetadata)))
+        let metadata = agentMetadata.merging(sources) { own, _ in own }
+        actions.append(.log(CoordinatorLog(.info, "agent \(after.state), \(Self.dndText(after.dnd))", metadata)))
     }
 
     /// Metadata describing the agent, for log events.

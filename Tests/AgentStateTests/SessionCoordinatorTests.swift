@@ -38,6 +38,9 @@ struct SessionCoordinatorTests {
         let newLogs = h.logs.dropFirst(logsBefore)
         #expect(newLogs.map(\.message) == ["agent Ready, DND off"])
         #expect(newLogs.first?.metadata["agent.state"] == "Ready")
+        // The devices and channels that reported the change, for GWS_DEVICE_ID and GWS_CHANNEL.
+        #expect(newLogs.first?.metadata["gws.device_id"] == "d1")
+        #expect(newLogs.first?.metadata["gws.channel"] == "voice")
         try h.bayeux(.messages([deviceMessage("Ready", dnd: true)]))
         #expect(AgentSummary(h.model.cache).dnd == true)
         #expect(h.logs.last?.message == "agent Ready, DND on")
