@@ -120,7 +120,7 @@ extension SessionCoordinator {
     mutating func deliver(_ messages: [BayeuxMessage], time: String, into actions: inout [CoordinatorAction]) {
         let before = AgentSummary(model.cache)
         var sawNotification = false
-        var sources: [String: String] = [:]
+        var reporters = Reporters()
         let buffering: Bool
         if case .fetching = resync { buffering = true } else { buffering = false }
         for message in messages {
@@ -128,12 +128,12 @@ extension SessionCoordinator {
             switch notification {
             case .devices(let devices):
                 sawNotification = true
-                sources["gws.device_id", default: ""] += devices.compactMap(\.id).map { "," + $0 }.joined()
+                reporters.devices += devices.compactMap(\.id)
                 model.apply(notification)
                 if buffering { resyncBuffer.append(notification) }
             case .channels(let channels):
                 sawNotification = true
-                sources["gws.channel", default: ""] += channels.compactMap(\.name).map { "," + $0 }.joined()
+                reporters.channels += channels.compactMap(\.name)
                 model.apply(notification)
                 if buffering { resyncBuffer.append(notification) }
             case .error(let report):
@@ -147,18 +147,30 @@ extension SessionCoordinator {
             actions.append(.log(CoordinatorLog(.notice, "too many notifications during the resync; reading the snapshot again")))
             fetchResync(into: &actions)
         }
-        // Which devices and channels reported the change: GWS_DEVICE_ID and GWS_CHANNEL in the journal.
-        let reported = sources.compactMapValues { $0.isEmpty ? nil : String($0.dropFirst()) }
-        logAgentChange(from: before, reportedBy: reported, into: &actions)
+        logAgentChange(from: before, reportedBy: reporters, into: &actions)
+    }
+
+    /// The devices and channels whose notifications a change came from.
+    struct Reporters {
+        var devices: [String] = []
+        var channels: [String] = []
+
+        /// `gws.device_id` and `gws.channel` (GWS_DEVICE_ID, GWS_CHANNEL in the journal).
+        var metadata: [String: String] {
+            var metadata: [String: String] = [:]
+            if !devices.isEmpty { metadata["gws.device_id"] = devices.joined(separator: ",") }
+            if !channels.isEmpty { metadata["gws.channel"] = channels.joined(separator: ",") }
+            return metadata
+        }
     }
 
     /// One info event per change of the agent-level state.
     func logAgentChange(
-        from before: AgentSummary, reportedBy sources: [String: String] = [:], into actions: inout [CoordinatorAction]
+        from before: AgentSummary, reportedBy reporters: Reporters = Reporters(), into actions: inout [CoordinatorAction]
     ) {
         let after = AgentSummary(model.cache)
         guard after != before else { return }
-        let metadata = agentMetadata.merging(sources) { own, _ in own }
+        let metadata = agentMetadata.merging(reporters.metadata) { own, _ in own }
         actions.append(.log(CoordinatorLog(.info, "agent \(after.state), \(Self.dndText(after.dnd))", metadata)))
     }
 
