@@ -170,6 +170,7 @@ let package = Package(
                 "GWSSimulator", "ScriptedHTTPServer", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
     ]

@@ -11,6 +11,9 @@ extension ConfigurationLoader {
         } catch {
             throw ConfigurationError(key: path, "cannot be read: \(error)")
         }
+        if let refusal = YAMLGuard.firstRefusal(in: text) {
+            throw ConfigurationError(key: path, "line \(refusal.line): \(refusal.problem)")
+        }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
             throw ConfigurationError(key: path, "is not valid YAML: \(error)")
