@@ -19,7 +19,9 @@ enum FuzzMain {
     }
 }
 
-/// One input: must neither crash nor hang.
+/// One input: must neither crash nor hang. Exported under libFuzzer's name as well: in a
+/// debug build SwiftPM links libFuzzer's own `main`, which calls it directly.
+@_cdecl("LLVMFuzzerTestOneInput")
 func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     selectedTarget.run(bytes)
