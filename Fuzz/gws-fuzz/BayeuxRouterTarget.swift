@@ -22,21 +22,13 @@ enum BayeuxRouterTarget {
     }
 }
 
-/// An instant that only moves when told to.
-struct FuzzInstant: InstantProtocol, Sendable {
-    var offset: Duration
-    func advanced(by duration: Duration) -> FuzzInstant { FuzzInstant(offset: offset + duration) }
-    func duration(to other: FuzzInstant) -> Duration { other.offset - offset }
-    static func < (lhs: FuzzInstant, rhs: FuzzInstant) -> Bool { lhs.offset < rhs.offset }
-}
-
 /// A state machine driven to `connected`, subscribed to the GWS channels, with its
 /// long poll open.
 struct ConnectedSession {
-    var machine = SessionStateMachine<FuzzInstant>(
+    var machine = SessionStateMachine<ManualInstant>(
         configuration: SessionConfiguration(), extensions: [AckExtension()], seed: 7)
     var open: [OutgoingRequest] = []
-    let now = FuzzInstant(offset: .seconds(1))
+    let now = ManualInstant(offset: .seconds(1))
 
     init() {
         handle(.subscribe("/v2/me/devices"))

@@ -3,18 +3,10 @@ import BayeuxCore
 import GWS
 import Testing
 
-/// A monotonic instant that only moves when a test moves it.
-struct FakeInstant: InstantProtocol, Sendable {
-    var offset: Duration
-    func advanced(by duration: Duration) -> FakeInstant { FakeInstant(offset: offset + duration) }
-    func duration(to other: FakeInstant) -> Duration { other.offset - offset }
-    static func < (lhs: FakeInstant, rhs: FakeInstant) -> Bool { lhs.offset < rhs.offset }
-}
-
 /// Drives a ``SessionCoordinator`` with a fake clock and records its actions.
 struct CoordinatorHarness {
-    var coordinator: SessionCoordinator<FakeInstant>
-    var now = FakeInstant(offset: .zero)
+    var coordinator: SessionCoordinator<ManualInstant>
+    var now = ManualInstant(offset: .zero)
     var actions: [CoordinatorAction] = []
     var clock = 0
 

@@ -1,26 +1,17 @@
 @testable import BayeuxCore
 import Testing
 
-/// A monotonic instant that only moves when a test moves it.
-struct TestInstant: InstantProtocol, Sendable {
-    var offset: Duration
-
-    func advanced(by duration: Duration) -> TestInstant { TestInstant(offset: offset + duration) }
-    func duration(to other: TestInstant) -> Duration { other.offset - offset }
-    static func < (lhs: TestInstant, rhs: TestInstant) -> Bool { lhs.offset < rhs.offset }
-}
-
 /// Drives a ``SessionStateMachine`` like the real driver would, but with a fake transport
 /// (the test answers each request) and a fake clock (timers fire when the test says).
 struct SessionHarness {
-    var machine: SessionStateMachine<TestInstant>
-    var now = TestInstant(offset: .zero)
+    var machine: SessionStateMachine<ManualInstant>
+    var now = ManualInstant(offset: .zero)
     /// Every action, in order, since the harness was made.
     var actions: [SessionAction] = []
     /// Requests sent and not yet answered, failed or cancelled, in send order.
     var open: [OutgoingRequest] = []
     /// The pending timer, if any (the machine only honours the latest).
-    var timer: (id: TimerID, due: TestInstant)?
+    var timer: (id: TimerID, due: ManualInstant)?
 
     init(
         configuration: SessionConfiguration = SessionConfiguration(), extensions: [any BayeuxExtension] = [],
