@@ -55,7 +55,7 @@ let package = Package(
         // The HTTP client abstraction the Bayeux driver and REST calls talk through.
         .target(name: "HTTPTransport", swiftSettings: strict),
         // libcurl implementation of HTTPTransport (multi interface, one owner thread).
-        .target(name: "CurlTransport", dependencies: ["CCurl", "HTTPTransport"], swiftSettings: strict),
+        .target(name: "CurlTransport", dependencies: ["CCurl", "CSerialExecutor", "HTTPTransport"], swiftSettings: strict),
         // The driver: runs the state machine against a transport and a clock.
         .target(
             name: "BayeuxClient",

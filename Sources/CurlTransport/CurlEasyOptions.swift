@@ -3,11 +3,9 @@ import HTTPTransport
 
 /// Sets up one easy handle for one request.
 enum CurlEasyOptions {
-    static func apply(
-        to easy: UnsafeMutableRawPointer, transfer: CurlTransfer, configuration: CurlConfiguration,
-        share: UnsafeMutableRawPointer
-    ) {
+    static func apply(to easy: UnsafeMutableRawPointer, transfer: CurlTransfer) {
         let request = transfer.request
+        let configuration = transfer.configuration
         // The callbacks get the transfer as user data; the reference taken here is
         // released by the loop when the handle leaves the multi handle.
         let userdata = Unmanaged.passRetained(transfer).toOpaque()
@@ -19,7 +17,7 @@ enum CurlEasyOptions {
         setLong(easy, CURLOPT_TCP_KEEPIDLE, 30)
         setLong(easy, CURLOPT_TCP_KEEPINTVL, 15)
         _ = gws_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.limit))
-        _ = gws_easy_setopt_ptr(easy, CURLOPT_SHARE, UnsafeRawPointer(share))
+        _ = gws_easy_setopt_ptr(easy, CURLOPT_SHARE, UnsafeRawPointer(transfer.share.handle))
         setString(easy, CURLOPT_COOKIEFILE, "")
         setString(easy, CURLOPT_USERAGENT, configuration.userAgent)
         _ = gws_easy_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, curlWriteCallback)

@@ -1,30 +1,55 @@
 import CCurl
 import HTTPTransport
+import Synchronization
 
 /// An ``HTTPClient`` backed by libcurl's multi interface.
 ///
-/// All requests of one client share one connection cache (keep-alive), one cookie jar
-/// and one thread. Any number of requests may be in flight; cancelling the calling task
-/// aborts its request at once. Create one client per GWS session so that cookies (for
-/// example `BAYEUX_BROWSER`) are never shared between two Bayeux sessions.
+/// Each client has its own cookie jar, DNS cache and TLS session cache, so cookies (for
+/// example `BAYEUX_BROWSER`) are never shared between two Bayeux sessions: create one
+/// client per GWS session. Any number of requests may be in flight; cancelling the
+/// calling task aborts its request at once.
+///
+/// A client created on the executor thread of `gws-agentd run` shares that thread's
+/// libcurl loop (and its kept-alive connections) with the other clients created there;
+/// anywhere else it starts a thread of its own.
 public final class CurlHTTPClient: HTTPClient {
     private let loop: CurlLoop
+    private let ownsLoop: Bool
+    private let share: CurlShare
+    private let isShutDown = Mutex(false)
     public let configuration: CurlConfiguration
 
-    /// Starts the client's thread. Returns `nil` only if libcurl cannot allocate handles.
-    public init?(configuration: CurlConfiguration = CurlConfiguration()) {
-        guard let loop = CurlLoop(configuration: configuration) else { return nil }
-        self.loop = loop
+    /// Returns `nil` only if libcurl cannot allocate its handles.
+    public convenience init?(configuration: CurlConfiguration = CurlConfiguration()) {
+        if let shared = CurlLoop.forExecutor() {
+            self.init(configuration: configuration, sharing: shared)
+            return
+        }
+        guard let share = CurlShare(), let own = CurlLoop() else { return nil }
+        self.init(configuration: configuration, loop: own, ownsLoop: true, share: share)
+    }
+
+    /// A client on an existing loop it does not own (the executor's, or a test's).
+    convenience init?(configuration: CurlConfiguration, sharing loop: CurlLoop) {
+        guard let share = CurlShare() else { return nil }
+        self.init(configuration: configuration, loop: loop, ownsLoop: false, share: share)
+    }
+
+    private init(configuration: CurlConfiguration, loop: CurlLoop, ownsLoop: Bool, share: CurlShare) {
         self.configuration = configuration
+        self.loop = loop
+        self.ownsLoop = ownsLoop
+        self.share = share
     }
 
     deinit {
-        loop.stop()
+        shutdown()
     }
 
     public func perform(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
         if Task.isCancelled { throw .cancelled }
-        let transfer = CurlTransfer(request: request, limit: configuration.maxResponseSize)
+        if isShutDown.withLock({ $0 }) { throw .shutDown }
+        let transfer = CurlTransfer(request: request, configuration: configuration, share: share)
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 transfer.continuation = continuation
@@ -37,12 +62,18 @@ public final class CurlHTTPClient: HTTPClient {
     }
 
     public func clearCookies() async {
-        await loop.clearCookies()
+        await loop.clearCookies(of: share)
     }
 
-    /// Stops the thread now; later requests fail with ``TransportError/shutDown``.
+    /// Fails the requests in flight and every later one with ``TransportError/shutDown``,
+    /// and stops the client's thread if it has one.
     public func shutdown() {
-        loop.stop()
+        let already = isShutDown.withLock { shutDown in
+            defer { shutDown = true }
+            return shutDown
+        }
+        guard !already else { return }
+        if ownsLoop { loop.stop() } else { loop.close(share) }
     }
 
     /// The libcurl version string, for logs.

@@ -1,46 +1,66 @@
 import CCurl
+import CSerialExecutor
 import Foundation
 import HTTPTransport
 import Synchronization
 
-/// The thread that owns every libcurl handle and drives the multi interface.
+/// The one thread that owns a libcurl multi handle and every easy handle on it, and
+/// drives the multi interface for one or more clients.
 ///
-/// Ownership rule (why this is `@unchecked Sendable`): the multi handle, the share handle
-/// and every easy handle are created, used and freed only on the loop's own thread. Other threads
-/// reach the loop only through `inbox` (a `Mutex`) followed by `curl_multi_wakeup`, which
-/// libcurl documents as callable from any thread.
+/// That thread is either the loop's own (one loop per client), or, in a process that made
+/// one thread its Swift executor (`gws-agentd run`), that executor thread, which then
+/// serves one loop for all the clients created on it (see `CurlLoop+Executor.swift`).
+///
+/// Ownership rule (why this is `@unchecked Sendable`): the multi handle and every easy
+/// handle are created, used and freed only on the loop's thread, and so are `active` and
+/// `finished`. Other threads reach the loop only through `inbox` (a `Mutex`) followed by
+/// `curl_multi_wakeup`, which libcurl documents as callable from any thread; the wakeup
+/// is made under the inbox lock, and `closed` is set under it before the handle is freed.
 final class CurlLoop: @unchecked Sendable {
     /// Work handed to the loop thread.
     struct Inbox {
         var adds: [CurlTransfer] = []
         var cancels: [CurlTransfer] = []
-        var clearCookies: [CheckedContinuation<Void, Never>] = []
+        var clearCookies: [(share: CurlShare, done: CheckedContinuation<Void, Never>)] = []
+        /// Clients that shut down: their transfers in flight fail with `shutDown`.
+        var closedShares: [ObjectIdentifier] = []
         var stopping = false
+        /// Set once the multi handle is freed: from then on nobody may wake it.
+        var closed = false
     }
 
-    let configuration: CurlConfiguration
     let inbox = Mutex(Inbox())
-    private let multi: UnsafeMutableRawPointer
-    private let share: UnsafeMutableRawPointer
+    let multi: UnsafeMutableRawPointer
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// True when the executor thread drives the loop. Set in `init`, before any other
+    /// thread can see the loop, and never changed.
+    private(set) var drivenByExecutor = false
+    /// Set on the loop's thread once the handles are freed.
+    private(set) var finished = false
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    init?(configuration: CurlConfiguration) {
+    /// A loop on a thread of its own, or (with `onExecutor`, called on the executor
+    /// thread) driven by the executor. `nil` when libcurl cannot allocate the multi handle
+    /// or the executor is taken.
+    init?(onExecutor: Bool = false) {
         _ = Self.globalInit
-        guard let multi = curl_multi_init(), let share = curl_share_init() else { return nil }
-        self.configuration = configuration
+        guard let multi = curl_multi_init() else { return nil }
         self.multi = multi
-        self.share = share
-        // One jar, DNS cache and TLS session cache for every request of this client. All
-        // handles run on one thread, so the share needs no lock callbacks.
-        _ = gws_share_setopt_long(share, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_COOKIE.rawValue))
-        _ = gws_share_setopt_long(share, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_DNS.rawValue))
-        _ = gws_share_setopt_long(share, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_SSL_SESSION.rawValue))
+        if onExecutor {
+            guard attachToExecutor() else {
+                curl_multi_cleanup(multi)
+                return nil
+            }
+            drivenByExecutor = true
+            return
+        }
         // The running thread keeps the loop alive until `run` returns; nothing else holds
         // the Thread, so no cycle outlives a stopped loop.
-        let thread = Thread { [self] in self.run() }
-        thread.name = "curl-loop"
+        let thread = Thread { [self] in
+            gws_set_current_thread_name("curl-loop")
+            self.run()
+        }
         thread.start()
     }
 
@@ -50,7 +70,7 @@ final class CurlLoop: @unchecked Sendable {
             if !inbox.stopping { inbox.adds.append(transfer) }
             return inbox.stopping
         }
-        if stopping { transfer.finish(.failure(.shutDown)) } else { curl_multi_wakeup(multi) }
+        if stopping { transfer.finish(.failure(.shutDown)) } else { wakeUp() }
     }
 
     /// Asks the loop to abort `transfer`; safe before, during and after it runs.
@@ -59,65 +79,105 @@ final class CurlLoop: @unchecked Sendable {
             transfer.cancelled = true
             inbox.cancels.append(transfer)
         }
-        curl_multi_wakeup(multi)
+        wakeUp()
     }
 
-    /// Empties the shared cookie jar, on the loop thread.
-    func clearCookies() async {
+    /// Empties `share`'s cookie jar, on the loop thread.
+    func clearCookies(of share: CurlShare) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let stopping = inbox.withLock { inbox in
-                if !inbox.stopping { inbox.clearCookies.append(continuation) }
+                if !inbox.stopping { inbox.clearCookies.append((share, continuation)) }
                 return inbox.stopping
             }
-            if stopping { continuation.resume() } else { curl_multi_wakeup(multi) }
+            if stopping { continuation.resume() } else { wakeUp() }
         }
     }
 
-    /// Stops the thread; in-flight requests fail with ``TransportError/shutDown``.
+    /// Fails the transfers in flight that use `share` (a client shutting down) with
+    /// ``TransportError/shutDown``.
+    func close(_ share: CurlShare) {
+        inbox.withLock { inbox in
+            share.closed = true
+            inbox.closedShares.append(ObjectIdentifier(share))
+        }
+        wakeUp()
+    }
+
+    /// Stops the loop; in-flight requests fail with ``TransportError/shutDown``.
     func stop() {
         inbox.withLock { $0.stopping = true }
-        curl_multi_wakeup(multi)
+        wakeUp()
     }
 
+    /// Wakes the loop's thread, unless this is that thread (which looks at the inbox
+    /// before it next waits) or the handle is already freed.
+    private func wakeUp() {
+        if drivenByExecutor && gws_serial_executor_is_current() != 0 { return }
+        inbox.withLock { inbox in
+            if !inbox.closed { _ = curl_multi_wakeup(multi) }
+        }
+    }
+
+    /// The loop's own thread: turns until stopped.
     private func run() {
-        var stillRunning: Int32 = 0
-        while true {
-            let work = inbox.withLock { inbox -> Inbox in
-                let taken = inbox
-                inbox.adds = []
-                inbox.cancels = []
-                inbox.clearCookies = []
-                return taken
-            }
-            if work.stopping {
-                for continuation in work.clearCookies { continuation.resume() }
-                for transfer in work.adds { transfer.finish(.failure(.shutDown)) }
-                break
-            }
-            for transfer in work.adds { start(transfer) }
-            for transfer in work.cancels { abort(transfer) }
-            if !work.clearCookies.isEmpty {
-                emptyCookieJar()
-                for continuation in work.clearCookies { continuation.resume() }
-            }
-            _ = curl_multi_perform(multi, &stillRunning)
-            collectFinished()
+        while turn() {
             _ = curl_multi_poll(multi, nil, 0, 1000, nil)
         }
+        finishStopping()
+    }
+
+    /// Takes the inbox, starts and aborts transfers, lets libcurl work, and finishes what
+    /// completed. Returns false once asked to stop.
+    func turn() -> Bool {
+        let work = inbox.withLock { inbox -> Inbox in
+            let taken = inbox
+            inbox.adds = []
+            inbox.cancels = []
+            inbox.clearCookies = []
+            inbox.closedShares = []
+            return taken
+        }
+        if work.stopping {
+            for request in work.clearCookies { request.done.resume() }
+            for transfer in work.adds { transfer.finish(.failure(.shutDown)) }
+            return false
+        }
+        for transfer in work.adds { start(transfer) }
+        for transfer in work.cancels { abort(transfer, with: .cancelled) }
+        if !work.closedShares.isEmpty {
+            let closing = Set(work.closedShares)
+            for transfer in active.values where closing.contains(ObjectIdentifier(transfer.share)) {
+                abort(transfer, with: .shutDown)
+            }
+        }
+        for request in work.clearCookies {
+            request.share.emptyCookieJar()
+            request.done.resume()
+        }
+        var stillRunning: Int32 = 0
+        _ = curl_multi_perform(multi, &stillRunning)
+        collectFinished()
+        return true
+    }
+
+    /// Fails what is still in flight and frees every handle, once.
+    func finishStopping() {
+        guard !finished else { return }
+        finished = true
         for (easy, transfer) in active {
             curl_multi_remove_handle(multi, easy)
             release(transfer)
             transfer.finish(.failure(.shutDown))
         }
         active = [:]
+        inbox.withLock { $0.closed = true }
         curl_multi_cleanup(multi)
-        curl_share_cleanup(share)
     }
 
     private func start(_ transfer: CurlTransfer) {
-        let cancelled = inbox.withLock { _ in transfer.cancelled }
-        guard !cancelled else {
-            transfer.finish(.failure(.cancelled))
+        let (cancelled, closed) = inbox.withLock { _ in (transfer.cancelled, transfer.share.closed) }
+        guard !cancelled, !closed else {
+            transfer.finish(.failure(cancelled ? .cancelled : .shutDown))
             return
         }
         guard let easy = curl_easy_init() else {
@@ -125,7 +185,7 @@ final class CurlLoop: @unchecked Sendable {
             return
         }
         transfer.easy = easy
-        CurlEasyOptions.apply(to: easy, transfer: transfer, configuration: configuration, share: share)
+        CurlEasyOptions.apply(to: easy, transfer: transfer)
         active[easy] = transfer
         if curl_multi_add_handle(multi, easy) != CURLM_OK {
             active[easy] = nil
@@ -134,11 +194,11 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
-    private func abort(_ transfer: CurlTransfer) {
+    private func abort(_ transfer: CurlTransfer, with error: TransportError) {
         guard let easy = transfer.easy, active.removeValue(forKey: easy) != nil else { return }
         curl_multi_remove_handle(multi, easy)
         release(transfer)
-        transfer.finish(.failure(.cancelled))
+        transfer.finish(.failure(error))
     }
 
     private func collectFinished() {
@@ -169,12 +229,5 @@ final class CurlLoop: @unchecked Sendable {
         transfer.easy = nil
         transfer.headerList = nil
         Unmanaged.passUnretained(transfer).release()
-    }
-
-    private func emptyCookieJar() {
-        guard let easy = curl_easy_init() else { return }
-        _ = gws_easy_setopt_ptr(easy, CURLOPT_SHARE, UnsafeRawPointer(share))
-        _ = "ALL".withCString { gws_easy_setopt_ptr(easy, CURLOPT_COOKIELIST, $0) }
-        curl_easy_cleanup(easy)
     }
 }

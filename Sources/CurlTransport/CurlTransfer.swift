@@ -9,7 +9,11 @@ import HTTPTransport
 /// `cancelled` is shared, and it is read and written under the loop's inbox lock.
 final class CurlTransfer: @unchecked Sendable {
     let request: HTTPRequest
-    let limit: Int
+    /// The connection settings of the client that made the request.
+    let configuration: CurlConfiguration
+    /// The client's cookie jar and caches, kept alive until the easy handle is freed.
+    let share: CurlShare
+    var limit: Int { configuration.maxResponseSize }
     var continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>?
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
@@ -19,9 +23,10 @@ final class CurlTransfer: @unchecked Sendable {
     /// Guarded by the loop's inbox lock.
     var cancelled = false
 
-    init(request: HTTPRequest, limit: Int) {
+    init(request: HTTPRequest, configuration: CurlConfiguration, share: CurlShare) {
         self.request = request
-        self.limit = limit
+        self.configuration = configuration
+        self.share = share
     }
 
     /// Resumes the waiting task exactly once.

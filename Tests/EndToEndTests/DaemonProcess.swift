@@ -39,6 +39,15 @@ final class DaemonProcess: @unchecked Sendable {
 
     func signal(_ number: Int32) { kill(pid, number) }
 
+    /// The names of the daemon's threads, from `/proc/PID/task/*/comm`.
+    var threadNames: [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { task in
+            (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
     /// Waits for the process to exit; returns its status, or `nil` on timeout.
     func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
         let process = self.process

@@ -49,6 +49,11 @@ struct ReloadAndIntegrityTests {
             let reconnected = await f.waitForState { $0.connection.handshakes == 2 && $0.agent.synced }
             #expect(reconnected != nil)
             #expect(f.simulator.counters[.handshakes] == 2)
+            // The new session's HTTP client, made while the old one was still disconnecting,
+            // also runs on the executor thread: no libcurl thread of its own.
+            let threads = daemon.threadNames
+            #expect(threads.contains("swift-executor"))
+            #expect(!threads.contains("curl-loop"))
         }
     }
 

@@ -13,4 +13,38 @@
 /// (the process then keeps the default executor).
 int gws_install_serial_global_executor(void);
 
+/// Something else the executor thread can wait on while it has no jobs: the thread then
+/// blocks in `wait` instead of on its own condition variable, so I/O that `wait` handles
+/// (libcurl's sockets) is served on the same thread as the tasks it resumes.
+typedef struct {
+    /// Called on the executor thread. With `block` 1 the queue is empty: wait until there
+    /// is I/O to handle, the source's own timeout passes, or `wake` is called, then handle
+    /// it and return. With `block` 0, handle what is ready without waiting.
+    void (*wait)(void *context, int block);
+    /// Called from another thread that queued a job while `wait` may be blocking: make it
+    /// return soon. Must be safe to call from any thread, before or during `wait`.
+    void (*wake)(void *context);
+    void *context;
+} gws_executor_idle_source;
+
+/// 1 on the executor thread, 0 elsewhere (and always 0 when it was never installed).
+int gws_serial_executor_is_current(void);
+
+/// 1 when jobs are queued. A source's `wait` asks before it blocks: jobs it queued itself
+/// (by resuming tasks) do not wake it.
+int gws_serial_executor_has_jobs(void);
+
+/// Sets the idle source (copied). Only from the executor thread: returns EPERM elsewhere,
+/// EINVAL without both functions, and EBUSY when a source is already set. `context`
+/// must stay valid until the source is cleared.
+int gws_serial_executor_set_idle_source(const gws_executor_idle_source *source);
+
+/// Clears the idle source set with `context`. Only from the executor thread: returns
+/// EPERM elsewhere, and ENOENT when the current source (if any) has another context.
+/// Once it returns, no thread is calling or will call the source's `wake`.
+int gws_serial_executor_clear_idle_source(const void *context);
+
+/// Names the calling thread (at most 15 bytes are kept), as `top -H` and perf show it.
+void gws_set_current_thread_name(const char *name);
+
 #endif

@@ -1,0 +1,65 @@
+import CCurl
+import CSerialExecutor
+import Synchronization
+
+/// Driving a loop from the process's executor thread instead of a thread of its own.
+///
+/// In a process that made one thread its Swift executor (`gws-agentd run`), that thread
+/// waits in `curl_multi_poll` whenever it has no job to run, and does libcurl's work when
+/// a socket is ready. A response then resumes its task on the thread that read it, with
+/// no hand-over between threads. Every client created on the executor thread uses this
+/// one loop (each with its own cookie jar); it lives as long as the process.
+extension CurlLoop {
+    private static let executorLoop = Mutex<CurlLoop?>(nil)
+
+    /// The executor's loop, created on first use; `nil` off the executor thread (or in a
+    /// process without one).
+    static func forExecutor() -> CurlLoop? {
+        guard gws_serial_executor_is_current() != 0 else { return nil }
+        return executorLoop.withLock { loop in
+            if loop == nil { loop = CurlLoop(onExecutor: true) }
+            return loop
+        }
+    }
+
+    /// Makes the executor thread serve the loop between jobs. The executor holds a
+    /// reference to the loop until it detaches.
+    func attachToExecutor() -> Bool {
+        var source = gws_executor_idle_source(
+            wait: { context, block in
+                guard let context else { return }
+                Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().serve(blocking: block != 0)
+            },
+            wake: { context in
+                // Called under the executor's lock, which detaching also takes: the multi
+                // handle cannot be freed while this runs.
+                guard let context else { return }
+                _ = curl_multi_wakeup(Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().multi)
+            },
+            context: Unmanaged.passRetained(self).toOpaque())
+        guard gws_serial_executor_set_idle_source(&source) == 0 else {
+            Unmanaged.passUnretained(self).release()
+            return false
+        }
+        return true
+    }
+
+    /// The executor's turn with the loop, between jobs: with `blocking` (no job queued),
+    /// also waits up to a second for I/O or a wakeup.
+    private func serve(blocking: Bool) {
+        guard !finished else { return }
+        var running = turn()
+        // Resuming a task in `turn` queues a job without waking anyone: block only when
+        // the executor really has nothing to do.
+        if running && blocking && gws_serial_executor_has_jobs() == 0 {
+            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+            running = turn()
+        }
+        guard !running else { return }
+        // Stopped (only a loop of its own is, in practice). Detach first: after this no
+        // other thread can wake the multi handle through the executor, so freeing it is safe.
+        _ = gws_serial_executor_clear_idle_source(Unmanaged.passUnretained(self).toOpaque())
+        finishStopping()
+        Unmanaged.passUnretained(self).release()
+    }
+}

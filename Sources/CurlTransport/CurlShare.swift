@@ -1,0 +1,35 @@
+import CCurl
+
+/// One client's libcurl share handle: its cookie jar, DNS cache and TLS session cache.
+///
+/// Ownership rule (why this is `@unchecked Sendable`): the handle is created with the
+/// client and used only on the loop's thread (attached to the client's easy handles, and
+/// emptied there). Every transfer holds the share until its easy handle is freed, so when
+/// the last reference goes, whichever thread that is, no handle uses the share and
+/// `curl_share_cleanup` is safe. All of a share's handles run on one thread, so it needs
+/// no lock callbacks. `closed` is read and written under the loop's inbox lock.
+final class CurlShare: @unchecked Sendable {
+    let handle: UnsafeMutableRawPointer
+    /// Its client shut down. Guarded by the inbox lock of the loop the client uses.
+    var closed = false
+
+    init?() {
+        guard let handle = curl_share_init() else { return nil }
+        self.handle = handle
+        _ = gws_share_setopt_long(handle, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_COOKIE.rawValue))
+        _ = gws_share_setopt_long(handle, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_DNS.rawValue))
+        _ = gws_share_setopt_long(handle, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_SSL_SESSION.rawValue))
+    }
+
+    deinit {
+        curl_share_cleanup(handle)
+    }
+
+    /// Empties the cookie jar. On the loop's thread only.
+    func emptyCookieJar() {
+        guard let easy = curl_easy_init() else { return }
+        _ = gws_easy_setopt_ptr(easy, CURLOPT_SHARE, UnsafeRawPointer(handle))
+        _ = "ALL".withCString { gws_easy_setopt_ptr(easy, CURLOPT_COOKIELIST, $0) }
+        curl_easy_cleanup(easy)
+    }
+}
