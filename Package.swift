@@ -120,6 +120,8 @@ let package = Package(
             path: "Benchmarks/daemon-bench",
             swiftSettings: strict
         ),
+        // The memory floor daemon-bench compares the daemon with: one libcurl request in C.
+        .executableTarget(name: "libcurl-floor", dependencies: ["CCurl", "CSystemd"], path: "Benchmarks/libcurl-floor"),
 
         // A tiny scripted HTTP/1.1 server on 127.0.0.1 for transport and client tests.
         .target(

@@ -9,6 +9,8 @@ import Synchronization
 final class BenchSetup: @unchecked Sendable {
     // Set once in `start`; used by one scenario at a time.
     let simulator: GWSSimulator
+    /// The simulator's base URL.
+    let url: String
     let directory: String
     let daemon: Process
     let watch: DirectoryWatch
@@ -18,9 +20,13 @@ final class BenchSetup: @unchecked Sendable {
     var statePath: String { directory + "/state.json" }
     var sampler: ProcessSampler { ProcessSampler(pid: daemon.processIdentifier) }
 
-    private init(simulator: GWSSimulator, directory: String, daemon: Process, watch: DirectoryWatch, deliveries: DeliveryTimes) {
+    private init(
+        simulator: GWSSimulator, url: String, directory: String, daemon: Process, watch: DirectoryWatch,
+        deliveries: DeliveryTimes
+    ) {
         self.deliveries = deliveries
         self.simulator = simulator
+        self.url = url
         self.directory = directory
         self.daemon = daemon
         self.watch = watch
@@ -64,7 +70,7 @@ final class BenchSetup: @unchecked Sendable {
         daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/daemon.log"))
         daemon.standardOutput = FileHandle.nullDevice
         try daemon.run()
-        let setup = BenchSetup(simulator: simulator, directory: directory, daemon: daemon, watch: watch, deliveries: deliveries)
+        let setup = BenchSetup(simulator: simulator, url: url, directory: directory, daemon: daemon, watch: watch, deliveries: deliveries)
         guard await setup.waitForState(timeout: .seconds(30), { $0.connection.connected && $0.agent.synced }) != nil else {
             await setup.stop()
             throw BenchError("the daemon did not connect; see its log")
@@ -88,11 +94,16 @@ final class BenchSetup: @unchecked Sendable {
         return nil
     }
 
-    /// Stops the daemon (SIGTERM), the watcher and the simulator; removes the directory.
-    func stop() async {
+    /// Stops the daemon (SIGTERM, then SIGKILL after 5 s) and waits until it is gone.
+    func stopDaemon() async {
         if daemon.isRunning { kill(daemon.processIdentifier, SIGTERM) }
         for _ in 0..<500 where daemon.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }
+    }
+
+    /// Stops the daemon, the watcher and the simulator; removes the directory.
+    func stop() async {
+        await stopDaemon()
         watch.stop()
         await simulator.stop()
         try? FileManager.default.removeItem(atPath: directory)

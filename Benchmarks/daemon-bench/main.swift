@@ -7,7 +7,9 @@
 //            to its CometD engine to the state file renamed (seen through inotify, as a
 //            reader would see it). Reports p50, p99, max.
 //   idle     25 s long polls; the daemon's CPU share and private memory
-//            (Private_Clean + Private_Dirty of /proc/PID/smaps_rollup).
+//            (Private_Clean + Private_Dirty of /proc/PID/smaps_rollup), split by mapping,
+//            beside the floor: libcurl-floor, one libcurl request in C, against the same
+//            simulator (--floor-binary, default next to the daemon binary).
 //   burst    N notifications as fast as the simulator makes them; the final state, the
 //            daemon's CPU per notification, and state-file writes per 10 ms of burst.
 //   soak     faults every few seconds with agent changes between them (Soak.swift);
@@ -24,6 +26,7 @@ import Synchronization
 /// The command line.
 struct Options {
     var binary = ".build/release/gws-agentd"
+    var floorBinary: String?
     var scenarios: [String] = ["latency", "idle", "burst"]
     var notifications = 1000
     var idleSeconds = 60
@@ -36,6 +39,7 @@ struct Options {
         while let argument = rest.next() {
             switch argument {
             case "--binary": binary = try Self.value(rest.next(), for: argument)
+            case "--floor-binary": floorBinary = try Self.value(rest.next(), for: argument)
             case "--notifications": notifications = try Self.number(rest.next(), for: argument)
             case "--idle-seconds": idleSeconds = try Self.number(rest.next(), for: argument)
             case "--burst": burst = try Self.number(rest.next(), for: argument)
@@ -156,13 +160,22 @@ func idle(_ options: Options) async throws {
     let wall = Double(monotonicNanoseconds() - start) / 1e9
     let privateBytes = sampler.privateBytes() ?? Int.max
     let resident = sampler.residentBytes() ?? 0
+    let split = sampler.privateMemory()
     let connects = await setup.simulator.requests.filter { $0.channels.contains("/meta/connect") }.count
+    // The floor runs once the daemon is gone: pages of a library both map would be
+    // shared, and private to neither.
+    await setup.stopDaemon()
+    let floorBinary = options.floorBinary ?? URL(fileURLWithPath: options.binary).deletingLastPathComponent().appendingPathComponent("libcurl-floor").path
+    let floor = try await measureLibcurlFloor(
+        binary: floorBinary, url: setup.url, credentials: "agent1:bench-pw", directory: setup.directory)
     await setup.stop()
     let share = cpu / wall * 100
     report(String(format: "CPU %.3f s in %.0f s = %.4f %% of a core (target under 0.1 %%)", cpu, wall, share), target: share < 0.1)
     report(
         String(format: "private memory %.2f MB (target under 8 MB), resident %.2f MB", Double(privateBytes) / 1e6, Double(resident) / 1e6),
         target: privateBytes < 8_000_000)
+    if let split { report("daemon: \(split.summary)") }
+    report("floor (libcurl-floor, one request in C): \(floor.summary)")
     report("\(connects) long polls in all")
 }
 

@@ -45,8 +45,9 @@ public enum ScriptedResponse: Sendable {
 /// like a normal server and can misbehave on demand (see ``ScriptedResponse``).
 public final class ScriptedHTTPServer: Sendable {
     public typealias Handler = @Sendable (RecordedRequest) async -> ScriptedResponse
-    /// Told, on the event loop, just before a complete response to a request is handed to
-    /// the socket (benchmarks time deliveries from there).
+    /// Told, on the event loop, when a complete response to a request is encoded and about
+    /// to be flushed to the socket: the server's work is done and the client can read it
+    /// a system call later (benchmarks time deliveries from there).
     public typealias WriteObserver = @Sendable (RecordedRequest) -> Void
 
     private let group: MultiThreadedEventLoopGroup
@@ -192,14 +193,17 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
             Task {
                 let response = await handler(request)
                 registry.execute(on: eventLoop) {
-                    if case .respond = response { onWrite?(request) }
-                    Self.write(response, keepAlive: keepAlive, context: loopBound.value)
+                    Self.write(response, keepAlive: keepAlive, context: loopBound.value) { onWrite?(request) }
                 }
             }
         }
     }
 
-    static func write(_ response: ScriptedResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+    /// Writes `response`. A complete response is encoded first, then `beforeFlush` runs,
+    /// then it is flushed to the socket.
+    static func write(
+        _ response: ScriptedResponse, keepAlive: Bool, context: ChannelHandlerContext, beforeFlush: () -> Void = {}
+    ) {
         switch response {
         case .hang:
             return
@@ -213,7 +217,9 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
                 version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: fields)
             context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
-            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            context.write(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            beforeFlush()
+            context.flush()
             if !keepAlive { context.close(promise: nil) }
         case .truncated(let declared, let body):
             let head = HTTPResponseHead(
