@@ -24,7 +24,15 @@ for lib in $(objdump -p "$root/usr/bin/gws-agentd" | awk '/NEEDED/ {print $2}');
     echo "build-deb: warning: $lib belongs to no Debian package (a debug build links the Swift runtime)" >&2
   fi
 done
-depends_line=$(printf '%s\n' "${depends[@]}" systemd | sort -u | paste -sd, | sed 's/,/, /g')
+# libc6 with the newest glibc symbol version the binary needs (2.36 for DT_RELR, which
+# the release link uses).
+symbols=$(objdump -T "$root/usr/bin/gws-agentd")
+versions=$(readelf -V "$root/usr/bin/gws-agentd")
+glibc=$(grep -o 'GLIBC_2\.[0-9]*' <<<"$symbols" | sort -uV | tail -1 | cut -d_ -f2)
+if grep -q GLIBC_ABI_DT_RELR <<<"$versions"; then
+  glibc=$(printf '%s\n' "$glibc" 2.36 | sort -V | tail -1)
+fi
+depends_line=$(printf '%s\n' "${depends[@]}" systemd | sort -u | sed "s/^libc6\$/libc6 (>= $glibc)/" | paste -sd, | sed 's/,/, /g')
 
 mkdir -p "$root/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)

@@ -45,6 +45,13 @@ grep -q '^ExecStart=/usr/bin/gws-agentd run$' "$root/usr/lib/systemd/system/gws-
 grep -q 'set' "$root/usr/share/bash-completion/completions/gws-agentd" || fail "the bash completion lacks subcommands"
 grep -q 'check-config' "$root/usr/share/man/man8/gws-agentd.8" || fail "the man page lacks check-config"
 "$root/usr/bin/gws-agentd" --version | grep -q '^0\.' || fail "the installed binary does not run"
+if [ "$configuration" = release ]; then
+  # A release binary carries the Swift runtime: it must run where no toolchain is installed.
+  needed=$(objdump -p "$root/usr/bin/gws-agentd" | awk '/NEEDED/ {print $2}')
+  if grep -Eq 'libswift|libFoundation|libdispatch|libBlocksRuntime' <<<"$needed"; then
+    fail "the installed release binary links the Swift runtime dynamically: $(grep -E 'swift|Foundation|dispatch' <<<"$needed" | paste -sd' ')"
+  fi
+fi
 grep -q '^g gws-agentd-readers ' "$root/usr/lib/sysusers.d/gws-agentd.conf" || fail "sysusers.d lacks the readers group"
 
 # An edited configuration survives a second install and the uninstall.
@@ -99,7 +106,7 @@ if make --no-print-directory deb CONFIGURATION="$configuration" > "$work/deb.log
   else
     info=$(dpkg-deb --info "$deb")
     contents=$(dpkg-deb --contents "$deb")
-    for field in "Package: gws-agentd" "Version: 0.1.0" "Architecture: $(dpkg --print-architecture)" "Maintainer: " "Description: " "Depends: .*libcurl4" "Depends: .*systemd"; do
+    for field in "Package: gws-agentd" "Version: 0.1.0" "Architecture: $(dpkg --print-architecture)" "Maintainer: " "Description: " "Depends: .*libcurl4" "Depends: .*systemd" "Depends: .*libc6 (>= 2\.[0-9]*)"; do
       grep -q "^ *$field" <<<"$info" || fail "the package's control lacks '$field'"
     done
     dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/gws-agentd/config.yaml || fail "config.yaml is not a conffile"
