@@ -50,17 +50,19 @@ let package = Package(
         // One thread as Swift concurrency's global executor, for the daemon process only.
         .target(name: "CSerialExecutor"),
 
+        // A value behind a pthread mutex (Mutex's API; ThreadSanitizer sees it).
+        .target(name: "Locking", swiftSettings: strict),
         // Pure protocol core: JSON, Bayeux messages, the session state machine. No I/O.
         .target(name: "BayeuxCore", swiftSettings: strict),
         // The HTTP client abstraction the Bayeux driver and REST calls talk through.
         .target(name: "HTTPTransport", swiftSettings: strict),
         // libcurl implementation of HTTPTransport (multi interface, one owner thread).
-        .target(name: "CurlTransport", dependencies: ["CCurl", "CSerialExecutor", "HTTPTransport"], swiftSettings: strict),
+        .target(name: "CurlTransport", dependencies: ["CCurl", "CSerialExecutor", "HTTPTransport", "Locking"], swiftSettings: strict),
         // The driver: runs the state machine against a transport and a clock.
         .target(
             name: "BayeuxClient",
             dependencies: [
-                "BayeuxCore", "HTTPTransport",
+                "BayeuxCore", "HTTPTransport", "Locking",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -75,7 +77,7 @@ let package = Package(
             name: "AgentDaemon",
             dependencies: [
                 "AgentState", "GWS", "BayeuxClient", "BayeuxCore", "HTTPTransport", "CurlTransport", "Systemd",
-                "CDaemonSignals", .product(name: "Logging", package: "swift-log"),
+                "CDaemonSignals", "Locking", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -93,7 +95,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // The GWS 8.5 simulator: a library tests start in-process, and the gws-sim executable.
-        .target(name: "GWSSimulator", dependencies: ["BayeuxCore", "ScriptedHTTPServer"], swiftSettings: strict),
+        .target(name: "GWSSimulator", dependencies: ["BayeuxCore", "Locking", "ScriptedHTTPServer"], swiftSettings: strict),
         .executableTarget(
             name: "gws-sim",
             dependencies: ["GWSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -116,7 +118,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "daemon-bench",
-            dependencies: ["AgentState", "GWSSimulator", "ScriptedHTTPServer"],
+            dependencies: ["AgentState", "GWSSimulator", "Locking", "ScriptedHTTPServer"],
             path: "Benchmarks/daemon-bench",
             swiftSettings: strict
         ),
@@ -127,6 +129,7 @@ let package = Package(
         .target(
             name: "ScriptedHTTPServer",
             dependencies: [
+                "Locking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -139,12 +142,12 @@ let package = Package(
         .testTarget(name: "AgentStateTests", dependencies: ["AgentState", "GWS", "BayeuxCore"], swiftSettings: strict),
         .testTarget(
             name: "CurlTransportTests",
-            dependencies: ["CurlTransport", "ScriptedHTTPServer"],
+            dependencies: ["CurlTransport", "Locking", "ScriptedHTTPServer"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "BayeuxClientTests",
-            dependencies: ["BayeuxClient", "BayeuxCore", "CurlTransport", "ScriptedHTTPServer"],
+            dependencies: ["BayeuxClient", "BayeuxCore", "CurlTransport", "Locking", "ScriptedHTTPServer"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -162,14 +165,14 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentState", "GWSSimulator", "ScriptedHTTPServer", "BayeuxCore"],
+            dependencies: ["AgentState", "GWSSimulator", "Locking", "ScriptedHTTPServer", "BayeuxCore"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "AgentDaemonTests",
             dependencies: [
                 "AgentDaemon", "AgentState", "GWS", "BayeuxCore", "BayeuxClient", "CurlTransport", "HTTPTransport",
-                "GWSSimulator", "ScriptedHTTPServer", "Systemd",
+                "GWSSimulator", "Locking", "ScriptedHTTPServer", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],

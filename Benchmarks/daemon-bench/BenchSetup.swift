@@ -2,7 +2,7 @@ import AgentState
 import Foundation
 import GWSSimulator
 import ScriptedHTTPServer
-import Synchronization
+import Locking
 
 /// gws-sim in this process and the real `gws-agentd run` beside it, with the state file
 /// on tmpfs (`/dev/shm`), as `/run` is on a real host.
@@ -118,7 +118,7 @@ struct BenchError: Error, CustomStringConvertible {
 
 /// Timestamps taken on the simulator's event loop as each CometD response is written.
 final class DeliveryTimes: Sendable {
-    private let stamps = Mutex<[UInt64]>([])
+    private let stamps = Locked<[UInt64]>([])
 
     func record() {
         let now = monotonicNanoseconds()

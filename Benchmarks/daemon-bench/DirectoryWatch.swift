@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Synchronization
+import Locking
 
 /// Nanoseconds of `CLOCK_MONOTONIC`: the one clock every timestamp in this benchmark uses.
 func monotonicNanoseconds() -> UInt64 {
@@ -18,8 +18,8 @@ func monotonicNanoseconds() -> UInt64 {
 final class DirectoryWatch: Sendable {
     private let descriptor: Int32
     private let wakeUp: (read: Int32, write: Int32)
-    private let renames = Mutex<[UInt64]>([])
-    private let done = Mutex(false)
+    private let renames = Locked<[UInt64]>([])
+    private let done = Locked(false)
 
     /// Watches `directory` for renames onto `name`.
     init?(directory: String, name: String) {

@@ -21,7 +21,7 @@
 import AgentState
 import Foundation
 import GWSSimulator
-import Synchronization
+import Locking
 
 /// The command line.
 struct Options {
@@ -78,7 +78,7 @@ struct Options {
 }
 
 /// Targets missed so far: each is reported, and the exit status is then 1.
-let missedTargets = Mutex(0)
+let missedTargets = Locked(0)
 
 func report(_ line: String, target: Bool? = nil) {
     switch target {

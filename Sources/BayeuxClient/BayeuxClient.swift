@@ -1,7 +1,7 @@
 import BayeuxCore
 import HTTPTransport
 import Logging
-import Synchronization
+import Locking
 
 /// A long-polling Bayeux client: drives a ``SessionStateMachine`` over an ``HTTPClient``.
 ///
@@ -25,7 +25,7 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
     private let onEvent: (@Sendable (BayeuxEvent) -> Void)?
     private let inbox: AsyncStream<SessionEvent>
     private let inboxSink: AsyncStream<SessionEvent>.Continuation
-    private let status: Mutex<Status>
+    private let status: Locked<Status>
 
     /// What other tasks may read about the session at any time.
     public struct Status: Sendable {
@@ -55,7 +55,7 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
         self.seed = seed
         (events, eventSink) = AsyncStream.makeStream(of: BayeuxEvent.self)
         (inbox, inboxSink) = AsyncStream.makeStream(of: SessionEvent.self)
-        status = Mutex(Status())
+        status = Locked(Status())
         for channel in configuration.subscriptions { inboxSink.yield(.subscribe(channel)) }
     }
 

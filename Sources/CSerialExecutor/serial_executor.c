@@ -87,7 +87,7 @@ static void *drain(void *unused) {
                 parked = 0;
                 pthread_mutex_unlock(&lock);
             } else {
-                while (head == NULL && source.wait == NULL) pthread_cond_wait(&nonempty, &lock);
+                while (head == NULL) pthread_cond_wait(&nonempty, &lock);
                 pthread_mutex_unlock(&lock);
             }
             continue;

@@ -1,6 +1,6 @@
 import CCurl
 import HTTPTransport
-import Synchronization
+import Locking
 
 /// An ``HTTPClient`` backed by libcurl's multi interface.
 ///
@@ -16,7 +16,7 @@ public final class CurlHTTPClient: HTTPClient {
     private let loop: CurlLoop
     private let ownsLoop: Bool
     private let share: CurlShare
-    private let isShutDown = Mutex(false)
+    private let isShutDown = Locked(false)
     public let configuration: CurlConfiguration
 
     /// Returns `nil` only if libcurl cannot allocate its handles.

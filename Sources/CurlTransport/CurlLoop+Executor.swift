@@ -1,6 +1,6 @@
 import CCurl
 import CSerialExecutor
-import Synchronization
+import Locking
 
 /// Driving a loop from the process's executor thread instead of a thread of its own.
 ///
@@ -10,7 +10,7 @@ import Synchronization
 /// no hand-over between threads. Every client created on the executor thread uses this
 /// one loop (each with its own cookie jar); it lives as long as the process.
 extension CurlLoop {
-    private static let executorLoop = Mutex<CurlLoop?>(nil)
+    private static let executorLoop = Locked<CurlLoop?>(nil)
 
     /// The executor's loop, created on first use; `nil` off the executor thread (or in a
     /// process without one).
@@ -31,8 +31,8 @@ extension CurlLoop {
                 Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().serve(blocking: block != 0)
             },
             wake: { context in
-                // Called under the executor's lock, which detaching also takes: the multi
-                // handle cannot be freed while this runs.
+                // Called under the executor's lock, which detaching also takes: the loop
+                // (and its multi handle) outlives every call.
                 guard let context else { return }
                 _ = curl_multi_wakeup(Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().multi)
             },
@@ -56,8 +56,9 @@ extension CurlLoop {
             running = turn()
         }
         guard !running else { return }
-        // Stopped (only a loop of its own is, in practice). Detach first: after this no
-        // other thread can wake the multi handle through the executor, so freeing it is safe.
+        // Asked to stop (clients never stop the executor's loop, they close their share;
+        // this keeps `stop()` safe all the same): hand the executor back, fail what is in
+        // flight, and drop the executor's reference.
         _ = gws_serial_executor_clear_idle_source(Unmanaged.passUnretained(self).toOpaque())
         finishStopping()
         Unmanaged.passUnretained(self).release()

@@ -2,7 +2,7 @@ import CCurl
 import CSerialExecutor
 import Foundation
 import HTTPTransport
-import Synchronization
+import Locking
 
 /// The one thread that owns a libcurl multi handle and every easy handle on it, and
 /// drives the multi interface for one or more clients.
@@ -11,11 +11,12 @@ import Synchronization
 /// one thread its Swift executor (`gws-agentd run`), that executor thread, which then
 /// serves one loop for all the clients created on it (see `CurlLoop+Executor.swift`).
 ///
-/// Ownership rule (why this is `@unchecked Sendable`): the multi handle and every easy
-/// handle are created, used and freed only on the loop's thread, and so are `active` and
-/// `finished`. Other threads reach the loop only through `inbox` (a `Mutex`) followed by
-/// `curl_multi_wakeup`, which libcurl documents as callable from any thread; the wakeup
-/// is made under the inbox lock, and `closed` is set under it before the handle is freed.
+/// Ownership rule (why this is `@unchecked Sendable`): the multi handle is created in
+/// `init`, driven only on the loop's thread, and freed in `deinit`, when no thread can
+/// reach the loop any more; every easy handle, `active` and `finished` live only on the
+/// loop's thread. Other threads reach the loop only through `inbox` (a `Locked`) followed
+/// by `curl_multi_wakeup`, which libcurl documents as callable from any thread, and
+/// which stays valid on a stopped loop until `deinit`.
 final class CurlLoop: @unchecked Sendable {
     /// Work handed to the loop thread.
     struct Inbox {
@@ -25,11 +26,9 @@ final class CurlLoop: @unchecked Sendable {
         /// Clients that shut down: their transfers in flight fail with `shutDown`.
         var closedShares: [ObjectIdentifier] = []
         var stopping = false
-        /// Set once the multi handle is freed: from then on nobody may wake it.
-        var closed = false
     }
 
-    let inbox = Mutex(Inbox())
+    let inbox = Locked(Inbox())
     let multi: UnsafeMutableRawPointer
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// True when the executor thread drives the loop. Set in `init`, before any other
@@ -48,10 +47,8 @@ final class CurlLoop: @unchecked Sendable {
         guard let multi = curl_multi_init() else { return nil }
         self.multi = multi
         if onExecutor {
-            guard attachToExecutor() else {
-                curl_multi_cleanup(multi)
-                return nil
-            }
+            // On failure `deinit` frees the multi handle.
+            guard attachToExecutor() else { return nil }
             drivenByExecutor = true
             return
         }
@@ -110,12 +107,10 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     /// Wakes the loop's thread, unless this is that thread (which looks at the inbox
-    /// before it next waits) or the handle is already freed.
+    /// before it next waits).
     private func wakeUp() {
         if drivenByExecutor && gws_serial_executor_is_current() != 0 { return }
-        inbox.withLock { inbox in
-            if !inbox.closed { _ = curl_multi_wakeup(multi) }
-        }
+        _ = curl_multi_wakeup(multi)
     }
 
     /// The loop's own thread: turns until stopped.
@@ -160,7 +155,8 @@ final class CurlLoop: @unchecked Sendable {
         return true
     }
 
-    /// Fails what is still in flight and frees every handle, once.
+    /// Fails what is still in flight and frees every easy handle, once. The multi handle
+    /// stays until `deinit`: a late `cancel` may still wake it.
     func finishStopping() {
         guard !finished else { return }
         finished = true
@@ -170,7 +166,9 @@ final class CurlLoop: @unchecked Sendable {
             transfer.finish(.failure(.shutDown))
         }
         active = [:]
-        inbox.withLock { $0.closed = true }
+    }
+
+    deinit {
         curl_multi_cleanup(multi)
     }
 

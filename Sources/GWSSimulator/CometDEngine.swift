@@ -1,5 +1,5 @@
 import BayeuxCore
-import Synchronization
+import Locking
 
 /// The Bayeux side of the simulator: a CometD 3 server in miniature.
 ///
@@ -67,12 +67,18 @@ actor CometDEngine {
         sessions = [:]
     }
 
-    /// Queues `data` on `channel` for every session of `username` subscribed to it.
-    func publish(channel: String, data: JSONValue, username: String) {
-        for (id, session) in sessions where session.username == username && session.wants(channel) {
-            sessions[id]?.queue.append(BayeuxMessage(channel: channel, ["data": data]))
-            wake(id, .events)
+    /// Queues `notifications` for every session of `username` subscribed to their
+    /// channels, all of them before any held connect wakes: the notifications of one
+    /// change reach a client in one reply.
+    func publish(_ notifications: [Notification], username: String) {
+        var woken: [String] = []
+        for notification in notifications {
+            for (id, session) in sessions where session.username == username && session.wants(notification.channel) {
+                sessions[id]?.queue.append(BayeuxMessage(channel: notification.channel, ["data": notification.data]))
+                woken.append(id)
+            }
         }
+        for id in woken { wake(id, .events) }
     }
 
     private func wake(_ id: String, _ reason: CometDSession.Wake) {

@@ -95,9 +95,7 @@ public actor GWSSimulator {
         agents[name] = agent
         if case .accepted(let notifications) = outcome {
             counters.increment(.operations)
-            for notification in notifications {
-                await engine.publish(channel: notification.channel, data: notification.data, username: name)
-            }
+            await engine.publish(notifications, username: name)
         }
         return outcome
     }

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Running totals of what the simulator saw, for tests and the control endpoint.
 public final class SimulatorCounters: Sendable {
@@ -10,7 +10,7 @@ public final class SimulatorCounters: Sendable {
         case authFailures = "auth_failures", csrfFailures = "csrf_failures"
     }
 
-    private let values = Mutex<[Key: Int]>([:])
+    private let values = Locked<[Key: Int]>([:])
 
     public init() {}
 

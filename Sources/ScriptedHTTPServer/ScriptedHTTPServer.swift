@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
+import Locking
 
 /// A request as the test server received it.
 public struct RecordedRequest: Sendable {
@@ -123,7 +123,7 @@ private final class ConnectionRegistry: Sendable {
         var stopped = false
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
 
     /// Records `child` until it closes and returns its number, 1 for the first.
     func add(_ child: any Channel) -> Int {

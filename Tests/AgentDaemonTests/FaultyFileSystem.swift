@@ -1,12 +1,12 @@
 import AgentDaemon
 import Glibc
-import Synchronization
+import Locking
 
 /// The real file system, except that writes fail with a chosen errno while `failing` is
 /// set: a full disk (ENOSPC) or a read-only directory (EROFS) that root cannot bypass.
 final class FaultyFileSystem: FileSystem {
     private let real = POSIXFileSystem()
-    private let state = Mutex<(failure: Int32?, attempts: Int)>((nil, 0))
+    private let state = Locked<(failure: Int32?, attempts: Int)>((nil, 0))
 
     /// Makes every create fail with `code` until called with `nil`.
     func fail(with code: Int32?) { state.withLock { $0.failure = code } }

@@ -2,13 +2,13 @@
 import AgentState
 import BayeuxCore
 import Logging
-import Synchronization
+import Locking
 import Systemd
 import Testing
 
 /// Collects the lines a handler writes.
 final class LineSink: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
     var all: [String] { lines.withLock { $0 } }
     var write: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
 }

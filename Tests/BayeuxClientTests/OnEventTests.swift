@@ -4,7 +4,7 @@ import CurlTransport
 import HTTPTransport
 import Logging
 import ScriptedHTTPServer
-import Synchronization
+import Locking
 import Testing
 
 @Suite("Bayeux client events through a closure")
@@ -14,7 +14,7 @@ struct OnEventTests {
         let cometd = MiniCometD(hold: .milliseconds(50))
         let server = try await ScriptedHTTPServer.start { await cometd.handle($0) }
         let http = try #require(CurlHTTPClient())
-        let seen = Mutex<[BayeuxEvent]>([])
+        let seen = Locked<[BayeuxEvent]>([])
         let client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
                 url: server.baseURL + "/api/v2/notifications", session: SessionConfiguration(maxNetworkDelay: .seconds(5)),

@@ -1,6 +1,6 @@
 import HTTPTransport
 import ScriptedHTTPServer
-import Synchronization
+import Locking
 import Testing
 
 @testable import CurlTransport
@@ -54,7 +54,7 @@ struct SharedLoopTests {
     @Test("Shutting one client down fails its requests, in flight and later, and not the other's")
     func shutdownIsPerClient() async throws {
         let gate = Gate()
-        let parked = Mutex(0)
+        let parked = Locked(0)
         try await withTwoClients(handler: { request in
             if request.uri == "/poll" {
                 parked.withLock { $0 += 1 }

@@ -1,13 +1,13 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// A `NOTIFY_SOCKET` for the daemon under test: an AF_UNIX datagram socket whose
 /// messages (`READY=1`, `STATUS=…`, `WATCHDOG=1`) are collected by a thread of its own.
 final class NotifyListener: Sendable {
     let path: String
     private let fd: Int32
-    private let received = Mutex<[String]>([])
-    private let stopped = Mutex(false)
+    private let received = Locked<[String]>([])
+    private let stopped = Locked(false)
 
     init(path: String) throws {
         self.path = path

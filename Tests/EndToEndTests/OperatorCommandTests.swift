@@ -56,7 +56,7 @@ struct OperatorCommandTests {
     func waitWithOwnSession() async throws {
         try await withDaemon { f in
             let result = try await run(f, ["set", "dnd-on", "--wait", "--timeout", "10", "--config", f.configPath])
-            #expect(result.status == 0)
+            #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(result.stdout.contains("confirmed from GWS: agent1 NotReady, DND on"))
             #expect(result.stdout.contains("channel chat: NotReady, DND on"))
         }
@@ -104,7 +104,7 @@ struct OperatorCommandTests {
             let offline = try await run(f, ["set", "--operation", "Offline", "--channel", "voice", "--config", f.configPath])
             #expect(offline.status == 0)
             let result = try await run(f, ["set", "ready", "--channel", "voice", "--config", f.configPath])
-            #expect(result.status == 1)
+            #expect(result.status == 1, "stderr: \(result.stderr)")
             #expect(result.stderr.contains("logged out"))
             if !legacy { #expect(result.stderr.contains("GWS error 2 (a parameter is not valid for the current state)")) }
         }

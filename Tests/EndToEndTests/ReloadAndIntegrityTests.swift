@@ -2,7 +2,7 @@ import AgentState
 import Foundation
 import GWSSimulator
 import ScriptedHTTPServer
-import Synchronization
+import Locking
 import Testing
 
 @Suite("Reload, secrets and file integrity", .serialized)
@@ -106,7 +106,7 @@ struct ReloadAndIntegrityTests {
             try f.start()
             #expect(await f.waitForSynced() != nil)
             let path = f.statePath
-            let stop = Mutex(false)
+            let stop = Locked(false)
             let reader = Task.detached {
                 try await offPool { () -> (reads: Int, torn: Int) in
                     var reads = 0

@@ -1,6 +1,6 @@
 import Configuration
 import Logging
-import Synchronization
+import Locking
 import SystemPackage
 
 /// Reads the daemon's configuration: a YAML file (through swift-configuration), with
@@ -85,7 +85,7 @@ public struct ConfigurationLoader: Sendable {
 /// Records what swift-configuration could not convert, so that a wrong type becomes an
 /// error naming its key instead of silently falling back to the default.
 final class ProblemCollector: AccessReporter, Sendable {
-    private let recorded = Mutex<[String: String]>([:])
+    private let recorded = Locked<[String: String]>([:])
 
     func report(_ event: AccessEvent) {
         let key = event.metadata.key.components.joined(separator: ".")

@@ -1,7 +1,7 @@
 import AgentState
 import Logging
 import ServiceLifecycle
-import Synchronization
+import Locking
 import Systemd
 
 /// Runs the session; SIGTERM/SIGINT (graceful shutdown) sends `STOPPING=1` and stops it.
@@ -87,7 +87,7 @@ struct WatchdogService: Service {
 
 /// Where the session service leaves its outcome for the daemon's exit status.
 final class OutcomeBox: Sendable {
-    private let value = Mutex<SessionOutcome?>(nil)
+    private let value = Locked<SessionOutcome?>(nil)
     func set(_ outcome: SessionOutcome) { value.withLock { $0 = outcome } }
     var outcome: SessionOutcome? { value.withLock { $0 } }
 }

@@ -1,6 +1,6 @@
 import Glibc
 import Logging
-import Synchronization
+import Locking
 import Systemd
 
 /// The log output: where entries go and from which level. Shared by every handler so
@@ -16,7 +16,7 @@ public final class LogSettings: Sendable {
         var level: Logger.Level
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     /// `SYSLOG_IDENTIFIER` of journal entries (`gws-agentd`, `gws-agentd@site1`).
     public let identifier: String
     /// Where JSON and text lines go (standard error, or a test's sink).
@@ -26,7 +26,7 @@ public final class LogSettings: Sendable {
         output: Output, level: Logger.Level, identifier: String,
         sink: @escaping @Sendable (String) -> Void = LogSettings.standardError
     ) {
-        state = Mutex(State(output: output, level: level))
+        state = Locked(State(output: output, level: level))
         self.identifier = identifier
         self.sink = sink
     }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import GWS
 import HTTPTransport
-import Synchronization
+import Locking
 
 /// The REST side of a GWS session: Basic credentials on every request, the cookie jar
 /// shared with the Bayeux client (one ``HTTPClient``), and the CSRF token GWS hands out
@@ -11,7 +11,7 @@ public final class GWSRestClient: Sendable {
     private let baseURL: String
     private let authorization: HTTPHeader
     private let timeout: Duration
-    private let csrf = Mutex<HTTPHeader?>(nil)
+    private let csrf = Locked<HTTPHeader?>(nil)
 
     /// - Parameters:
     ///   - baseURL: the server's base URL (`https://gws.example.com`), without `/api/v2`.

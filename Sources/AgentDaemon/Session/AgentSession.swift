@@ -2,7 +2,7 @@ import AgentState
 import BayeuxClient
 import BayeuxCore
 import Logging
-import Synchronization
+import Locking
 import Systemd
 
 /// The daemon's session with GWS: one task runs a ``SessionCoordinator`` and performs its
@@ -16,7 +16,7 @@ public final class AgentSession: Sendable {
     let sink: AsyncStream<SessionInput>.Continuation
     let progress = ProgressStamp()
     /// The running Bayeux client, for the watchdog.
-    let currentClient = Mutex<BayeuxClient<ContinuousClock>?>(nil)
+    let currentClient = Locked<BayeuxClient<ContinuousClock>?>(nil)
     let environment: SessionEnvironment
 
     /// What the session needs from its surroundings; tests substitute the file system.

@@ -3,7 +3,7 @@ import BayeuxClient
 import BayeuxCore
 import GWS
 import Logging
-import Synchronization
+import Locking
 import Systemd
 
 extension SessionLoop {

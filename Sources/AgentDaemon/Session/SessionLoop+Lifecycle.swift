@@ -3,7 +3,7 @@ import BayeuxClient
 import BayeuxCore
 import CurlTransport
 import Logging
-import Synchronization
+import Locking
 
 extension SessionLoop {
     /// Touches the state file and writes the metrics every `state.heartbeat_s`.
@@ -99,7 +99,7 @@ final class TaskSet: Sendable {
         var tasks: [Int: Task<Void, Never>] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Starts `work` as a new task.
     func add(_ work: @escaping @Sendable () async -> Void) {
