@@ -12,9 +12,12 @@ trap 'rm -rf "$root"' EXIT
 make --no-print-directory install DESTDIR="$root" PREFIX=/usr SYSCONFDIR=/etc CONFIGURATION="$configuration" >/dev/null
 
 # Depends: the Debian packages owning the shared libraries the binary links.
+# (The library cache is read once: an awk that exits at its match would end a pipe from
+# ldconfig with SIGPIPE, which pipefail turns into a failed build now and then.)
 depends=()
+libraries=$(ldconfig -p)
 for lib in $(objdump -p "$root/usr/bin/gws-agentd" | awk '/NEEDED/ {print $2}'); do
-  path=$(ldconfig -p | awk -v lib="$lib" '$1 == lib {print $NF; exit}')
+  path=$(awk -v lib="$lib" '$1 == lib {print $NF; exit}' <<<"$libraries")
   package=""
   [ -n "$path" ] && package=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) || true
   [ -z "$package" ] && package=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
