@@ -36,8 +36,8 @@ static pthread_cond_t nonempty = PTHREAD_COND_INITIALIZER;
 static SwiftJob *head = NULL;
 static SwiftJob *tail = NULL;
 
-// The idle source: what the thread waits on instead of `nonempty` while one is set.
-// Written only by the executor thread, read under `lock`. `parked` is true while the
+// The idle source: what the thread waits on instead of `nonempty` once one is set (for
+// good). Written only by the executor thread, read under `lock`. `parked` is true while the
 // thread is inside `source.wait` with nothing queued.
 static gws_executor_idle_source source = {NULL, NULL, NULL};
 static int parked = 0;
@@ -57,8 +57,7 @@ static __attribute__((swiftcall)) void enqueue(SwiftJob *job, gws_enqueue_origin
     }
     tail = job;
     // Only a job added to an empty queue can find the thread asleep, and the thread
-    // itself never is. The wake call stays under the lock: the source cannot be cleared
-    // (and its context freed) while it runs.
+    // itself never is.
     int wake_source = was_empty && !on_executor && parked && source.wake != NULL;
     if (wake_source) source.wake(source.context);
     pthread_mutex_unlock(&lock);
@@ -121,19 +120,6 @@ int gws_serial_executor_set_idle_source(const gws_executor_idle_source *new_sour
         status = EBUSY;
     } else {
         source = *new_source;
-    }
-    pthread_mutex_unlock(&lock);
-    return status;
-}
-
-int gws_serial_executor_clear_idle_source(const void *context) {
-    if (!on_executor) return EPERM;
-    pthread_mutex_lock(&lock);
-    int status = 0;
-    if (source.wait == NULL || source.context != context) {
-        status = ENOENT;
-    } else {
-        source = (gws_executor_idle_source){NULL, NULL, NULL};
     }
     pthread_mutex_unlock(&lock);
     return status;

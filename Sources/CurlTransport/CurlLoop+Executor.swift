@@ -22,8 +22,8 @@ extension CurlLoop {
         }
     }
 
-    /// Makes the executor thread serve the loop between jobs. The executor holds a
-    /// reference to the loop until it detaches.
+    /// Makes the executor thread serve the loop between jobs, for the rest of the process;
+    /// the executor holds a reference to the loop.
     func attachToExecutor() -> Bool {
         var source = gws_executor_idle_source(
             wait: { context, block in
@@ -31,8 +31,7 @@ extension CurlLoop {
                 Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().serve(blocking: block != 0)
             },
             wake: { context in
-                // Called under the executor's lock, which detaching also takes: the loop
-                // (and its multi handle) outlives every call.
+                // The executor holds the loop (and its multi handle) for good.
                 guard let context else { return }
                 _ = curl_multi_wakeup(Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().multi)
             },
@@ -45,22 +44,14 @@ extension CurlLoop {
     }
 
     /// The executor's turn with the loop, between jobs: with `blocking` (no job queued),
-    /// also waits up to a second for I/O or a wakeup.
+    /// also waits up to a second for I/O or a wakeup. The executor's loop is never
+    /// stopped (a client closes its own share instead), so it never hands the executor back.
     private func serve(blocking: Bool) {
-        guard !finished else { return }
-        var running = turn()
+        _ = turn()
         // Resuming a task in `turn` queues a job without waking anyone: block only when
         // the executor really has nothing to do.
-        if running && blocking && gws_serial_executor_has_jobs() == 0 {
-            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
-            running = turn()
-        }
-        guard !running else { return }
-        // Asked to stop (clients never stop the executor's loop, they close their share;
-        // this keeps `stop()` safe all the same): hand the executor back, fail what is in
-        // flight, and drop the executor's reference.
-        _ = gws_serial_executor_clear_idle_source(Unmanaged.passUnretained(self).toOpaque())
-        finishStopping()
-        Unmanaged.passUnretained(self).release()
+        guard blocking, gws_serial_executor_has_jobs() == 0 else { return }
+        _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+        _ = turn()
     }
 }

@@ -13,8 +13,8 @@ import Locking
 ///
 /// Ownership rule (why this is `@unchecked Sendable`): the multi handle is created in
 /// `init`, driven only on the loop's thread, and freed in `deinit`, when no thread can
-/// reach the loop any more; every easy handle, `active` and `finished` live only on the
-/// loop's thread. Other threads reach the loop only through `inbox` (a `Locked`) followed
+/// reach the loop any more; every easy handle and `active` live only on the loop's
+/// thread. Other threads reach the loop only through `inbox` (a `Locked`) followed
 /// by `curl_multi_wakeup`, which libcurl documents as callable from any thread, and
 /// which stays valid on a stopped loop until `deinit`.
 final class CurlLoop: @unchecked Sendable {
@@ -23,8 +23,9 @@ final class CurlLoop: @unchecked Sendable {
         var adds: [CurlTransfer] = []
         var cancels: [CurlTransfer] = []
         var clearCookies: [(share: CurlShare, done: CheckedContinuation<Void, Never>)] = []
-        /// Clients that shut down: their transfers in flight fail with `shutDown`.
-        var closedShares: [ObjectIdentifier] = []
+        /// A client shut down (its share is marked `closed`): its transfers in flight
+        /// fail with `shutDown`.
+        var sharesClosed = false
         var stopping = false
     }
 
@@ -34,8 +35,6 @@ final class CurlLoop: @unchecked Sendable {
     /// True when the executor thread drives the loop. Set in `init`, before any other
     /// thread can see the loop, and never changed.
     private(set) var drivenByExecutor = false
-    /// Set on the loop's thread once the handles are freed.
-    private(set) var finished = false
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
@@ -95,7 +94,7 @@ final class CurlLoop: @unchecked Sendable {
     func close(_ share: CurlShare) {
         inbox.withLock { inbox in
             share.closed = true
-            inbox.closedShares.append(ObjectIdentifier(share))
+            inbox.sharesClosed = true
         }
         wakeUp()
     }
@@ -129,7 +128,7 @@ final class CurlLoop: @unchecked Sendable {
             inbox.adds = []
             inbox.cancels = []
             inbox.clearCookies = []
-            inbox.closedShares = []
+            inbox.sharesClosed = false
             return taken
         }
         if work.stopping {
@@ -139,11 +138,9 @@ final class CurlLoop: @unchecked Sendable {
         }
         for transfer in work.adds { start(transfer) }
         for transfer in work.cancels { abort(transfer, with: .cancelled) }
-        if !work.closedShares.isEmpty {
-            let closing = Set(work.closedShares)
-            for transfer in active.values where closing.contains(ObjectIdentifier(transfer.share)) {
-                abort(transfer, with: .shutDown)
-            }
+        if work.sharesClosed {
+            let closing = inbox.withLock { _ in active.values.filter { $0.share.closed } }
+            for transfer in closing { abort(transfer, with: .shutDown) }
         }
         for request in work.clearCookies {
             request.share.emptyCookieJar()
@@ -155,11 +152,9 @@ final class CurlLoop: @unchecked Sendable {
         return true
     }
 
-    /// Fails what is still in flight and frees every easy handle, once. The multi handle
-    /// stays until `deinit`: a late `cancel` may still wake it.
-    func finishStopping() {
-        guard !finished else { return }
-        finished = true
+    /// Fails what is still in flight and frees every easy handle. The multi handle stays
+    /// until `deinit`: a late `cancel` may still wake it.
+    private func finishStopping() {
         for (easy, transfer) in active {
             curl_multi_remove_handle(multi, easy)
             release(transfer)

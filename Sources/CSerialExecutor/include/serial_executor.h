@@ -34,15 +34,10 @@ int gws_serial_executor_is_current(void);
 /// (by resuming tasks) do not wake it.
 int gws_serial_executor_has_jobs(void);
 
-/// Sets the idle source (copied). Only from the executor thread: returns EPERM elsewhere,
-/// EINVAL without both functions, and EBUSY when a source is already set. `context`
-/// must stay valid until the source is cleared.
+/// Sets the idle source (copied), for the rest of the process. Only from the executor
+/// thread: returns EPERM elsewhere, EINVAL without both functions, and EBUSY when a
+/// source is already set. `context` must stay valid for good.
 int gws_serial_executor_set_idle_source(const gws_executor_idle_source *source);
-
-/// Clears the idle source set with `context`. Only from the executor thread: returns
-/// EPERM elsewhere, and ENOENT when the current source (if any) has another context.
-/// Once it returns, no thread is calling or will call the source's `wake`.
-int gws_serial_executor_clear_idle_source(const void *context);
 
 /// Names the calling thread (at most 15 bytes are kept), as `top -H` and perf show it.
 void gws_set_current_thread_name(const char *name);
