@@ -57,7 +57,9 @@ let package = Package(
         // The HTTP client abstraction the Bayeux driver and REST calls talk through.
         .target(name: "HTTPTransport", swiftSettings: strict),
         // libcurl implementation of HTTPTransport (multi interface, one owner thread).
-        .target(name: "CurlTransport", dependencies: ["CCurl", "CSerialExecutor", "HTTPTransport", "Locking"], swiftSettings: strict),
+        .target(
+            name: "CurlTransport", dependencies: ["CCurl", "CSerialExecutor", "HTTPTransport", "Locking"],
+            swiftSettings: strict),
         // The driver: runs the state machine against a transport and a clock.
         .target(
             name: "BayeuxClient",
@@ -95,7 +97,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // The GWS 8.5 simulator: a library tests start in-process, and the gws-sim executable.
-        .target(name: "GWSSimulator", dependencies: ["BayeuxCore", "Locking", "ScriptedHTTPServer"], swiftSettings: strict),
+        .target(
+            name: "GWSSimulator", dependencies: ["BayeuxCore", "Locking", "ScriptedHTTPServer"], swiftSettings: strict),
         .executableTarget(
             name: "gws-sim",
             dependencies: ["GWSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -123,7 +126,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // The memory floor daemon-bench compares the daemon with: one libcurl request in C.
-        .executableTarget(name: "libcurl-floor", dependencies: ["CCurl", "CSystemd"], path: "Benchmarks/libcurl-floor"),
+        .executableTarget(
+            name: "libcurl-floor", dependencies: ["CCurl", "CSystemd"], path: "Benchmarks/libcurl-floor"),
 
         // A tiny scripted HTTP/1.1 server on 127.0.0.1 for transport and client tests.
         .target(

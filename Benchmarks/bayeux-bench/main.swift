@@ -30,15 +30,20 @@ actor BenchServer {
     }
 
     func handle(_ request: RecordedRequest) async -> ScriptedResponse {
-        guard let messages = try? BayeuxCodec.decode(request.body) else { return .respond(status: 400, headers: [], body: []) }
+        guard let messages = try? BayeuxCodec.decode(request.body) else {
+            return .respond(status: 400, headers: [], body: [])
+        }
         var parts: [String] = []
         for message in messages {
             let id = message.id ?? ""
             switch message.channel {
             case "/meta/handshake":
-                parts.append(#"{"channel":"/meta/handshake","id":"\#(id)","successful":true,"clientId":"bench","version":"1.0","supportedConnectionTypes":["long-polling"],"advice":{"reconnect":"retry","interval":0,"timeout":1000}}"#)
+                parts.append(
+                    #"{"channel":"/meta/handshake","id":"\#(id)","successful":true,"clientId":"bench","version":"1.0","supportedConnectionTypes":["long-polling"],"advice":{"reconnect":"retry","interval":0,"timeout":1000}}"#
+                )
             case "/meta/subscribe":
-                parts.append(#"{"channel":"/meta/subscribe","id":"\#(id)","successful":true,"subscription":"/v2/me/devices"}"#)
+                parts.append(
+                    #"{"channel":"/meta/subscribe","id":"\#(id)","successful":true,"subscription":"/v2/me/devices"}"#)
             case "/meta/connect":
                 let count = min(batch, total - next)
                 if count == 0 { try? await Task.sleep(for: .milliseconds(200)) }
@@ -130,5 +135,7 @@ let seconds = Double(wall.components.seconds) + Double(wall.components.attosecon
 print("messages:        \(received) (\(inOrder ? "all in order" : "OUT OF ORDER")), \(batch) per connect reply")
 print("wall time:       \(String(format: "%.3f", seconds)) s")
 print("throughput:      \(String(format: "%.0f", Double(received) / seconds)) messages/s")
-print("client CPU:      \(String(format: "%.3f", cpu)) s, \(String(format: "%.2f", cpu * 1e6 / Double(received))) µs per message")
+print(
+    "client CPU:      \(String(format: "%.3f", cpu)) s, \(String(format: "%.2f", cpu * 1e6 / Double(received))) µs per message"
+)
 exit(inOrder && received == total ? 0 : 1)

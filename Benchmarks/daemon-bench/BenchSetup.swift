@@ -1,8 +1,8 @@
 import AgentState
 import Foundation
 import GWSSimulator
-import ScriptedHTTPServer
 import Locking
+import ScriptedHTTPServer
 
 /// gws-sim in this process and the real `gws-agentd run` beside it, with the state file
 /// on tmpfs (`/dev/shm`), as `/run` is on a real host.
@@ -37,7 +37,8 @@ final class BenchSetup: @unchecked Sendable {
         let simulator = GWSSimulator(
             configuration: SimulatorConfiguration(
                 agents: [SimulatedAgent(username: "agent1", password: "bench-pw")],
-                cometd: CometDSettings(timeout: .seconds(Int64(holdSeconds)), maxInterval: .seconds(Int64(holdSeconds) + 10))))
+                cometd: CometDSettings(
+                    timeout: .seconds(Int64(holdSeconds)), maxInterval: .seconds(Int64(holdSeconds) + 10))))
         let deliveries = DeliveryTimes()
         let url = try await simulator.start { request in
             if request.uri.hasPrefix(GWSSimulator.notificationsPath) { deliveries.record() }
@@ -70,8 +71,10 @@ final class BenchSetup: @unchecked Sendable {
         daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/daemon.log"))
         daemon.standardOutput = FileHandle.nullDevice
         try daemon.run()
-        let setup = BenchSetup(simulator: simulator, url: url, directory: directory, daemon: daemon, watch: watch, deliveries: deliveries)
-        guard await setup.waitForState(timeout: .seconds(30), { $0.connection.connected && $0.agent.synced }) != nil else {
+        let setup = BenchSetup(
+            simulator: simulator, url: url, directory: directory, daemon: daemon, watch: watch, deliveries: deliveries)
+        guard await setup.waitForState(timeout: .seconds(30), { $0.connection.connected && $0.agent.synced }) != nil
+        else {
             await setup.stop()
             throw BenchError("the daemon did not connect; see its log")
         }

@@ -47,7 +47,10 @@ final class DirectoryWatch: Sendable {
 
     private func readEvents(name: String) {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0),
+        ]
         while true {
             guard poll(&fds, 2, -1) > 0 else { continue }
             if fds[1].revents != 0 { break }

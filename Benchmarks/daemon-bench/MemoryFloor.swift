@@ -71,9 +71,12 @@ extension ProcessSampler {
 
 /// The memory floor: `libcurl-floor` (one libcurl request in C, then asleep) run against
 /// the same simulator; its private memory once idle.
-func measureLibcurlFloor(binary: String, url: String, credentials: String, directory: String) async throws -> PrivateMemory {
+func measureLibcurlFloor(
+    binary: String, url: String, credentials: String, directory: String
+) async throws -> PrivateMemory {
     guard FileManager.default.isExecutableFile(atPath: binary) else {
-        throw BenchError("no libcurl-floor at \(binary); build it with `swift build -c release --product libcurl-floor`")
+        throw BenchError(
+            "no libcurl-floor at \(binary); build it with `swift build -c release --product libcurl-floor`")
     }
     let outputPath = directory + "/floor.out"
     _ = FileManager.default.createFile(atPath: outputPath, contents: nil)

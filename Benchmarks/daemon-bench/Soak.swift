@@ -37,7 +37,11 @@ struct Soak {
         let start = clock.now
         let baselineAt = start + duration / 5
         var baseline: (rss: Int, fds: Int)?
-        var faultCount = 0, unsynced = 0, changesSeen = 0, changesMissed = 0, changeIndex = 0
+        var faultCount = 0
+        var unsynced = 0
+        var changesSeen = 0
+        var changesMissed = 0
+        var changeIndex = 0
         var faultsByName: [String: Int] = [:]
 
         while clock.now - start < duration {
@@ -46,7 +50,9 @@ struct Soak {
             faultsByName[name, default: 0] += 1
             try await inject(setup.simulator)
             // Recovery: connected and synced again from a fresh snapshot.
-            let recovered = await setup.waitForState(timeout: .seconds(60)) { $0.connection.connected && $0.agent.synced }
+            let recovered = await setup.waitForState(timeout: .seconds(60)) {
+                $0.connection.connected && $0.agent.synced
+            }
             if recovered == nil {
                 unsynced += 1
                 report("synced did not come back after \(name)", target: false)
@@ -86,27 +92,37 @@ struct Soak {
         report("\(faultCount) faults: \(faultList)")
         report("the daemon ran throughout", target: alive)
         report("synced came back after \(faultCount - unsynced) of \(faultCount) faults", target: unsynced == 0)
-        report("\(changesSeen) of \(changesSeen + changesMissed) changes made while connected seen, in order", target: changesMissed == 0)
-        let matches = final.map { document in
-            truth.map { truth in
-                zip(document.agent.channels, truth.channels).allSatisfy { file, real in
-                    file.name == real.name && file.state == real.state.state && file.reason == real.state.reason && file.dnd == real.dnd
-                }
+        report(
+            "\(changesSeen) of \(changesSeen + changesMissed) changes made while connected seen, in order",
+            target: changesMissed == 0)
+        let matches =
+            final.map { document in
+                truth.map { truth in
+                    zip(document.agent.channels, truth.channels).allSatisfy { file, real in
+                        file.name == real.name && file.state == real.state.state && file.reason == real.state.reason
+                            && file.dnd == real.dnd
+                    }
+                } ?? false
             } ?? false
-        } ?? false
         report("the final state file equals the simulator's truth", target: matches)
         if let baseline {
             let growth = rssEnd - baseline.rss
             report(
-                String(format: "resident memory %.2f MB at the baseline, %.2f MB at the end (growth under 2 MB)", Double(baseline.rss) / 1e6, Double(rssEnd) / 1e6),
+                String(
+                    format: "resident memory %.2f MB at the baseline, %.2f MB at the end (growth under 2 MB)",
+                    Double(baseline.rss) / 1e6, Double(rssEnd) / 1e6),
                 target: growth < 2_000_000)
-            report("open descriptors \(baseline.fds) at the baseline, \(fdsEnd) at the end", target: fdsEnd <= baseline.fds + 2)
+            report(
+                "open descriptors \(baseline.fds) at the baseline, \(fdsEnd) at the end",
+                target: fdsEnd <= baseline.fds + 2)
         } else {
             report("too short for a memory baseline", target: false)
         }
         // Each fault may cost a few handshake attempts; the backoff spaces the rest.
         let allowed = 1 + faultCount * 4
-        report("\(handshakes) handshake attempts for \(faultCount) faults (at most \(allowed))", target: handshakes <= allowed)
+        report(
+            "\(handshakes) handshake attempts for \(faultCount) faults (at most \(allowed))",
+            target: handshakes <= allowed)
     }
 
     /// Entries in `/proc/PID/fd`.

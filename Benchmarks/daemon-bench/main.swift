@@ -63,8 +63,12 @@ struct Options {
         var scale = 1
         switch unit {
         case "s": text.removeLast()
-        case "m": scale = 60; text.removeLast()
-        case "h": scale = 3600; text.removeLast()
+        case "m":
+            scale = 60
+            text.removeLast()
+        case "h":
+            scale = 3600
+            text.removeLast()
         default: break
         }
         guard let number = Int(text), number > 0 else { throw BenchError("\(name) needs a value such as 10m") }
@@ -72,7 +76,9 @@ struct Options {
     }
 
     private static func number(_ value: String?, for name: String) throws -> Int {
-        guard let text = value, let number = Int(text), number > 0 else { throw BenchError("\(name) needs a positive number") }
+        guard let text = value, let number = Int(text), number > 0 else {
+            throw BenchError("\(name) needs a positive number")
+        }
         return number
     }
 }
@@ -100,7 +106,9 @@ func milliseconds(_ nanoseconds: UInt64) -> String { String(format: "%.3f ms", D
 
 /// One notification every 30 ms: delivery to rename, as a reader sees it.
 func latency(_ options: Options) async throws {
-    print("latency: \(options.notifications) notifications, one every 30 ms (long polls held 25 s); server write to rename")
+    print(
+        "latency: \(options.notifications) notifications, one every 30 ms (long polls held 25 s); server write to rename"
+    )
     let setup = try await BenchSetup.start(binary: options.binary, holdSeconds: 25)
     // Send times only; the renames are matched afterwards, so that nothing in this process
     // polls or wakes up while the daemon works.
@@ -140,11 +148,22 @@ func latency(_ options: Options) async throws {
     await setup.stop()
     samples.sort()
     simulatorSide.sort()
-    report("the simulator took p50 \(milliseconds(quantile(simulatorSide, 0.5))) from the change to writing it (not counted)")
-    report("p50 \(milliseconds(quantile(samples, 0.5))), p90 \(milliseconds(quantile(samples, 0.9))), max \(milliseconds(samples.last ?? 0))")
-    report("p99 \(milliseconds(quantile(samples, 0.99))) (target at most 1 ms)", target: quantile(samples, 0.99) <= 1_000_000)
-    report(String(format: "daemon CPU %.0f µs per notification (10 ms clock ticks)", cpu / Double(options.notifications) * 1e6))
-    report("\(samples.count) of \(options.notifications) renames seen, final state correct", target: lost == 0 && final != nil)
+    report(
+        "the simulator took p50 \(milliseconds(quantile(simulatorSide, 0.5))) from the change to writing it (not counted)"
+    )
+    report(
+        "p50 \(milliseconds(quantile(samples, 0.5))), p90 \(milliseconds(quantile(samples, 0.9))), max \(milliseconds(samples.last ?? 0))"
+    )
+    report(
+        "p99 \(milliseconds(quantile(samples, 0.99))) (target at most 1 ms)",
+        target: quantile(samples, 0.99) <= 1_000_000)
+    report(
+        String(
+            format: "daemon CPU %.0f µs per notification (10 ms clock ticks)", cpu / Double(options.notifications) * 1e6
+        ))
+    report(
+        "\(samples.count) of \(options.notifications) renames seen, final state correct",
+        target: lost == 0 && final != nil)
 }
 
 /// Long polls held 25 s, nothing happening: CPU share and private memory.
@@ -165,14 +184,20 @@ func idle(_ options: Options) async throws {
     // The floor runs once the daemon is gone: pages of a library both map would be
     // shared, and private to neither.
     await setup.stopDaemon()
-    let floorBinary = options.floorBinary ?? URL(fileURLWithPath: options.binary).deletingLastPathComponent().appendingPathComponent("libcurl-floor").path
+    let floorBinary =
+        options.floorBinary
+        ?? URL(fileURLWithPath: options.binary).deletingLastPathComponent().appendingPathComponent("libcurl-floor").path
     let floor = try await measureLibcurlFloor(
         binary: floorBinary, url: setup.url, credentials: "agent1:bench-pw", directory: setup.directory)
     await setup.stop()
     let share = cpu / wall * 100
-    report(String(format: "CPU %.3f s in %.0f s = %.4f %% of a core (target under 0.1 %%)", cpu, wall, share), target: share < 0.1)
     report(
-        String(format: "private memory %.2f MB (target under 8 MB), resident %.2f MB", Double(privateBytes) / 1e6, Double(resident) / 1e6),
+        String(format: "CPU %.3f s in %.0f s = %.4f %% of a core (target under 0.1 %%)", cpu, wall, share),
+        target: share < 0.1)
+    report(
+        String(
+            format: "private memory %.2f MB (target under 8 MB), resident %.2f MB", Double(privateBytes) / 1e6,
+            Double(resident) / 1e6),
         target: privateBytes < 8_000_000)
     if let split { report("daemon: \(split.summary)") }
     report("floor (libcurl-floor, one request in C): \(floor.summary)")
@@ -204,23 +229,30 @@ func burst(_ options: Options) async throws {
     await setup.stop()
     let duration = Double(end - start) / 1e9
     let perNotification = cpu / Double(options.burst) * 1e6
-    report(String(format: "simulator produced them in %.2f s; the file showed the last %.1f ms after", Double(sent - start) / 1e9, Double(end - sent) / 1e6))
+    report(
+        String(
+            format: "simulator produced them in %.2f s; the file showed the last %.1f ms after",
+            Double(sent - start) / 1e9, Double(end - sent) / 1e6))
     report(
         "final state: chat \(finalChat.map { "\($0.state ?? "-") (\($0.reason ?? "-"))" } ?? "not reached"), "
             + "simulator: \(truth.map { "\($0.state.state) (\($0.state.reason ?? "-"))" } ?? "-"); synced \(final?.agent.synced == true), handshakes \(final?.connection.handshakes ?? 0) (was \(handshakesBefore))",
         target: final?.agent.synced == true && final?.connection.handshakes == handshakesBefore
             && finalChat?.state == truth?.state.state && finalChat?.reason == truth?.state.reason)
-    report(String(format: "daemon CPU %.3f s = %.2f µs per notification (target under 10 µs)", cpu, perNotification), target: perNotification < 10)
+    report(
+        String(format: "daemon CPU %.3f s = %.2f µs per notification (target under 10 µs)", cpu, perNotification),
+        target: perNotification < 10)
     let allowed = Int(duration * 100) + 1
     report(
-        String(format: "%d state-file writes in %.2f s of burst (at most %d: one per 10 ms)", writes, duration, allowed),
+        String(
+            format: "%d state-file writes in %.2f s of burst (at most %d: one per 10 ms)", writes, duration, allowed),
         target: writes <= allowed)
 }
 
 do {
     let options = try Options(Array(CommandLine.arguments.dropFirst()))
     guard FileManager.default.isExecutableFile(atPath: options.binary) else {
-        throw BenchError("no daemon binary at \(options.binary); build it with `swift build -c release --product gws-agentd`")
+        throw BenchError(
+            "no daemon binary at \(options.binary); build it with `swift build -c release --product gws-agentd`")
     }
     for scenario in options.scenarios {
         switch scenario {

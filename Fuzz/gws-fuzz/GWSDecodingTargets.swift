@@ -16,7 +16,8 @@ enum NotificationTarget {
         let agent = StateDocument.Agent(username: "fuzz", cache: cache, synced: true, lastNotificationAt: nil)
         let document = StateDocument(
             generator: "gws-fuzz", pid: 1, invocationID: nil, heartbeatSeconds: 10, seq: 1, changedAt: "",
-            connection: .init(state: .connected, since: nil, clientID: nil, handshakes: 1, lastError: nil), agent: agent)
+            connection: .init(state: .connected, since: nil, clientID: nil, handshakes: 1, lastError: nil), agent: agent
+        )
         // What is written must read back as the same document.
         guard let decoded = try? StateDocument.decode(document.encoded()), decoded == document else {
             fatalError("a state document did not survive encoding and decoding")
@@ -36,7 +37,9 @@ enum NotificationTarget {
 enum RESTReplyTarget {
     static func run(_ bytes: [UInt8]) {
         _ = try? UserSnapshot.decode(bytes)
-        for status in [200, 400, 401, 403, 404, 500, 503] { _ = try? OperationReply.decode(httpStatus: status, body: bytes) }
+        for status in [200, 400, 401, 403, 404, 500, 503] {
+            _ = try? OperationReply.decode(httpStatus: status, body: bytes)
+        }
         _ = try? AgentStateSetting.decodeList(bytes)
     }
 }

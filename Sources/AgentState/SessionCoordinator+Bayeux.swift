@@ -24,7 +24,9 @@ extension SessionCoordinator {
         case .subscriptionFailed(let channel, let error):
             subscriptionProblems.insert(channel)
             model.lastError = StateDocument.LastError(message: "subscription to \(channel) refused: \(error)", at: time)
-            actions.append(.log(CoordinatorLog(.error, "subscription refused", ["bayeux.channel": channel, "bayeux.error": error])))
+            actions.append(
+                .log(
+                    CoordinatorLog(.error, "subscription refused", ["bayeux.channel": channel, "bayeux.error": error])))
             subscriptionSettled(channel, into: &actions)
         case .messages(let messages):
             deliver(messages, time: time, into: &actions)
@@ -61,9 +63,10 @@ extension SessionCoordinator {
         updateSynced()
         if before != model.connection {
             actions.append(
-                .log(CoordinatorLog(
-                    .info, Self.connectionMessage(mapped),
-                    ["connection.state": mapped.rawValue, "bayeux.client_id": model.clientID ?? ""])))
+                .log(
+                    CoordinatorLog(
+                        .info, Self.connectionMessage(mapped),
+                        ["connection.state": mapped.rawValue, "bayeux.client_id": model.clientID ?? ""])))
         }
     }
 
@@ -137,14 +140,20 @@ extension SessionCoordinator {
                 model.apply(notification)
                 if buffering { resyncBuffer.append(notification) }
             case .error(let report):
-                actions.append(.log(CoordinatorLog(.warning, "GWS reported an error: \(report)", ["bayeux.channel": message.channel])))
+                actions.append(
+                    .log(
+                        CoordinatorLog(
+                            .warning, "GWS reported an error: \(report)", ["bayeux.channel": message.channel])))
             case .ignored(let reason):
-                actions.append(.log(CoordinatorLog(.debug, "notification ignored: \(reason)", ["bayeux.channel": message.channel])))
+                actions.append(
+                    .log(CoordinatorLog(.debug, "notification ignored: \(reason)", ["bayeux.channel": message.channel]))
+                )
             }
         }
         if sawNotification { model.lastNotificationAt = time }
         if buffering, resyncBuffer.count > settings.maxBufferedNotifications {
-            actions.append(.log(CoordinatorLog(.notice, "too many notifications during the resync; reading the snapshot again")))
+            actions.append(
+                .log(CoordinatorLog(.notice, "too many notifications during the resync; reading the snapshot again")))
             fetchResync(into: &actions)
         }
         logAgentChange(from: before, reportedBy: reporters, into: &actions)
@@ -166,7 +175,8 @@ extension SessionCoordinator {
 
     /// One info event per change of the agent-level state.
     func logAgentChange(
-        from before: AgentSummary, reportedBy reporters: Reporters = Reporters(), into actions: inout [CoordinatorAction]
+        from before: AgentSummary, reportedBy reporters: Reporters = Reporters(),
+        into actions: inout [CoordinatorAction]
     ) {
         let after = AgentSummary(model.cache)
         guard after != before else { return }

@@ -50,7 +50,8 @@ extension SessionCoordinator {
             return false
         }
         authFailures += 1
-        actions.append(.log(CoordinatorLog(.warning, "GWS refused the credentials: \(detail)", ["gws.username": model.username])))
+        actions.append(
+            .log(CoordinatorLog(.warning, "GWS refused the credentials: \(detail)", ["gws.username": model.username])))
         if authFailures >= settings.maxAuthenticationFailures {
             fail(.authenticationFailed(detail), time: time, into: &actions)
             return true

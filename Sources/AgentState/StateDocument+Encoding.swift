@@ -83,7 +83,7 @@ extension StateDocument.Channel {
     }
 }
 
-extension Optional<String> {
+extension String? {
     /// The string, or JSON `null`.
     var json: JSONValue { map(JSONValue.string) ?? .null }
 }

@@ -1,7 +1,7 @@
 import BayeuxCore
 import HTTPTransport
-import Logging
 import Locking
+import Logging
 
 /// A long-polling Bayeux client: drives a ``SessionStateMachine`` over an ``HTTPClient``.
 ///
@@ -150,7 +150,8 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
                 logger.debug("subscribed", metadata: ["bayeux.channel": "\(channel)"])
                 emit(.subscribed(channel))
             case .subscriptionFailed(let channel, let error):
-                logger.warning("subscription refused", metadata: ["bayeux.channel": "\(channel)", "bayeux.error": "\(error)"])
+                logger.warning(
+                    "subscription refused", metadata: ["bayeux.channel": "\(channel)", "bayeux.error": "\(error)"])
                 emit(.subscriptionFailed(channel, error: error))
             case .terminated(let reason):
                 logger.notice("bayeux session ended: \(reason)")

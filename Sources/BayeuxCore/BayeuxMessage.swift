@@ -106,7 +106,9 @@ public enum BayeuxDecodingError: Error, Sendable, Equatable, CustomStringConvert
 public enum BayeuxCodec {
     /// Decodes a response body: an array of message objects, or (leniently) a bare object.
     /// Elements that are not objects or have no channel are dropped, not fatal.
-    public static func decode(_ body: some Collection<UInt8>, parser: JSONParser = JSONParser())
+    public static func decode(
+        _ body: some Collection<UInt8>, parser: JSONParser = JSONParser()
+    )
         throws(BayeuxDecodingError) -> [BayeuxMessage]
     {
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { throw .emptyBody }

@@ -31,7 +31,9 @@ public struct OutgoingRequest: Sendable, Equatable {
 
 /// Why a request failed before a Bayeux reply could be read from it.
 public enum RequestFailureKind: String, Sendable, Equatable, CaseIterable {
-    case timeout, connect, reset, http, tooLarge = "too_large", malformed, tls, other
+    case timeout, connect, reset, http
+    case tooLarge = "too_large"
+    case malformed, tls, other
 }
 
 /// A request failure as the state machine sees it: a kind for counters and a detail for logs.

@@ -89,7 +89,8 @@ actor CometDEngine {
 
     private func sweep() {
         let now = ContinuousClock.now
-        for (id, session) in sessions where session.held == nil && session.lastActivity.duration(to: now) > settings.maxInterval {
+        for (id, session) in sessions
+        where session.held == nil && session.lastActivity.duration(to: now) > settings.maxInterval {
             sessions[id] = nil
             counters.increment(.sessionsSwept)
         }
@@ -201,7 +202,9 @@ actor CometDEngine {
         for (_, pattern) in patterns {
             guard let pattern else { continue }
             if message.channel == "/meta/subscribe" {
-                if sessions[id]?.subscriptions.contains(pattern) == false { sessions[id]?.subscriptions.append(pattern) }
+                if sessions[id]?.subscriptions.contains(pattern) == false {
+                    sessions[id]?.subscriptions.append(pattern)
+                }
             } else {
                 sessions[id]?.subscriptions.removeAll { $0 == pattern }
             }

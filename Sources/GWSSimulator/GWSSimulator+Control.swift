@@ -10,7 +10,10 @@ extension GWSSimulator {
         let action = parts.path.dropFirst("/sim/control/".count)
         switch (request.method, action) {
         case ("GET", "counters"):
-            return .json(.object(JSONObject(counters.snapshot.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int(Int64($0.value))) })))
+            return .json(
+                .object(
+                    JSONObject(
+                        counters.snapshot.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int(Int64($0.value))) })))
         case ("GET", "requests"):
             return .json(JSONValue.array(log.map(\.json)))
         case ("GET", "agent"):

@@ -23,18 +23,21 @@ extension GWSSimulator {
                 return nil
             }
             if let (id, entry) = cookieSession, entry.username == user {
-                return Caller(username: user, sessionID: id, csrfToken: entry.csrfToken, newCookie: nil, hadSession: true)
+                return Caller(
+                    username: user, sessionID: id, csrfToken: entry.csrfToken, newCookie: nil, hadSession: true)
             }
             let (id, entry) = httpSessions.create(for: user)
             return Caller(
-                username: user, sessionID: id, csrfToken: entry.csrfToken, newCookie: "JSESSIONID=\(id); Path=/; HttpOnly",
+                username: user, sessionID: id, csrfToken: entry.csrfToken,
+                newCookie: "JSESSIONID=\(id); Path=/; HttpOnly",
                 hadSession: false)
         }
         guard let (id, entry) = cookieSession else {
             counters.increment(.authFailures)
             return nil
         }
-        return Caller(username: entry.username, sessionID: id, csrfToken: entry.csrfToken, newCookie: nil, hadSession: true)
+        return Caller(
+            username: entry.username, sessionID: id, csrfToken: entry.csrfToken, newCookie: nil, hadSession: true)
     }
 
     var unauthorized: ScriptedResponse {
@@ -54,7 +57,9 @@ extension GWSSimulator {
         guard request.method == "POST" else { return .json(notFound, status: 405, headers: headers) }
         guard caller.hadSession, request.header("X-CSRF-TOKEN") == caller.csrfToken else {
             counters.increment(.csrfFailures)
-            return .respond(status: 403, headers: [("Content-Type", "text/plain")] + headers, body: Array("Missing or invalid Csrf token".utf8))
+            return .respond(
+                status: 403, headers: [("Content-Type", "text/plain")] + headers,
+                body: Array("Missing or invalid Csrf token".utf8))
         }
         return await operate(request, parts, username: caller.username, headers: headers)
     }
@@ -68,7 +73,9 @@ extension GWSSimulator {
             return .json(["statusCode": 0, "user": user] as JSONValue, headers: headers)
         case ["api", "v2", "me", "devices"]:
             if parts.query["fields"] != nil {
-                return .json(["statusCode": 0, "devices": .array(agent.devices.map { $0.resource(baseURL: baseURL) })] as JSONValue, headers: headers)
+                return .json(
+                    ["statusCode": 0, "devices": .array(agent.devices.map { $0.resource(baseURL: baseURL) })]
+                        as JSONValue, headers: headers)
             }
             let uris = agent.devices.map { JSONValue.string(baseURL + "/api/v2/devices/" + $0.id) }
             return .json(["statusCode": 0, "uris": .array(uris)] as JSONValue, headers: headers)
@@ -78,9 +85,12 @@ extension GWSSimulator {
             }
             return .json(["statusCode": 0, "device": device.resource(baseURL: baseURL)] as JSONValue, headers: headers)
         case ["api", "v2", "me", "channels"]:
-            return .json(["statusCode": 0, "channels": .array(agent.channels.map(\.resource))] as JSONValue, headers: headers)
+            return .json(
+                ["statusCode": 0, "channels": .array(agent.channels.map(\.resource))] as JSONValue, headers: headers)
         case ["api", "v2", "settings", "agent-states"]:
-            return .json(["statusCode": 0, "settings": .array(AgentStateDefinition.all.map(\.settingsEntry))] as JSONValue, headers: headers)
+            return .json(
+                ["statusCode": 0, "settings": .array(AgentStateDefinition.all.map(\.settingsEntry))] as JSONValue,
+                headers: headers)
         case ["api", "v2", "diagnostics", "version"]:
             return .json(["statusCode": 0, "version": "8.5.2-gws-sim"] as JSONValue, headers: headers)
         default:
@@ -99,8 +109,10 @@ extension GWSSimulator {
         case let s where s.count == 5 && s.starts(with: ["api", "v2", "me", "devices"]): scope = .device(s[4])
         default: return .json(notFound, status: 404, headers: headers)
         }
-        guard let body = try? JSONParser().parse(request.body), let operation = body["operationName"]?.stringValue else {
-            return operationReply(.rejected(statusCode: 1, message: "Required parameter 'operationName' is missing"), headers: headers)
+        guard let body = try? JSONParser().parse(request.body), let operation = body["operationName"]?.stringValue
+        else {
+            return operationReply(
+                .rejected(statusCode: 1, message: "Required parameter 'operationName' is missing"), headers: headers)
         }
         return operationReply(await apply(operation, scope: scope, username: username), headers: headers)
     }
@@ -125,7 +137,8 @@ extension GWSSimulator {
         guard request.method == "POST", let messages = try? BayeuxCodec.decode(request.body) else {
             return .json(["statusCode": 1, "statusMessage": "Bayeux messages expected"] as JSONValue, status: 400)
         }
-        let response = await engine.handle(messages, browser: parts.cookies["BAYEUX_BROWSER"], username: caller.username)
+        let response = await engine.handle(
+            messages, browser: parts.cookies["BAYEUX_BROWSER"], username: caller.username)
         var headers: [(String, String)] = []
         if let cookie = caller.newCookie { headers.append(("Set-Cookie", cookie)) }
         if let cookie = response.setCookie { headers.append(("Set-Cookie", cookie)) }

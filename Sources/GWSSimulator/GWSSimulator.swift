@@ -26,7 +26,8 @@ public actor GWSSimulator {
     public init(configuration: SimulatorConfiguration = SimulatorConfiguration()) {
         self.configuration = configuration
         self.engine = CometDEngine(settings: configuration.cometd, counters: counters)
-        self.agents = Dictionary(configuration.agents.map { ($0.username, $0) }, uniquingKeysWith: { first, _ in first })
+        self.agents = Dictionary(
+            configuration.agents.map { ($0.username, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     // MARK: Lifecycle
@@ -38,7 +39,8 @@ public actor GWSSimulator {
     ) async throws -> String {
         self.host = host
         writeObserver = onWrite
-        let server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: onWrite) { [weak self] request in
+        let server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: onWrite) {
+            [weak self] request in
             guard let self else { return .close }
             return await self.handle(request)
         }
@@ -70,7 +72,8 @@ public actor GWSSimulator {
     /// Listens again on the same port after ``stopListening()``.
     public func startListening() async throws {
         guard server == nil else { return }
-        server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: writeObserver) { [weak self] request in
+        server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: writeObserver) {
+            [weak self] request in
             guard let self else { return .close }
             return await self.handle(request)
         }
@@ -87,7 +90,9 @@ public actor GWSSimulator {
 
     /// Changes the agent as another desktop would, and publishes the notifications.
     @discardableResult
-    public func apply(_ operation: String, scope: OperationScope = .all, username: String? = nil) async -> OperationOutcome {
+    public func apply(
+        _ operation: String, scope: OperationScope = .all, username: String? = nil
+    ) async -> OperationOutcome {
         guard let name = username ?? configuration.agents.first?.username, var agent = agents[name] else {
             return .rejected(statusCode: 6, message: "no such user")
         }
@@ -188,11 +193,17 @@ public actor GWSSimulator {
         case .status(let status): return .htmlError(status)
         case .delay: return .htmlError(500)
         case .hang: return .hang
-        case .malformed: return .respond(status: 200, headers: [("Content-Type", "application/json")], body: Array("[{\"channel\":\"/meta/conn".utf8))
+        case .malformed:
+            return .respond(
+                status: 200, headers: [("Content-Type", "application/json")],
+                body: Array("[{\"channel\":\"/meta/conn".utf8))
         case .empty: return .respond(status: 200, headers: [("Content-Type", "application/json")], body: [])
         case .oversized(let size):
-            return .respond(status: 200, headers: [("Content-Type", "application/json")], body: Array("[".utf8) + Array(repeating: 0x20, count: max(0, size - 2)) + Array("]".utf8))
-        case .closeMidBody: return .truncated(declaredLength: 4096, body: Array("[{\"channel\":\"/v2/me/devices\",\"data\":{".utf8))
+            return .respond(
+                status: 200, headers: [("Content-Type", "application/json")],
+                body: Array("[".utf8) + Array(repeating: 0x20, count: max(0, size - 2)) + Array("]".utf8))
+        case .closeMidBody:
+            return .truncated(declaredLength: 4096, body: Array("[{\"channel\":\"/v2/me/devices\",\"data\":{".utf8))
         }
     }
 
@@ -207,7 +218,8 @@ public actor GWSSimulator {
         log.append(
             LoggedRequest(
                 method: request.method, path: parts.path,
-                headers: Set(request.headers.map { $0.name.lowercased() }).sorted(), channels: channels, status: status))
+                headers: Set(request.headers.map { $0.name.lowercased() }).sorted(), channels: channels, status: status)
+        )
         if log.count > 10_000 { log.removeFirst(log.count - 10_000) }
     }
 

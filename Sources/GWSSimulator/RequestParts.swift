@@ -44,18 +44,22 @@ struct RequestParts {
 extension ScriptedResponse {
     /// A JSON response built from a value.
     static func json(_ value: JSONValue, status: Int = 200, headers: [(String, String)] = []) -> ScriptedResponse {
-        .respond(status: status, headers: [("Content-Type", "application/json")] + headers, body: JSONWriter.bytes(value))
+        .respond(
+            status: status, headers: [("Content-Type", "application/json")] + headers, body: JSONWriter.bytes(value))
     }
 
     /// A Bayeux response body.
     static func bayeux(_ messages: [BayeuxMessage], headers: [(String, String)] = []) -> ScriptedResponse {
-        .respond(status: 200, headers: [("Content-Type", "application/json")] + headers, body: BayeuxCodec.encode(messages))
+        .respond(
+            status: 200, headers: [("Content-Type", "application/json")] + headers, body: BayeuxCodec.encode(messages))
     }
 
     /// An HTML error page, as a proxy or servlet container would send.
     static func htmlError(_ status: Int) -> ScriptedResponse {
         .respond(
             status: status, headers: [("Content-Type", "text/html")],
-            body: Array("<html><head><title>Error \(status)</title></head><body><h1>HTTP ERROR \(status)</h1></body></html>".utf8))
+            body: Array(
+                "<html><head><title>Error \(status)</title></head><body><h1>HTTP ERROR \(status)</h1></body></html>"
+                    .utf8))
     }
 }

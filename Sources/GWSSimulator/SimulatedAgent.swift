@@ -71,14 +71,16 @@ public struct SimulatedAgent: Sendable, Equatable {
     public init(username: String, password: String, phoneNumber: String = "5001") {
         self.username = username
         self.password = password
-        let deviceID = "74152ed8-858f-4a33-9e96-" + String(repeating: "0", count: max(0, 12 - phoneNumber.count)) + phoneNumber
+        let deviceID =
+            "74152ed8-858f-4a33-9e96-" + String(repeating: "0", count: max(0, 12 - phoneNumber.count)) + phoneNumber
         devices = [SimulatedDevice(id: deviceID, phoneNumber: phoneNumber, state: .notReady, dnd: false)]
         channels = ["voice", "chat", "email"].map { SimulatedChannel(name: $0, state: .notReady, dnd: false) }
     }
 
     /// The `user` object of `GET /api/v2/me`, with devices and channels when `subresources` is set.
     func userResource(baseURL: String, subresources: Bool) -> JSONValue {
-        let id = "57c0012d87ce40e498b75214" + String(username.utf8.reduce(UInt32(0)) { $0 &* 31 &+ UInt32($1) }, radix: 16)
+        let id =
+            "57c0012d87ce40e498b75214" + String(username.utf8.reduce(UInt32(0)) { $0 &* 31 &+ UInt32($1) }, radix: 16)
         var user: JSONObject = [
             "id": .string(id), "userName": .string(username), "firstName": "Sim", "lastName": .string(username),
             "roles": ["ROLE_AGENT"], "enabled": true, "uri": .string(baseURL + "/api/v2/users/" + id),

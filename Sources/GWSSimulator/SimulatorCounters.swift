@@ -4,10 +4,17 @@ import Locking
 public final class SimulatorCounters: Sendable {
     /// What is counted.
     public enum Key: String, Sendable, CaseIterable {
-        case requests, restRequests = "rest_requests", handshakes, connects, duplicateConnects = "duplicate_connects"
-        case unknownSession = "unknown_session", sessionsSwept = "sessions_swept"
-        case messagesDelivered = "messages_delivered", operations, faultsApplied = "faults_applied"
-        case authFailures = "auth_failures", csrfFailures = "csrf_failures"
+        case requests
+        case restRequests = "rest_requests"
+        case handshakes, connects
+        case duplicateConnects = "duplicate_connects"
+        case unknownSession = "unknown_session"
+        case sessionsSwept = "sessions_swept"
+        case messagesDelivered = "messages_delivered"
+        case operations
+        case faultsApplied = "faults_applied"
+        case authFailures = "auth_failures"
+        case csrfFailures = "csrf_failures"
     }
 
     private let values = Locked<[Key: Int]>([:])

@@ -20,7 +20,10 @@ public struct HTTPHeader: Sendable, Hashable {
 
 /// A request for an ``HTTPClient``.
 public struct HTTPRequest: Sendable, CustomStringConvertible {
-    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case post = "POST"
+    }
 
     public var method: Method
     /// The absolute URL.

@@ -1,7 +1,7 @@
+import Locking
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Locking
 
 /// A request as the test server received it.
 public struct RecordedRequest: Sendable {
@@ -87,7 +87,7 @@ public final class ScriptedHTTPServer: Sendable {
                 let number = registry.add(child)
                 return child.pipeline.configureHTTPServerPipeline().flatMap {
                     child.pipeline.addHandler(
-                    ScriptedHandler(handler: handler, onWrite: onWrite, connection: number, registry: registry))
+                        ScriptedHandler(handler: handler, onWrite: onWrite, connection: number, registry: registry))
                 }
             }
         let channel: any Channel

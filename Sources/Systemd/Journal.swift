@@ -23,7 +23,8 @@ public enum Journal {
                 var offset = 0
                 for (index, line) in lines.enumerated() {
                     let start = storage.baseAddress.map { $0 + offset }
-                    _ = UnsafeMutableBufferPointer(rebasing: storage[offset..<(offset + line.count)]).initialize(from: line)
+                    _ = UnsafeMutableBufferPointer(rebasing: storage[offset..<(offset + line.count)]).initialize(
+                        from: line)
                     vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(start), iov_len: line.count)
                     offset += line.count
                 }

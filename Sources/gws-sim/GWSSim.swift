@@ -57,7 +57,8 @@ struct GWSSim: AsyncParsableCommand {
     func run() async throws {
         let agents = users.enumerated().map { index, spec in
             let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-            return SimulatedAgent(username: parts[0], password: parts.count > 1 ? parts[1] : "", phoneNumber: String(5001 + index))
+            return SimulatedAgent(
+                username: parts[0], password: parts.count > 1 ? parts[1] : "", phoneNumber: String(5001 + index))
         }
         let settings = CometDSettings(
             timeout: .milliseconds(Int64(timeout * 1000)), maxInterval: .milliseconds(Int64(maxInterval * 1000)),
@@ -69,7 +70,9 @@ struct GWSSim: AsyncParsableCommand {
         if let portFile {
             try Data(String(url.split(separator: ":").last ?? "").utf8).write(to: URL(fileURLWithPath: portFile))
         }
-        if scriptedActivity > 0 { await simulator.startScriptedActivity(interval: .milliseconds(Int64(scriptedActivity * 1000))) }
+        if scriptedActivity > 0 {
+            await simulator.startScriptedActivity(interval: .milliseconds(Int64(scriptedActivity * 1000)))
+        }
         // Unbuffered, so that a supervising script sees it at once.
         let line = "gws-sim listening on \(url) (users: \(agents.map(\.username).joined(separator: ", ")))\n"
         _ = line.withCString { write(1, $0, strlen($0)) }

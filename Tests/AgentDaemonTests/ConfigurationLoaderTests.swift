@@ -28,7 +28,9 @@ struct ConfigurationLoaderTests {
         """
     }
 
-    func load(_ path: String?, environment: [String: String] = [:]) async throws(ConfigurationError) -> DaemonConfiguration {
+    func load(
+        _ path: String?, environment: [String: String] = [:]
+    ) async throws(ConfigurationError) -> DaemonConfiguration {
         try await ConfigurationLoader(environment: environment).load(explicitPath: path)
     }
 
@@ -111,7 +113,8 @@ struct ConfigurationLoaderTests {
             nil,
             environment: [
                 "CONFIGURATION_DIRECTORY": dir.path + "/absent", "GWS_AGENTD_SERVER_URL": "http://h:1",
-                "GWS_AGENTD_SERVER_USERNAME": "a", "GWS_AGENTD_SERVER_PASSWORD": "pw", "RUNTIME_DIRECTORY": "/run/gws-agentd",
+                "GWS_AGENTD_SERVER_USERNAME": "a", "GWS_AGENTD_SERVER_PASSWORD": "pw",
+                "RUNTIME_DIRECTORY": "/run/gws-agentd",
             ])
         #expect(configuration.stateFile == "/run/gws-agentd/state.json")
         #expect(configuration.server.password.secret == "pw")
@@ -121,7 +124,9 @@ struct ConfigurationLoaderTests {
     @Test("The path: --config, else $CONFIGURATION_DIRECTORY/config.yaml, else /etc")
     func path() {
         #expect(ConfigurationLoader(environment: [:]).path(explicit: "/x.yaml") == "/x.yaml")
-        #expect(ConfigurationLoader(environment: ["CONFIGURATION_DIRECTORY": "/etc/gws-agentd"]).path(explicit: nil) == "/etc/gws-agentd/config.yaml")
+        #expect(
+            ConfigurationLoader(environment: ["CONFIGURATION_DIRECTORY": "/etc/gws-agentd"]).path(explicit: nil)
+                == "/etc/gws-agentd/config.yaml")
         #expect(ConfigurationLoader(environment: [:]).path(explicit: nil) == "/etc/gws-agentd/config.yaml")
     }
 
@@ -135,23 +140,25 @@ struct ConfigurationLoaderTests {
         #expect(configuration.server.password.secret == "from-credential")
     }
 
-    @Test("Bad configurations name the key", arguments: [
-        ("server:\n  url: x\n", "server.url"),
-        ("server:\n  url: \n", "server.url"),
-        ("server:\n  username: \n", "server.username"),
-        ("server:\n  url: https://h\n  username: a\n  tls_verify: maybe\n", "server.tls_verify"),
-        ("server:\n  url: https://h\n  username: a\n  colour: blue\n", "server.colour"),
-        ("servr:\n  url: https://h\n", "servr.url"),
-        ("server:\n  url: https://h\n  username: a\n  password: pw\n", "server.password"),
-        ("server:\n  url: https://h/api/v2\n  username: a\n", "server.url"),
-        ("log:\n  level: loud\n", "log.level"),
-        ("log:\n  format: xml\n", "log.format"),
-        ("state:\n  heartbeat_s: 0\n", "state.heartbeat_s"),
-        ("state:\n  heartbeat_s: ten\n", "state.heartbeat_s"),
-        ("state:\n  file: relative.json\n", "state.file"),
-        ("notifications:\n  channels: devices\n", "notifications.channels"),
-        ("metrics:\n  textfile: /tmp/x.txt\n", "metrics.textfile"),
-    ])
+    @Test(
+        "Bad configurations name the key",
+        arguments: [
+            ("server:\n  url: x\n", "server.url"),
+            ("server:\n  url: \n", "server.url"),
+            ("server:\n  username: \n", "server.username"),
+            ("server:\n  url: https://h\n  username: a\n  tls_verify: maybe\n", "server.tls_verify"),
+            ("server:\n  url: https://h\n  username: a\n  colour: blue\n", "server.colour"),
+            ("servr:\n  url: https://h\n", "servr.url"),
+            ("server:\n  url: https://h\n  username: a\n  password: pw\n", "server.password"),
+            ("server:\n  url: https://h/api/v2\n  username: a\n", "server.url"),
+            ("log:\n  level: loud\n", "log.level"),
+            ("log:\n  format: xml\n", "log.format"),
+            ("state:\n  heartbeat_s: 0\n", "state.heartbeat_s"),
+            ("state:\n  heartbeat_s: ten\n", "state.heartbeat_s"),
+            ("state:\n  file: relative.json\n", "state.file"),
+            ("notifications:\n  channels: devices\n", "notifications.channels"),
+            ("metrics:\n  textfile: /tmp/x.txt\n", "metrics.textfile"),
+        ])
     func badKeys(body: String, key: String) async throws {
         // The minimal file's keys first, then the bad ones override or add.
         var lines: [String: [String]] = [:]

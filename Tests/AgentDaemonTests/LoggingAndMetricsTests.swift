@@ -1,10 +1,11 @@
-@testable import AgentDaemon
 import AgentState
 import BayeuxCore
-import Logging
 import Locking
+import Logging
 import Systemd
 import Testing
+
+@testable import AgentDaemon
 
 /// Collects the lines a handler writes.
 final class LineSink: Sendable {

@@ -1,9 +1,10 @@
-@testable import AgentDaemon
 import AgentState
 import Foundation
 import GWS
 import Glibc
 import Testing
+
+@testable import AgentDaemon
 
 @Suite("State publisher and atomic writer")
 struct StatePublisherTests {
@@ -17,9 +18,13 @@ struct StatePublisherTests {
             username: "agent1", settings: CoordinatorSettings(channels: []), seed: 1)
         _ = coordinator.handle(.start, now: .now, time: "2026-01-01T00:00:00.000Z")
         _ = coordinator.handle(
-            .snapshotFetched(token: 1, .success(UserSnapshot(
-                username: "agent1", devices: [DeviceResource(id: "d", userState: UserState(state: state), doNotDisturb: dnd)],
-                channels: []))),
+            .snapshotFetched(
+                token: 1,
+                .success(
+                    UserSnapshot(
+                        username: "agent1",
+                        devices: [DeviceResource(id: "d", userState: UserState(state: state), doNotDisturb: dnd)],
+                        channels: []))),
             now: .now, time: "2026-01-01T00:00:01.000Z")
         return coordinator.model
     }

@@ -2,9 +2,12 @@ import AgentState
 import GWS
 import Testing
 
-func device(_ id: String?, _ state: String?, dnd: Bool? = false, workMode: String? = nil, phone: String? = nil) -> DeviceResource {
+func device(
+    _ id: String?, _ state: String?, dnd: Bool? = false, workMode: String? = nil, phone: String? = nil
+) -> DeviceResource {
     DeviceResource(
-        id: id, userState: state.map { UserState(state: $0, workMode: workMode) }, doNotDisturb: dnd, phoneNumber: phone)
+        id: id, userState: state.map { UserState(state: $0, workMode: workMode) }, doNotDisturb: dnd, phoneNumber: phone
+    )
 }
 
 func channel(_ name: String?, _ state: String?, dnd: Bool? = false, workMode: String? = nil) -> ChannelResource {
@@ -21,17 +24,26 @@ struct AgentCacheTests {
 
     @Test("Devices are updated by id, case-insensitively, keeping members the message lacks")
     func deviceUpdate() {
-        var cache = cache(devices: [DeviceResource(
-            id: "AbC", userState: UserState(state: "NotReady"), doNotDisturb: false, phoneNumber: "5001",
-            capabilities: ["DoNotDisturbOn"])])
-        let changed = cache.apply(.devices([DeviceResource(id: "abc", deviceState: nil, userState: UserState(state: "Ready"), doNotDisturb: nil)]))
+        var cache = cache(devices: [
+            DeviceResource(
+                id: "AbC", userState: UserState(state: "NotReady"), doNotDisturb: false, phoneNumber: "5001",
+                capabilities: ["DoNotDisturbOn"])
+        ])
+        let changed = cache.apply(
+            .devices([
+                DeviceResource(id: "abc", deviceState: nil, userState: UserState(state: "Ready"), doNotDisturb: nil)
+            ]))
         #expect(changed)
         #expect(cache.devices.count == 1)
         #expect(cache.devices[0].userState?.state == "Ready")
         #expect(cache.devices[0].doNotDisturb == false)
         #expect(cache.devices[0].phoneNumber == "5001")
         #expect(cache.devices[0].capabilities == ["DoNotDisturbOn"])
-        #expect(cache.apply(.devices([DeviceResource(id: "ABC", deviceState: nil, userState: UserState(state: "Ready"), doNotDisturb: nil)])) == false)
+        #expect(
+            cache.apply(
+                .devices([
+                    DeviceResource(id: "ABC", deviceState: nil, userState: UserState(state: "Ready"), doNotDisturb: nil)
+                ])) == false)
     }
 
     @Test("A device without an id matches by phone number, or the only device")
@@ -75,26 +87,43 @@ struct AgentCacheTests {
 
     @Test("The agent state is the common state, Mixed when they differ, Unknown when nothing is known")
     func summaryState() {
-        #expect(AgentSummary(cache(devices: [device("d", "Ready")], channels: [channel("voice", "Ready")])).state == "Ready")
-        #expect(AgentSummary(cache(devices: [device("d", "Ready")], channels: [channel("chat", "NotReady")])).state == "Mixed")
+        #expect(
+            AgentSummary(cache(devices: [device("d", "Ready")], channels: [channel("voice", "Ready")])).state == "Ready"
+        )
+        #expect(
+            AgentSummary(cache(devices: [device("d", "Ready")], channels: [channel("chat", "NotReady")])).state
+                == "Mixed")
         #expect(AgentSummary(cache()).state == "Unknown")
         #expect(AgentSummary(cache(devices: [device("d", nil)])).state == "Unknown")
-        #expect(AgentSummary(cache(devices: [device("d", "LoggedIn")], channels: [channel("c", nil)])).state == "LoggedIn")
+        #expect(
+            AgentSummary(cache(devices: [device("d", "LoggedIn")], channels: [channel("c", nil)])).state == "LoggedIn")
     }
 
     @Test("Work mode is reported only when everything agrees")
     func summaryWorkMode() {
-        let acw = cache(devices: [device("d", "NotReady", workMode: "AfterCallWork")], channels: [channel("voice", "NotReady", workMode: "AfterCallWork")])
+        let acw = cache(
+            devices: [device("d", "NotReady", workMode: "AfterCallWork")],
+            channels: [channel("voice", "NotReady", workMode: "AfterCallWork")])
         #expect(AgentSummary(acw) == AgentSummary(state: "NotReady", workMode: "AfterCallWork", dnd: false))
-        let split = cache(devices: [device("d", "NotReady", workMode: "AfterCallWork")], channels: [channel("chat", "NotReady")])
+        let split = cache(
+            devices: [device("d", "NotReady", workMode: "AfterCallWork")], channels: [channel("chat", "NotReady")])
         #expect(AgentSummary(split) == AgentSummary(state: "NotReady", workMode: nil, dnd: false))
     }
 
     @Test("DND: on when any is on, off when all are known off, unknown otherwise")
     func summaryDND() {
-        #expect(AgentSummary(cache(devices: [device("d", "Ready", dnd: false)], channels: [channel("c", "Ready", dnd: true)])).dnd == true)
-        #expect(AgentSummary(cache(devices: [device("d", "Ready", dnd: false)], channels: [channel("c", "Ready", dnd: false)])).dnd == false)
-        #expect(AgentSummary(cache(devices: [device("d", "Ready", dnd: false)], channels: [channel("c", "Ready", dnd: nil)])).dnd == nil)
+        #expect(
+            AgentSummary(
+                cache(devices: [device("d", "Ready", dnd: false)], channels: [channel("c", "Ready", dnd: true)])
+            ).dnd == true)
+        #expect(
+            AgentSummary(
+                cache(devices: [device("d", "Ready", dnd: false)], channels: [channel("c", "Ready", dnd: false)])
+            ).dnd == false)
+        #expect(
+            AgentSummary(
+                cache(devices: [device("d", "Ready", dnd: false)], channels: [channel("c", "Ready", dnd: nil)])
+            ).dnd == nil)
         #expect(AgentSummary(cache()).dnd == nil)
     }
 }

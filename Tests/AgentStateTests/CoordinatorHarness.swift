@@ -1,7 +1,8 @@
-@testable import AgentState
 import BayeuxCore
 import GWS
 import Testing
+
+@testable import AgentState
 
 /// Drives a ``SessionCoordinator`` with a fake clock and records its actions.
 struct CoordinatorHarness {
@@ -36,7 +37,8 @@ struct CoordinatorHarness {
     }
 
     var lastTimer: (UInt64, Duration)? {
-        actions.reversed().lazy.compactMap { if case .startTimer(let id, let after) = $0 { (id, after) } else { nil } }.first
+        actions.reversed().lazy.compactMap { if case .startTimer(let id, let after) = $0 { (id, after) } else { nil } }
+            .first
     }
 
     var logs: [CoordinatorLog] { actions.compactMap { if case .log(let l) = $0 { l } else { nil } } }
@@ -77,17 +79,23 @@ func snapshot(state: String, dnd: Bool = false) -> UserSnapshot {
 func deviceMessage(_ state: String, dnd: Bool = false) -> BayeuxMessage {
     BayeuxMessage(
         channel: "/v2/me/devices",
-        ["data": [
-            "messageType": "DeviceStateChangeMessage",
-            "devices": [["id": "d1", "userState": ["state": .string(state)], "doNotDisturb": dnd ? "On" : "Off"]],
-        ]])
+        [
+            "data": [
+                "messageType": "DeviceStateChangeMessage",
+                "devices": [["id": "d1", "userState": ["state": .string(state)], "doNotDisturb": dnd ? "On" : "Off"]],
+            ]
+        ])
 }
 
 func channelMessage(_ state: String, dnd: Bool = false) -> BayeuxMessage {
     BayeuxMessage(
         channel: "/v2/me/channels",
-        ["data": [
-            "messageType": "ChannelStateChangeMessageV2",
-            "channels": [["channel": "voice", "userState": ["state": .string(state)], "dndState": dnd ? "On" : "Off"]],
-        ]])
+        [
+            "data": [
+                "messageType": "ChannelStateChangeMessageV2",
+                "channels": [
+                    ["channel": "voice", "userState": ["state": .string(state)], "dndState": dnd ? "On" : "Off"]
+                ],
+            ]
+        ])
 }

@@ -1,7 +1,8 @@
-@testable import AgentState
 import BayeuxCore
 import GWS
 import Testing
+
+@testable import AgentState
 
 @Suite("Session coordinator")
 struct SessionCoordinatorTests {
@@ -87,8 +88,10 @@ struct SessionCoordinatorTests {
 
     @Test("Login failures are retried with growing backoff; the status line says when")
     func loginBackoff() throws {
-        var h = CoordinatorHarness(settings: CoordinatorSettings(
-            channels: ["/v2/me/devices"], backoff: BackoffPolicy(increment: .seconds(2), maximum: .seconds(5), jitter: 0)))
+        var h = CoordinatorHarness(
+            settings: CoordinatorSettings(
+                channels: ["/v2/me/devices"],
+                backoff: BackoffPolicy(increment: .seconds(2), maximum: .seconds(5), jitter: 0)))
         h.handle(.start)
         try h.answerSnapshot(.failed("connection refused"))
         var delays: [Duration] = []
@@ -132,7 +135,9 @@ struct SessionCoordinatorTests {
         let failure = RequestFailure(.http, "HTTP 401", httpStatus: 401)
         try h.bayeux(.requestFailed(failure))
         try h.bayeux(.requestFailed(failure))
-        #expect(try h.bayeux(.requestFailed(failure)).contains(.exit(.authenticationFailed("HTTP 401 on the notifications endpoint"))))
+        #expect(
+            try h.bayeux(.requestFailed(failure)).contains(
+                .exit(.authenticationFailed("HTTP 401 on the notifications endpoint"))))
     }
 
     @Test("reconnect: none from the server ends the daemon with the server's error")
@@ -213,7 +218,8 @@ struct SessionCoordinatorTests {
 
     @Test("StartContactCenterSession is posted only when configured, after the subscriptions")
     func startContactCenterSession() throws {
-        var h = CoordinatorHarness(settings: CoordinatorSettings(channels: ["/v2/me/devices"], startContactCenterSession: true))
+        var h = CoordinatorHarness(
+            settings: CoordinatorSettings(channels: ["/v2/me/devices"], startContactCenterSession: true))
         h.handle(.start)
         try h.answerSnapshot(.success(snapshot(state: "LoggedOut")))
         try h.bayeux(.handshook(clientID: "c1"))
@@ -227,7 +233,8 @@ struct SessionCoordinatorTests {
 
     @Test("Too many notifications during a resync restart it with an empty buffer")
     func bufferOverflow() throws {
-        var h = CoordinatorHarness(settings: CoordinatorSettings(channels: ["/v2/me/devices"], maxBufferedNotifications: 3))
+        var h = CoordinatorHarness(
+            settings: CoordinatorSettings(channels: ["/v2/me/devices"], maxBufferedNotifications: 3))
         h.handle(.start)
         try h.answerSnapshot(.success(snapshot(state: "Ready")))
         try h.bayeux(.handshook(clientID: "c1"))

@@ -6,12 +6,17 @@ import Testing
 /// A document with every kind of member set.
 func sampleDocument(seq: Int = 17) -> StateDocument {
     var cache = AgentCache()
-    cache.replace(with: UserSnapshot(
-        username: "agent1",
-        devices: [DeviceResource(
-            id: "d1", userState: UserState(state: "Ready", displayName: "Ready"), doNotDisturb: false,
-            phoneNumber: "5001", capabilities: ["DoNotDisturbOn"])],
-        channels: [ChannelResource(name: "voice", userState: UserState(state: "Ready", displayName: "Ready"), dnd: false)]))
+    cache.replace(
+        with: UserSnapshot(
+            username: "agent1",
+            devices: [
+                DeviceResource(
+                    id: "d1", userState: UserState(state: "Ready", displayName: "Ready"), doNotDisturb: false,
+                    phoneNumber: "5001", capabilities: ["DoNotDisturbOn"])
+            ],
+            channels: [
+                ChannelResource(name: "voice", userState: UserState(state: "Ready", displayName: "Ready"), dnd: false)
+            ]))
     return StateDocument(
         generator: "gws-agentd 0.1.0", pid: 123, invocationID: nil, heartbeatSeconds: 10, seq: seq,
         changedAt: "2026-11-24T22:00:00.123Z",
@@ -29,9 +34,15 @@ struct StateDocumentTests {
         let bytes = document.encoded()
         #expect(bytes.last == 0x0A)
         let text = String(decoding: bytes, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"schema":1,"generator":"gws-agentd 0.1.0","pid":123,"invocation_id":null,"heartbeat_s":10,"seq":17,"#))
+        #expect(
+            text.hasPrefix(
+                #"{"schema":1,"generator":"gws-agentd 0.1.0","pid":123,"invocation_id":null,"heartbeat_s":10,"seq":17,"#
+            ))
         #expect(text.contains(#""connection":{"state":"connected","connected":true,"#))
-        #expect(text.contains(#""agent":{"username":"agent1","state":"Ready","work_mode":null,"reason":null,"dnd":false,"synced":true,"#))
+        #expect(
+            text.contains(
+                #""agent":{"username":"agent1","state":"Ready","work_mode":null,"reason":null,"dnd":false,"synced":true,"#
+            ))
         #expect(text.contains(#""devices":[{"id":"d1","device_state":"Active","state":"Ready","#))
         #expect(try StateDocument.decode(bytes) == document)
     }
@@ -52,14 +63,22 @@ struct StateDocumentTests {
         #expect(throws: StateFileError.empty) { try StateDocument.decode(Array(" \n".utf8)) }
         #expect(throws: StateFileError.self) { try StateDocument.decode(full.prefix(full.count / 2)) }
         #expect(throws: StateFileError.unsupportedSchema(2)) {
-            try StateDocument.decode(Array(String(decoding: full, as: UTF8.self).replacingFirst(#""schema":1"#, with: #""schema":2"#).utf8))
+            try StateDocument.decode(
+                Array(String(decoding: full, as: UTF8.self).replacingFirst(#""schema":1"#, with: #""schema":2"#).utf8))
         }
         #expect(throws: StateFileError.unsupportedSchema(nil)) { try StateDocument.decode(Array("{}".utf8)) }
         #expect(throws: StateFileError.invalid(path: "agent.synced", expected: "a boolean")) {
-            try StateDocument.decode(Array(String(decoding: full, as: UTF8.self).replacingFirst(#""synced":true"#, with: #""synced":"yes""#).utf8))
+            try StateDocument.decode(
+                Array(
+                    String(decoding: full, as: UTF8.self).replacingFirst(#""synced":true"#, with: #""synced":"yes""#)
+                        .utf8))
         }
         #expect(throws: StateFileError.invalid(path: "connection.state", expected: "one of the documented values")) {
-            try StateDocument.decode(Array(String(decoding: full, as: UTF8.self).replacingFirst(#""state":"connected""#, with: #""state":"asleep""#).utf8))
+            try StateDocument.decode(
+                Array(
+                    String(decoding: full, as: UTF8.self).replacingFirst(
+                        #""state":"connected""#, with: #""state":"asleep""#
+                    ).utf8))
         }
     }
 }

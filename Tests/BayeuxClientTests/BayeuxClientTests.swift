@@ -84,10 +84,12 @@ struct BayeuxClientTests {
         await f.stop()
     }
 
-    @Test("HTML error pages, empty bodies, oversized and truncated replies are survived", arguments: [
-        MiniCometD.Fault.status(503, body: "<html><body>Service Unavailable</body></html>"),
-        .body(""), .body("<html>"), .oversized(4096), .truncate,
-    ])
+    @Test(
+        "HTML error pages, empty bodies, oversized and truncated replies are survived",
+        arguments: [
+            MiniCometD.Fault.status(503, body: "<html><body>Service Unavailable</body></html>"),
+            .body(""), .body("<html>"), .oversized(4096), .truncate,
+        ])
     func badReplies(fault: MiniCometD.Fault) async throws {
         let f = try await DriverFixture(maxResponseSize: 2048)
         #expect(await f.waitConnected())

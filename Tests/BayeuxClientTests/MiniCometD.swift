@@ -37,13 +37,17 @@ actor MiniCometD {
         requests.append(request)
         if !faults.isEmpty {
             switch faults.removeFirst() {
-            case .status(let code, let body): return .respond(status: code, headers: [("Content-Type", "text/html")], body: Array(body.utf8))
+            case .status(let code, let body):
+                return .respond(status: code, headers: [("Content-Type", "text/html")], body: Array(body.utf8))
             case .body(let text): return .json(text)
-            case .oversized(let size): return .respond(status: 200, headers: [], body: Array(repeating: 0x20, count: size))
+            case .oversized(let size):
+                return .respond(status: 200, headers: [], body: Array(repeating: 0x20, count: size))
             case .truncate: return .truncated(declaredLength: 500, body: Array("[{\"channel\":".utf8))
             }
         }
-        guard let messages = try? BayeuxCodec.decode(request.body) else { return .respond(status: 400, headers: [], body: []) }
+        guard let messages = try? BayeuxCodec.decode(request.body) else {
+            return .respond(status: 400, headers: [], body: [])
+        }
         var replies: [BayeuxMessage] = []
         var cookies: [(String, String)] = []
         for message in messages {

@@ -2,9 +2,9 @@ import BayeuxClient
 import BayeuxCore
 import CurlTransport
 import HTTPTransport
+import Locking
 import Logging
 import ScriptedHTTPServer
-import Locking
 import Testing
 
 @Suite("Bayeux client events through a closure")
@@ -17,7 +17,8 @@ struct OnEventTests {
         let seen = Locked<[BayeuxEvent]>([])
         let client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
-                url: server.baseURL + "/api/v2/notifications", session: SessionConfiguration(maxNetworkDelay: .seconds(5)),
+                url: server.baseURL + "/api/v2/notifications",
+                session: SessionConfiguration(maxNetworkDelay: .seconds(5)),
                 subscriptions: ["/v2/me/devices"], headers: { [] }),
             http: http, clock: ContinuousClock(), logger: Logger(label: "test"),
             onEvent: { event in seen.withLock { $0.append(event) } })
@@ -34,7 +35,9 @@ struct OnEventTests {
         while !seen.withLock({ $0.contains(.subscribed("/v2/me/devices")) }) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        for seq in 0..<20 { await cometd.publish(BayeuxMessage(channel: "/v2/me/devices", ["data": ["seq": .int(Int64(seq))]])) }
+        for seq in 0..<20 {
+            await cometd.publish(BayeuxMessage(channel: "/v2/me/devices", ["data": ["seq": .int(Int64(seq))]]))
+        }
         while delivered().count < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(delivered() == Array(0..<20))
 

@@ -1,5 +1,6 @@
-@testable import BayeuxCore
 import Testing
+
+@testable import BayeuxCore
 
 @Suite("Connect loop (bayeux.md §5b rows 8–24)")
 struct ConnectLoopTests {
@@ -29,7 +30,8 @@ struct ConnectLoopTests {
 
     @Test("A configured hold time is requested on every long poll")
     func requestedTimeout() throws {
-        var h = SessionHarness(configuration: SessionConfiguration(maxNetworkDelay: .seconds(5), requestedTimeout: .seconds(20)))
+        var h = SessionHarness(
+            configuration: SessionConfiguration(maxNetworkDelay: .seconds(5), requestedTimeout: .seconds(20)))
         try h.connect()
         let poll = try #require(h.openRequest(on: "/meta/connect"))
         #expect(poll.messages[0].fields["advice"] == ["timeout": 20000])
@@ -74,13 +76,19 @@ struct ConnectLoopTests {
         #expect(h.machine.counters.handshakes == 1)
     }
 
-    @Test("Row 12: unknown-session errors of three servers behave alike", arguments: ["402::session_unknown", "401:c1:Unknown client", "403::Unknown client"])
+    @Test(
+        "Row 12: unknown-session errors of three servers behave alike",
+        arguments: ["402::session_unknown", "401:c1:Unknown client", "403::Unknown client"])
     func dialects(error: String) throws {
         var h = SessionHarness(subscriptions: ["/v2/me/devices"])
         try h.connect()
         try h.respond(
             on: "/meta/connect",
-            with: [h.reply("/meta/connect", successful: false, ["error": .string(error), "advice": ["reconnect": "handshake", "interval": 0]])])
+            with: [
+                h.reply(
+                    "/meta/connect", successful: false,
+                    ["error": .string(error), "advice": ["reconnect": "handshake", "interval": 0]])
+            ])
         #expect(h.machine.state == .rehandshaking)
         #expect(h.openRequest(on: "/meta/handshake") != nil)
         #expect(h.machine.counters.unsuccessfulReplies["/meta/connect"] == 1)
@@ -95,13 +103,20 @@ struct ConnectLoopTests {
         try h.fireTimer()
         try h.respond(
             on: "/meta/connect",
-            with: [h.reply("/meta/connect", successful: false, ["error": "402::session_unknown", "advice": ["reconnect": "handshake"]])])
+            with: [
+                h.reply(
+                    "/meta/connect", successful: false,
+                    ["error": "402::session_unknown", "advice": ["reconnect": "handshake"]])
+            ])
         if h.openRequest(on: "/meta/handshake") == nil { try h.fireTimer() }
         try h.connect(clientId: "new")
         #expect(h.actions.contains(.handshook(clientId: "new", rehandshake: true)))
         #expect(h.actions.contains(.handshook(clientId: "old", rehandshake: false)))
         let subscribes = h.sent(on: "/meta/subscribe")
-        #expect(subscribes.filter { $0.clientId == "new" }.map(\.subscriptions) == [["/v2/me/devices"], ["/v2/me/channels"]])
+        #expect(
+            subscribes.filter { $0.clientId == "new" }.map(\.subscriptions) == [
+                ["/v2/me/devices"], ["/v2/me/channels"],
+            ])
         #expect(h.machine.state == .connected)
     }
 
@@ -122,7 +137,9 @@ struct ConnectLoopTests {
 
     @Test("Row 15: a long outage switches to a handshake once the server would have swept the session")
     func longOutageSwitchesToHandshake() throws {
-        var h = SessionHarness(configuration: SessionConfiguration(backoff: BackoffPolicy(increment: .seconds(1), maximum: .seconds(30), jitter: 0)))
+        var h = SessionHarness(
+            configuration: SessionConfiguration(
+                backoff: BackoffPolicy(increment: .seconds(1), maximum: .seconds(30), jitter: 0)))
         try h.connect(handshakeAdvice: ["maxInterval": 10000, "timeout": 30000])
         var failures = 0
         while h.openRequest(on: "/meta/handshake") == nil && failures < 50 {
@@ -137,7 +154,9 @@ struct ConnectLoopTests {
         #expect(h.actions.contains(.stateChanged(.rehandshaking)))
     }
 
-    @Test("Rows 16–18: timeouts, proxy errors and garbage bodies are retried, not fatal", arguments: RequestFailureKind.allCases)
+    @Test(
+        "Rows 16–18: timeouts, proxy errors and garbage bodies are retried, not fatal",
+        arguments: RequestFailureKind.allCases)
     func transportFailuresRetry(kind: RequestFailureKind) throws {
         var h = SessionHarness()
         try h.connect()
@@ -183,7 +202,9 @@ struct ConnectLoopTests {
     func multipleClients() throws {
         var h = SessionHarness()
         try h.connect()
-        try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect", ["advice": ["multiple-clients": true, "interval": 2000]])])
+        try h.respond(
+            on: "/meta/connect",
+            with: [h.reply("/meta/connect", ["advice": ["multiple-clients": true, "interval": 2000]])])
         #expect(h.machine.advice.multipleClients)
         #expect(h.openConnects == 0)
         #expect(try #require(h.timer).due.offset == h.now.offset + .seconds(2))
@@ -197,7 +218,10 @@ struct ConnectLoopTests {
         try h.connect()
         try h.respond(
             on: "/meta/connect",
-            with: [h.reply("/meta/connect", successful: false, ["advice": ["multiple-clients": true, "reconnect": "none"]])])
+            with: [
+                h.reply(
+                    "/meta/connect", successful: false, ["advice": ["multiple-clients": true, "reconnect": "none"]])
+            ])
         #expect(h.terminated == .serverRefused(nil))
     }
 
@@ -216,7 +240,11 @@ struct ConnectLoopTests {
         try h.connect()
         try h.respond(
             on: "/meta/connect",
-            with: [h.reply("/meta/connect", successful: false, ["error": "401::Authentication invalid", "advice": ["reconnect": "none"]])])
+            with: [
+                h.reply(
+                    "/meta/connect", successful: false,
+                    ["error": "401::Authentication invalid", "advice": ["reconnect": "none"]])
+            ])
         #expect(h.terminated == .serverRefused("401::Authentication invalid"))
         #expect(h.machine.state == .disconnected)
     }
@@ -233,7 +261,10 @@ struct ConnectLoopTests {
             } else if h.openRequest(on: "/meta/connect") != nil {
                 try h.respond(
                     on: "/meta/connect",
-                    with: [h.reply("/meta/connect", successful: false, ["advice": ["reconnect": "handshake", "interval": 0]])])
+                    with: [
+                        h.reply(
+                            "/meta/connect", successful: false, ["advice": ["reconnect": "handshake", "interval": 0]])
+                    ])
                 requests += 1
             } else {
                 try h.fireTimer()
@@ -246,7 +277,9 @@ struct ConnectLoopTests {
 
     @Test("Backoff is reset by a successful connect")
     func backoffReset() throws {
-        var h = SessionHarness(configuration: SessionConfiguration(backoff: BackoffPolicy(increment: .seconds(1), maximum: .seconds(30), jitter: 0)))
+        var h = SessionHarness(
+            configuration: SessionConfiguration(
+                backoff: BackoffPolicy(increment: .seconds(1), maximum: .seconds(30), jitter: 0)))
         try h.connect()
         for _ in 0..<5 {
             try h.fail(on: "/meta/connect")

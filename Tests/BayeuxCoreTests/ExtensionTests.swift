@@ -1,5 +1,6 @@
-@testable import BayeuxCore
 import Testing
+
+@testable import BayeuxCore
 
 /// Drops every outgoing publish and tags incoming deliveries; proves the hooks run.
 struct TaggingExtension: BayeuxExtension {

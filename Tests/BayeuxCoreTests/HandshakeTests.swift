@@ -1,5 +1,6 @@
-@testable import BayeuxCore
 import Testing
+
+@testable import BayeuxCore
 
 @Suite("Handshake (bayeux.md §5b rows 1–7)")
 struct HandshakeTests {
@@ -41,7 +42,11 @@ struct HandshakeTests {
         h.handle(.start)
         try h.respond(
             on: "/meta/handshake",
-            with: [h.reply("/meta/handshake", successful: false, ["error": "403::handshake_denied", "advice": ["reconnect": "handshake", "interval": 500]])])
+            with: [
+                h.reply(
+                    "/meta/handshake", successful: false,
+                    ["error": "403::handshake_denied", "advice": ["reconnect": "handshake", "interval": 500]])
+            ])
         #expect(h.openRequest(on: "/meta/handshake") == nil)
         let due = try #require(h.timer).due
         #expect(due.offset >= .milliseconds(500))
@@ -55,7 +60,11 @@ struct HandshakeTests {
         h.handle(.start)
         try h.respond(
             on: "/meta/handshake",
-            with: [h.reply("/meta/handshake", successful: false, ["error": "401::bad credentials", "advice": ["reconnect": "none"]])])
+            with: [
+                h.reply(
+                    "/meta/handshake", successful: false,
+                    ["error": "401::bad credentials", "advice": ["reconnect": "none"]])
+            ])
         #expect(h.terminated == .serverRefused("401::bad credentials"))
         #expect(h.open.isEmpty)
         #expect(h.timer == nil)
@@ -69,7 +78,8 @@ struct HandshakeTests {
         #expect(h.machine.advice.interval == .seconds(1))
         try h.fireTimer()
         try h.respond(
-            on: "/meta/connect", with: [h.reply("/meta/connect", successful: false, ["advice": ["reconnect": "handshake"]])])
+            on: "/meta/connect",
+            with: [h.reply("/meta/connect", successful: false, ["advice": ["reconnect": "handshake"]])])
         try h.fireTimer()
         try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c2"])])
         #expect(h.machine.advice == .initial)
@@ -83,7 +93,11 @@ struct HandshakeTests {
         h.handle(.start)
         try h.respond(
             on: "/meta/handshake",
-            with: [h.reply("/meta/handshake", ["clientId": "c1", "supportedConnectionTypes": ["websocket", "callback-polling"]])])
+            with: [
+                h.reply(
+                    "/meta/handshake",
+                    ["clientId": "c1", "supportedConnectionTypes": ["websocket", "callback-polling"]])
+            ])
         #expect(h.terminated == .noCommonTransport(serverTypes: ["websocket", "callback-polling"]))
         #expect(h.terminated?.description.contains("websocket") == true)
     }
@@ -114,7 +128,8 @@ struct HandshakeTests {
         let produced = try h.respond(
             on: "/meta/handshake",
             with: [event("/v2/me/devices", 1), h.reply("/meta/handshake", ["clientId": "c1"])])
-        let deliverIndex = try #require(produced.firstIndex { if case .deliver = $0 { return true } else { return false } })
+        let deliverIndex = try #require(
+            produced.firstIndex { if case .deliver = $0 { return true } else { return false } })
         let connectIndex = try #require(
             produced.firstIndex { if case .send(let r) = $0 { return r.isLongPoll } else { return false } })
         #expect(deliverIndex < connectIndex)
@@ -123,7 +138,9 @@ struct HandshakeTests {
 
     @Test("Row 7: permanent transport errors keep retrying at the capped delay, never faster")
     func permanentErrorsCapped() throws {
-        var h = SessionHarness(configuration: SessionConfiguration(backoff: BackoffPolicy(increment: .seconds(1), maximum: .seconds(10), jitter: 0)))
+        var h = SessionHarness(
+            configuration: SessionConfiguration(
+                backoff: BackoffPolicy(increment: .seconds(1), maximum: .seconds(10), jitter: 0)))
         h.handle(.start)
         for _ in 0..<30 {
             try h.fail(on: "/meta/handshake", .tls)

@@ -1,11 +1,13 @@
-@testable import BayeuxCore
 import Testing
+
+@testable import BayeuxCore
 
 @Suite("JSON parser and writer")
 struct JSONTests {
     @Test("Parses every kind of value")
     func kinds() throws {
-        let value = try JSONParser().parse(#" {"a":[1,-2,3.5,1e3,true,false,null],"s":"x\"\\\/\n\u00e9\ud83d\ude00","e":{}} "#)
+        let value = try JSONParser().parse(
+            #" {"a":[1,-2,3.5,1e3,true,false,null],"s":"x\"\\\/\n\u00e9\ud83d\ude00","e":{}} "#)
         #expect(value["a"] == [1, -2, 3.5, 1000.0, true, false, nil])
         #expect(value["s"] == "x\"\\/\né😀")
         #expect(value["e"] == .object([:]))
@@ -17,10 +19,12 @@ struct JSONTests {
         #expect(try JSONParser().parse(JSONWriter.bytes(value)) == value)
     }
 
-    @Test("Rejects malformed documents with an error, never a trap", arguments: [
-        "", "[", "{", "[1,]", "{\"a\"}", "{\"a\":}", "01", "-", "1.", "1e", "\"abc", "\"\\x\"", "\"\\u12\"",
-        "tru", "nul", "[1] x", "{\"a\":1,}", "\"\u{01}\"", "+1", ".5", "[\"\\", "{1:2}",
-    ])
+    @Test(
+        "Rejects malformed documents with an error, never a trap",
+        arguments: [
+            "", "[", "{", "[1,]", "{\"a\"}", "{\"a\":}", "01", "-", "1.", "1e", "\"abc", "\"\\x\"", "\"\\u12\"",
+            "tru", "nul", "[1] x", "{\"a\":1,}", "\"\u{01}\"", "+1", ".5", "[\"\\", "{1:2}",
+        ])
     func malformed(text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser().parse(text) }
     }
@@ -42,7 +46,8 @@ struct JSONTests {
 struct CodecTests {
     @Test("Decodes arrays, a bare object, and skips elements that are not messages")
     func decode() throws {
-        let messages = try BayeuxCodec.decode(Array(#"[{"channel":"/a","data":1},5,{"x":1},{"channel":"/meta/connect","id":7}]"#.utf8))
+        let messages = try BayeuxCodec.decode(
+            Array(#"[{"channel":"/a","data":1},5,{"x":1},{"channel":"/meta/connect","id":7}]"#.utf8))
         #expect(messages.map(\.channel) == ["/a", "/meta/connect"])
         #expect(messages[1].id == "7")
         #expect(try BayeuxCodec.decode(Array(#"{"channel":"/b"}"#.utf8)).map(\.channel) == ["/b"])
@@ -57,7 +62,9 @@ struct CodecTests {
 
     @Test("Encodes a batch as one JSON array")
     func encode() throws {
-        let body = BayeuxCodec.encode([BayeuxMessage(channel: "/meta/connect", ["id": "1"]), BayeuxMessage(channel: "/x")])
+        let body = BayeuxCodec.encode([
+            BayeuxMessage(channel: "/meta/connect", ["id": "1"]), BayeuxMessage(channel: "/x"),
+        ])
         #expect(String(decoding: body, as: UTF8.self) == #"[{"channel":"/meta/connect","id":"1"},{"channel":"/x"}]"#)
     }
 
@@ -75,11 +82,13 @@ struct CodecTests {
 
 @Suite("Channel patterns")
 struct ChannelPatternTests {
-    @Test("Matching follows the server's wildcard rules", arguments: [
-        ("/a/*", "/a/b", true), ("/a/*", "/a", false), ("/a/*", "/a/b/c", false),
-        ("/a/**", "/a/b", true), ("/a/**", "/a/b/c", true), ("/a/**", "/a", false),
-        ("/**", "/meta/connect", false), ("/*", "/meta", true), ("/a/b", "/a/b", true), ("/a/b", "/a/c", false),
-    ])
+    @Test(
+        "Matching follows the server's wildcard rules",
+        arguments: [
+            ("/a/*", "/a/b", true), ("/a/*", "/a", false), ("/a/*", "/a/b/c", false),
+            ("/a/**", "/a/b", true), ("/a/**", "/a/b/c", true), ("/a/**", "/a", false),
+            ("/**", "/meta/connect", false), ("/*", "/meta", true), ("/a/b", "/a/b", true), ("/a/b", "/a/c", false),
+        ])
     func matching(pattern: String, channel: String, expected: Bool) throws {
         #expect(try #require(ChannelPattern(pattern)).matches(channel) == expected)
     }

@@ -1,5 +1,6 @@
-@testable import BayeuxCore
 import Testing
+
+@testable import BayeuxCore
 
 /// Drives a ``SessionStateMachine`` like the real driver would, but with a fake transport
 /// (the test answers each request) and a fake clock (timers fire when the test says).

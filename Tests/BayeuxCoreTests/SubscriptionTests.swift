@@ -1,5 +1,6 @@
-@testable import BayeuxCore
 import Testing
+
+@testable import BayeuxCore
 
 @Suite("Subscriptions (bayeux.md §5b rows 25–29, 40)")
 struct SubscriptionTests {
@@ -21,7 +22,8 @@ struct SubscriptionTests {
         h.handle(.start)
         try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
         let batch = try #require(h.openRequest(on: "/meta/subscribe"))
-        var denied = BayeuxMessage(channel: "/meta/subscribe", ["successful": false, "error": "403:c1,/a:Subscription denied"])
+        var denied = BayeuxMessage(
+            channel: "/meta/subscribe", ["successful": false, "error": "403:c1,/a:Subscription denied"])
         denied.id = batch.messages[0].id
         var accepted = BayeuxMessage(channel: "/meta/subscribe", ["successful": true])
         accepted.id = batch.messages[1].id
@@ -39,10 +41,16 @@ struct SubscriptionTests {
         var h = SessionHarness(subscriptions: ["/a"])
         h.handle(.start)
         try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
-        try h.respond(on: "/meta/subscribe", with: [h.reply("/meta/subscribe", successful: false, ["error": "402::session_unknown"])])
+        try h.respond(
+            on: "/meta/subscribe",
+            with: [h.reply("/meta/subscribe", successful: false, ["error": "402::session_unknown"])])
         try h.respond(
             on: "/meta/connect",
-            with: [h.reply("/meta/connect", successful: false, ["error": "402::session_unknown", "advice": ["reconnect": "handshake"]])])
+            with: [
+                h.reply(
+                    "/meta/connect", successful: false,
+                    ["error": "402::session_unknown", "advice": ["reconnect": "handshake"]])
+            ])
         try h.connect(clientId: "c2")
         #expect(h.sent(on: "/meta/subscribe").map(\.clientId) == ["c1", "c2"])
     }
@@ -53,7 +61,9 @@ struct SubscriptionTests {
         h.handle(.start)
         try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
         let oldSubscribe = try #require(h.openRequest(on: "/meta/subscribe"))
-        try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect", successful: false, ["advice": ["reconnect": "handshake"]])])
+        try h.respond(
+            on: "/meta/connect",
+            with: [h.reply("/meta/connect", successful: false, ["advice": ["reconnect": "handshake"]])])
         #expect(h.actions.contains(.cancel([oldSubscribe.id])))
         try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c2"])])
         var late = BayeuxMessage(channel: "/meta/subscribe", ["successful": true])
@@ -71,7 +81,10 @@ struct SubscriptionTests {
         try h.connect()
         try h.respond(
             on: "/meta/connect",
-            with: [event("/v2/me/devices", 1), event("/v2/me/devices/x", 2), event("/v2/other", 3), h.reply("/meta/connect")])
+            with: [
+                event("/v2/me/devices", 1), event("/v2/me/devices/x", 2), event("/v2/other", 3),
+                h.reply("/meta/connect"),
+            ])
         #expect(h.delivered == [event("/v2/me/devices", 1)])
         #expect(h.machine.counters.messagesUnmatched == 2)
     }
@@ -80,7 +93,9 @@ struct SubscriptionTests {
     func unsubscribeDuringOutage() throws {
         var h = SessionHarness(subscriptions: ["/a", "/b"])
         try h.connect()
-        try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect", successful: false, ["advice": ["reconnect": "handshake"]])])
+        try h.respond(
+            on: "/meta/connect",
+            with: [h.reply("/meta/connect", successful: false, ["advice": ["reconnect": "handshake"]])])
         h.handle(.unsubscribe("/a"))
         #expect(h.sent(on: "/meta/unsubscribe").isEmpty)
         try h.connect(clientId: "c2")

@@ -52,11 +52,12 @@ func failure(of work: () async throws(TransportError) -> HTTPResponse) async -> 
 struct CurlHTTPClientTests {
     @Test("GET and POST round-trip status, headers and body")
     func roundTrip() async throws {
-        try await withServer(handler: { request in
+        let handler: ScriptedHTTPServer.Handler = { request in
             .json(
                 #"{"method":"\#(request.method)","len":\#(request.body.count)}"#, status: 201,
                 headers: [("X-CSRF-TOKEN", "t-1"), ("X-Echo", request.header("X-Test") ?? "none")])
-        }) { server, client in
+        }
+        try await withServer(handler: handler) { server, client in
             let get = try await client.perform(
                 HTTPRequest(method: .get, url: server.baseURL + "/api/v2/me", headers: [HTTPHeader("X-Test", "a")]))
             #expect(get.status == 201)
@@ -71,9 +72,12 @@ struct CurlHTTPClientTests {
 
     @Test("Request headers such as Basic auth and the CSRF token reach the server")
     func requestHeaders() async throws {
-        try await withServer(handler: { request in
-            .json(#"{"auth":"\#(request.header("Authorization") ?? "")","csrf":"\#(request.header("X-CSRF-TOKEN") ?? "")"}"#)
-        }) { server, client in
+        let handler: ScriptedHTTPServer.Handler = { request in
+            .json(
+                #"{"auth":"\#(request.header("Authorization") ?? "")","csrf":"\#(request.header("X-CSRF-TOKEN") ?? "")"}"#
+            )
+        }
+        try await withServer(handler: handler) { server, client in
             let response = try await client.perform(
                 HTTPRequest(
                     method: .post, url: server.baseURL,
@@ -84,7 +88,7 @@ struct CurlHTTPClientTests {
 
     @Test("Cookies set by one response are sent on later requests and cleared on teardown")
     func cookieJar() async throws {
-        try await withServer(handler: { request in
+        let handler: ScriptedHTTPServer.Handler = { request in
             if request.uri == "/login" {
                 return .respond(
                     status: 200,
@@ -93,7 +97,8 @@ struct CurlHTTPClientTests {
                     ], body: [])
             }
             return .json(#"{"cookie":"\#(request.header("Cookie") ?? "")"}"#)
-        }) { server, client in
+        }
+        try await withServer(handler: handler) { server, client in
             _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/login"))
             let after = try await client.perform(HTTPRequest(method: .post, url: server.baseURL + "/api"))
             let text = String(decoding: after.body, as: UTF8.self)
@@ -108,11 +113,13 @@ struct CurlHTTPClientTests {
     @Test("A parked long poll does not block a second request")
     func longPollBesideControlRequest() async throws {
         let gate = Gate()
-        try await withServer(handler: { request in
+        let handler: ScriptedHTTPServer.Handler = { request in
             if request.uri == "/poll" { await gate.wait() }
             return .json(#"{"uri":"\#(request.uri)"}"#)
-        }) { server, client in
-            async let poll = client.perform(HTTPRequest(method: .post, url: server.baseURL + "/poll", timeout: .seconds(60)))
+        }
+        try await withServer(handler: handler) { server, client in
+            async let poll = client.perform(
+                HTTPRequest(method: .post, url: server.baseURL + "/poll", timeout: .seconds(60)))
             let control = try await client.perform(HTTPRequest(method: .post, url: server.baseURL + "/control"))
             #expect(String(decoding: control.body, as: UTF8.self) == #"{"uri":"/control"}"#)
             await gate.open()
@@ -122,7 +129,8 @@ struct CurlHTTPClientTests {
 
     @Test("Sequential requests reuse one kept-alive connection")
     func keepAlive() async throws {
-        try await withServer(handler: { _ in .json("[]") }) { server, client in
+        let handler: ScriptedHTTPServer.Handler = { _ in .json("[]") }
+        try await withServer(handler: handler) { server, client in
             for _ in 0..<5 { _ = try await client.perform(HTTPRequest(method: .post, url: server.baseURL)) }
             #expect(server.acceptedConnections == 1)
         }
@@ -130,7 +138,8 @@ struct CurlHTTPClientTests {
 
     @Test("Cancelling the task aborts a request the server never answers")
     func cancellation() async throws {
-        try await withServer(handler: { _ in .hang }) { server, client in
+        let handler: ScriptedHTTPServer.Handler = { _ in .hang }
+        try await withServer(handler: handler) { server, client in
             let task = Task {
                 await failure { () throws(TransportError) in
                     try await client.perform(HTTPRequest(method: .post, url: server.baseURL, timeout: .seconds(120)))
@@ -144,7 +153,8 @@ struct CurlHTTPClientTests {
 
     @Test("A request cancelled before it starts is never sent")
     func cancelledBeforeStart() async throws {
-        try await withServer(handler: { _ in .json("[]") }) { server, client in
+        let handler: ScriptedHTTPServer.Handler = { _ in .json("[]") }
+        try await withServer(handler: handler) { server, client in
             let task = Task {
                 withUnsafeCurrentTask { $0?.cancel() }
                 return await failure { () throws(TransportError) in
@@ -158,9 +168,13 @@ struct CurlHTTPClientTests {
     @Test("A body over the size cap fails cleanly", arguments: [false, true])
     func sizeCap(truncatedDeclaration: Bool) async throws {
         let big = Array(repeating: UInt8(ascii: "x"), count: 4096)
+        let handler: ScriptedHTTPServer.Handler = { _ in
+            truncatedDeclaration
+                ? .truncated(declaredLength: 1 << 30, body: big) : .respond(status: 200, headers: [], body: big)
+        }
         try await withServer(
             configuration: CurlConfiguration(maxResponseSize: 1024),
-            handler: { _ in truncatedDeclaration ? .truncated(declaredLength: 1 << 30, body: big) : .respond(status: 200, headers: [], body: big) }
+            handler: handler
         ) { server, client in
             let error = await failure { () throws(TransportError) in
                 try await client.perform(HTTPRequest(method: .get, url: server.baseURL))
@@ -171,9 +185,10 @@ struct CurlHTTPClientTests {
 
     @Test("A connection closed mid-body or before any answer is a reset")
     func resets() async throws {
-        try await withServer(handler: { request in
+        let handler: ScriptedHTTPServer.Handler = { request in
             request.uri == "/mid" ? .truncated(declaredLength: 100, body: Array("[{\"chan".utf8)) : .close
-        }) { server, client in
+        }
+        try await withServer(handler: handler) { server, client in
             for path in ["/mid", "/nothing"] {
                 let error = await failure { () throws(TransportError) in
                     try await client.perform(HTTPRequest(method: .get, url: server.baseURL + path))
@@ -188,7 +203,8 @@ struct CurlHTTPClientTests {
 
     @Test("A silent server makes the request time out at its deadline")
     func timeout() async throws {
-        try await withServer(handler: { _ in .hang }) { server, client in
+        let handler: ScriptedHTTPServer.Handler = { _ in .hang }
+        try await withServer(handler: handler) { server, client in
             let error = await failure { () throws(TransportError) in
                 try await client.perform(HTTPRequest(method: .get, url: server.baseURL, timeout: .milliseconds(300)))
             }

@@ -1,6 +1,6 @@
 import HTTPTransport
-import ScriptedHTTPServer
 import Locking
+import ScriptedHTTPServer
 import Testing
 
 @testable import CurlTransport
@@ -31,12 +31,13 @@ struct SharedLoopTests {
 
     @Test("Each client keeps its own cookie jar, and clearing one leaves the other")
     func separateCookieJars() async throws {
-        try await withTwoClients(handler: { request in
+        let handler: ScriptedHTTPServer.Handler = { request in
             if let name = request.uri.split(separator: "/").last, request.uri.hasPrefix("/login/") {
                 return .respond(status: 200, headers: [("Set-Cookie", "JSESSIONID=\(name); Path=/")], body: [])
             }
             return .json(#"{"cookie":"\#(request.header("Cookie") ?? "")"}"#)
-        }) { server, first, second in
+        }
+        try await withTwoClients(handler: handler) { server, first, second in
             _ = try await first.perform(HTTPRequest(method: .get, url: server.baseURL + "/login/one"))
             _ = try await second.perform(HTTPRequest(method: .get, url: server.baseURL + "/login/two"))
             let one = try await first.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
@@ -55,13 +56,14 @@ struct SharedLoopTests {
     func shutdownIsPerClient() async throws {
         let gate = Gate()
         let parked = Locked(0)
-        try await withTwoClients(handler: { request in
+        let handler: ScriptedHTTPServer.Handler = { request in
             if request.uri == "/poll" {
                 parked.withLock { $0 += 1 }
                 await gate.wait()
             }
             return .json(#"{"uri":"\#(request.uri)"}"#)
-        }) { server, first, second in
+        }
+        try await withTwoClients(handler: handler) { server, first, second in
             let poll = HTTPRequest(method: .post, url: server.baseURL + "/poll", timeout: .seconds(60))
             async let firstPoll = failure { () async throws(TransportError) in try await first.perform(poll) }
             async let secondPoll = second.perform(poll)

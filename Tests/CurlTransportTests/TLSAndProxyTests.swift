@@ -41,7 +41,8 @@ struct TLSAndProxyTests {
             return
         }
         let with = try await get(
-            server.url, CurlConfiguration(caFile: pki.ca, clientCertificateFile: pki.clientCert, clientKeyFile: pki.clientKey)
+            server.url,
+            CurlConfiguration(caFile: pki.ca, clientCertificateFile: pki.clientCert, clientKeyFile: pki.clientKey)
         ).get()
         #expect(with.status == 200)
     }

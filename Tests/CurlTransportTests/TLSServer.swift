@@ -22,11 +22,21 @@ struct TestPKI: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "subjectAltName=IP:127.0.0.1\n".write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try Self.openssl(["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=gws-agentd test CA"], in: directory)
+        try Self.openssl(
+            ["req", "-x509"] + ec + [
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=gws-agentd test CA",
+            ], in: directory)
         for name in ["server", "client"] {
-            try Self.openssl(["req"] + ec + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name == "server" ? "127.0.0.1" : "agent")"], in: directory)
             try Self.openssl(
-                ["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "\(name).pem", "-days", "2"]
+                ["req"] + ec + [
+                    "-keyout", "\(name).key", "-out", "\(name).csr", "-subj",
+                    "/CN=\(name == "server" ? "127.0.0.1" : "agent")",
+                ], in: directory)
+            try Self.openssl(
+                [
+                    "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-out", "\(name).pem", "-days", "2",
+                ]
                     + (name == "server" ? ["-extfile", "san.ext"] : []), in: directory)
         }
     }

@@ -75,7 +75,9 @@ struct AgentChangeTests {
             try f.start()
             let first = await f.waitForSynced()
             await f.simulator.dropSessions()
-            let second = await f.waitForState { $0.connection.handshakes == 2 && $0.agent.synced && $0.connection.connected }
+            let second = await f.waitForState {
+                $0.connection.handshakes == 2 && $0.agent.synced && $0.connection.connected
+            }
             #expect(second != nil)
             #expect(second?.connection.clientID != first?.connection.clientID)
             await f.simulator.apply("Ready")
@@ -89,7 +91,9 @@ struct AgentChangeTests {
             try f.start()
             #expect(await f.waitForSynced() != nil)
             try await f.simulator.restart(downtime: .milliseconds(700))
-            #expect(await f.waitForState { $0.connection.handshakes >= 2 && $0.agent.synced && $0.connection.connected } != nil)
+            #expect(
+                await f.waitForState { $0.connection.handshakes >= 2 && $0.agent.synced && $0.connection.connected }
+                    != nil)
             await f.simulator.apply("Ready")
             #expect(await f.waitForState { $0.agent.state == "Ready" } != nil)
         }
@@ -119,9 +123,11 @@ struct AgentChangeTests {
         }
     }
 
-    @Test("Malformed, empty, oversized and truncated replies are survived", arguments: [
-        Fault.malformed, .empty, .oversized(2 << 20), .closeMidBody,
-    ])
+    @Test(
+        "Malformed, empty, oversized and truncated replies are survived",
+        arguments: [
+            Fault.malformed, .empty, .oversized(2 << 20), .closeMidBody,
+        ])
     func brokenReplies(fault: Fault) async throws {
         try await withDaemon { f in
             let daemon = try f.start()

@@ -19,13 +19,16 @@ final class DaemonFixture: @unchecked Sendable {
     var configPath: String { directory + "/config.yaml" }
     var metricsPath: String { directory + "/gws_agentd.prom" }
 
-    init(cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false) async throws {
+    init(
+        cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false
+    ) async throws {
         var template = Array("/tmp/gws-e2e.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         directory = String(cString: made)
         simulator = GWSSimulator(
             configuration: SimulatorConfiguration(
-                agents: [SimulatedAgent(username: "agent1", password: Self.password)], cometd: cometd, legacyReplies: legacy))
+                agents: [SimulatedAgent(username: "agent1", password: Self.password)], cometd: cometd,
+                legacyReplies: legacy))
         url = try await simulator.start()
         notify = try NotifyListener(path: directory + "/notify.sock")
         try Data((Self.password + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/password"))
@@ -34,7 +37,9 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     /// Writes the configuration; `extra` lines are appended as they are.
-    func writeConfig(url: String? = nil, heartbeat: Int = 1, stateFile: String? = nil, level: String = "debug", extra: String = "") throws {
+    func writeConfig(
+        url: String? = nil, heartbeat: Int = 1, stateFile: String? = nil, level: String = "debug", extra: String = ""
+    ) throws {
         let text = """
             server:
               url: \(url ?? self.url)
@@ -82,10 +87,13 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     /// Waits until the daemon is connected and synced, with the agent in `state`.
-    func waitForSynced(agentState: String? = nil, dnd: Bool? = nil, timeout: Duration = .seconds(20)) async -> StateDocument? {
+    func waitForSynced(
+        agentState: String? = nil, dnd: Bool? = nil, timeout: Duration = .seconds(20)
+    ) async -> StateDocument? {
         await waitForState(timeout: timeout) { document in
             document.connection.connected && document.agent.synced
-                && (agentState.map { document.agent.state == $0 } ?? true) && (dnd.map { document.agent.dnd == $0 } ?? true)
+                && (agentState.map { document.agent.state == $0 } ?? true)
+                && (dnd.map { document.agent.dnd == $0 } ?? true)
         }
     }
 

@@ -47,7 +47,10 @@ struct DaemonLifecycleTests {
             #expect(document?.connection.connected == false)
             #expect(document?.agent.state == "Unknown")
             #expect(document?.agent.dnd == nil)
-            #expect(await f.notify.wait { $0.contains { $0.hasPrefix("STATUS=reconnecting in") && $0.contains("connection failed") } })
+            #expect(
+                await f.notify.wait {
+                    $0.contains { $0.hasPrefix("STATUS=reconnecting in") && $0.contains("connection failed") }
+                })
             let failed = await f.waitForState { $0.connection.lastError != nil }
             #expect(failed?.connection.lastError?.message.contains("connection failed") == true)
         }

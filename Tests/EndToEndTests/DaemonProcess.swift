@@ -11,7 +11,8 @@ final class DaemonProcess: @unchecked Sendable {
     /// The daemon binary next to the test bundle (or `$GWS_AGENTD_BINARY`).
     static var binary: String {
         if let path = ProcessInfo.processInfo.environment["GWS_AGENTD_BINARY"] { return path }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("gws-agentd").path
     }
 
@@ -22,7 +23,9 @@ final class DaemonProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         // Only what the test gives: no inherited NOTIFY_SOCKET, JOURNAL_STREAM or proxies.
-        process.environment = ["PATH": "/usr/bin:/bin", "SWIFT_BACKTRACE": "enable=no"].merging(environment) { _, new in new }
+        process.environment = ["PATH": "/usr/bin:/bin", "SWIFT_BACKTRACE": "enable=no"].merging(environment) { _, new in
+            new
+        }
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice

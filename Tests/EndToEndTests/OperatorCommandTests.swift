@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Operator commands against gws-sim", .serialized)
 struct OperatorCommandTests {
-    func run(_ f: DaemonFixture, _ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+    func run(
+        _ f: DaemonFixture, _ arguments: [String], environment: [String: String] = [:]
+    ) async throws -> CommandResult {
         try await runCommand(arguments, environment: environment, directory: f.directory)
     }
 
@@ -32,7 +34,8 @@ struct OperatorCommandTests {
             #expect(ready.status == 0)
             #expect(ready.stdout == "accepted: Ready on all channels\n")
             #expect(await f.simulator.agent()?.devices.first?.state.state == "Ready")
-            let acw = try await run(f, ["set", "not-ready", "--work-mode", "after-call-work", "--config", f.configPath])
+            let acw = try await run(
+                f, ["set", "not-ready", "--work-mode", "after-call-work", "--config", f.configPath])
             #expect(acw.status == 0)
             #expect(await f.simulator.agent()?.channels.first { $0.name == "voice" }?.state.workMode == "AfterCallWork")
             let chat = try await run(f, ["set", "dnd-on", "--channel", "chat", "--config", f.configPath])
@@ -48,7 +51,10 @@ struct OperatorCommandTests {
             // Every POST carried the session cookie and the CSRF header.
             let posts = await f.simulator.requests.filter { $0.method == "POST" && $0.path.hasPrefix("/api/v2/me") }
             #expect(posts.count == 5)
-            #expect(posts.allSatisfy { $0.headers.contains("cookie") && $0.headers.contains("x-csrf-token") && $0.status == 200 })
+            #expect(
+                posts.allSatisfy {
+                    $0.headers.contains("cookie") && $0.headers.contains("x-csrf-token") && $0.status == 200
+                })
         }
     }
 
@@ -75,11 +81,13 @@ struct OperatorCommandTests {
         }
     }
 
-    @Test("Usage errors exit 64", arguments: [
-        ["set", "bogus"], ["set", "ready", "--channel", "chat", "--device", "d"], ["set"],
-        ["set", "ready", "--operation", "Ready"], ["set", "ready", "--work-mode", "aux-work"],
-        ["frobnicate"], ["status", "--state-file", "/x", "--instance", "y"],
-    ])
+    @Test(
+        "Usage errors exit 64",
+        arguments: [
+            ["set", "bogus"], ["set", "ready", "--channel", "chat", "--device", "d"], ["set"],
+            ["set", "ready", "--operation", "Ready"], ["set", "ready", "--work-mode", "aux-work"],
+            ["frobnicate"], ["status", "--state-file", "/x", "--instance", "y"],
+        ])
     func usageErrors(arguments: [String]) async throws {
         try await withDaemon { f in
             let result = try await run(f, arguments)
@@ -93,20 +101,28 @@ struct OperatorCommandTests {
         try await withDaemon { f in
             let result = try await run(f, ["set", "ready", "--channel", "fax", "--config", f.configPath])
             #expect(result.status == 1)
-            #expect(result.stderr.contains("rejected: Ready on channel fax: GWS error 6 (resource not found): Channel 'fax' not found"))
+            #expect(
+                result.stderr.contains(
+                    "rejected: Ready on channel fax: GWS error 6 (resource not found): Channel 'fax' not found"))
         }
     }
 
     @Test("An operation invalid in the current state, in both reply formats", arguments: [false, true])
     func errorReplies(legacy: Bool) async throws {
         try await withDaemon(legacy: legacy) { f in
-            #expect(try await run(f, ["set", "not-ready", "--work-mode", "aux-work", "--channel", "voice", "--config", f.configPath]).status == 0)
-            let offline = try await run(f, ["set", "--operation", "Offline", "--channel", "voice", "--config", f.configPath])
+            #expect(
+                try await run(
+                    f, ["set", "not-ready", "--work-mode", "aux-work", "--channel", "voice", "--config", f.configPath]
+                ).status == 0)
+            let offline = try await run(
+                f, ["set", "--operation", "Offline", "--channel", "voice", "--config", f.configPath])
             #expect(offline.status == 0)
             let result = try await run(f, ["set", "ready", "--channel", "voice", "--config", f.configPath])
             #expect(result.status == 1, "stderr: \(result.stderr)")
             #expect(result.stderr.contains("logged out"))
-            if !legacy { #expect(result.stderr.contains("GWS error 2 (a parameter is not valid for the current state)")) }
+            if !legacy {
+                #expect(result.stderr.contains("GWS error 2 (a parameter is not valid for the current state)"))
+            }
         }
     }
 
@@ -137,7 +153,8 @@ struct OperatorCommandTests {
             #expect(table.stdout.contains("OutToLunch"))
             let json = try await run(f, ["states", "--json", "--config", f.configPath])
             #expect(json.status == 0)
-            #expect(json.stdout.contains(#""operation":"AfterCallWork","state":"NotReady","work_mode":"AfterCallWork""#))
+            #expect(
+                json.stdout.contains(#""operation":"AfterCallWork","state":"NotReady","work_mode":"AfterCallWork""#))
         }
     }
 

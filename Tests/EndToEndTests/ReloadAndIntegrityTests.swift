@@ -1,8 +1,8 @@
 import AgentState
 import Foundation
 import GWSSimulator
-import ScriptedHTTPServer
 import Locking
+import ScriptedHTTPServer
 import Testing
 
 @Suite("Reload, secrets and file integrity", .serialized)
@@ -75,12 +75,14 @@ struct ReloadAndIntegrityTests {
         }
     }
 
-    @Test("The password never appears in output, state, metrics or notifications, at debug level and in every format",
+    @Test(
+        "The password never appears in output, state, metrics or notifications, at debug level and in every format",
         arguments: ["json", "text"])
     func passwordNeverShown(format: String) async throws {
         try await withDaemon { f in
             try f.writeConfig(extra: "")
-            let text = try String(contentsOfFile: f.configPath, encoding: .utf8).replacingOccurrences(of: "format: json", with: "format: \(format)")
+            let text = try String(contentsOfFile: f.configPath, encoding: .utf8).replacingOccurrences(
+                of: "format: json", with: "format: \(format)")
             try Data(text.utf8).write(to: URL(fileURLWithPath: f.configPath))
             let daemon = try f.start()
             #expect(await f.waitForSynced() != nil)

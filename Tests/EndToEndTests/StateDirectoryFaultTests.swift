@@ -62,20 +62,25 @@ struct StateDirectoryFaultTests {
         try await mount.remount(readOnly: true)
         await f.simulator.apply("DoNotDisturbOn")
         try await Task.sleep(for: .milliseconds(1500))
-        #expect(try StateDocument.decode(Array(try Data(contentsOf: URL(fileURLWithPath: statePath)))).agent.dnd == false)
+        #expect(
+            try StateDocument.decode(Array(try Data(contentsOf: URL(fileURLWithPath: statePath)))).agent.dnd == false)
         try await mount.remount(readOnly: false)
         #expect(await waitForFile(statePath) { $0.agent.dnd == true && $0.agent.state == "Ready" } != nil)
-        #expect(await f.notify.wait { $0.last { $0.hasPrefix("STATUS=") }.map { !$0.contains("not written") } ?? false })
+        #expect(
+            await f.notify.wait { $0.last { $0.hasPrefix("STATUS=") }.map { !$0.contains("not written") } ?? false })
         #expect(daemon.process.isRunning)
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)
     }
 
     /// Polls `path` until its document satisfies `condition`.
-    private func waitForFile(_ path: String, timeout: Duration = .seconds(15), _ condition: (StateDocument) -> Bool) async -> StateDocument? {
+    private func waitForFile(
+        _ path: String, timeout: Duration = .seconds(15), _ condition: (StateDocument) -> Bool
+    ) async -> StateDocument? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let data = FileManager.default.contents(atPath: path), let document = try? StateDocument.decode(Array(data)),
+            if let data = FileManager.default.contents(atPath: path),
+                let document = try? StateDocument.decode(Array(data)),
                 condition(document)
             {
                 return document
@@ -104,7 +109,9 @@ struct TmpfsMount {
     init(at path: String, sizeKB: Int) async throws {
         self.path = path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        guard try await offPool({ Self.run(["/bin/mount", "-t", "tmpfs", "-o", "size=\(sizeKB)k", "tmpfs", path]) }) == 0 else {
+        guard
+            try await offPool({ Self.run(["/bin/mount", "-t", "tmpfs", "-o", "size=\(sizeKB)k", "tmpfs", path]) }) == 0
+        else {
             throw POSIXError(.EPERM)
         }
     }

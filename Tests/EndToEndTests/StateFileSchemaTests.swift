@@ -34,7 +34,10 @@ struct StateFileSchemaTests {
             try await Task.sleep(for: .milliseconds(100))
             collecting.cancel()
             let versions = await collecting.value
-            let states = Set(versions.compactMap { try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: $0))) }
+            let states = Set(
+                versions.compactMap {
+                    try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: $0)))
+                }
                 .compactMap { (($0 as? [String: Any])?["connection"] as? [String: Any])?["state"] as? String })
             #expect(states.isSuperset(of: ["connecting", "connected", "stopped"]), "saw \(states)")
             #expect(versions.count >= 8)
@@ -62,7 +65,8 @@ struct StateFileSchemaTests {
             valid.replacingOccurrences(of: "\"schema\":1", with: "\"schema\":2"),
             valid.replacingOccurrences(of: "\"connected\":true", with: "\"connected\":false"),
             valid.replacingOccurrences(of: "\"state\":\"connected\"", with: "\"state\":\"online\""),
-            valid.replacingOccurrences(of: "\"username\":\"a\",\"state\":\"Ready\"", with: "\"username\":\"a\",\"state\":\"Mixed\""),
+            valid.replacingOccurrences(
+                of: "\"username\":\"a\",\"state\":\"Ready\"", with: "\"username\":\"a\",\"state\":\"Mixed\""),
             valid.replacingOccurrences(of: "\"dnd\":false,\"synced\"", with: "\"dnd\":true,\"synced\""),
             valid.replacingOccurrences(of: ",\"seq\":1", with: ""),
         ]

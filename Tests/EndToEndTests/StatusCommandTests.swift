@@ -59,7 +59,9 @@ struct StatusCommandTests {
         }
     }
 
-    @Test("Missing, empty, truncated, wrong schema or not JSON: 3", arguments: ["missing", "empty", "truncated", "schema", "garbage"])
+    @Test(
+        "Missing, empty, truncated, wrong schema or not JSON: 3",
+        arguments: ["missing", "empty", "truncated", "schema", "garbage"])
     func unreadable(kind: String) async throws {
         try await withDaemon { f in
             let path = f.directory + "/bad.json"
@@ -68,7 +70,11 @@ struct StatusCommandTests {
             case "missing": break
             case "empty": try Data().write(to: URL(fileURLWithPath: path))
             case "truncated": try Data(good.prefix(good.count / 2)).write(to: URL(fileURLWithPath: path))
-            case "schema": try Data(String(decoding: good, as: UTF8.self).replacingOccurrences(of: #""schema":1"#, with: #""schema":7"#).utf8).write(to: URL(fileURLWithPath: path))
+            case "schema":
+                try Data(
+                    String(decoding: good, as: UTF8.self).replacingOccurrences(of: #""schema":1"#, with: #""schema":7"#)
+                        .utf8
+                ).write(to: URL(fileURLWithPath: path))
             default: try Data("hello".utf8).write(to: URL(fileURLWithPath: path))
             }
             let result = try await run(f, ["status", "--state-file", path])

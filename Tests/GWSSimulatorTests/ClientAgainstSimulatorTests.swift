@@ -14,8 +14,10 @@ struct ConnectedClient {
     let recorder = EventRecorder<BayeuxEvent>()
     let run: Task<TerminationReason?, Never>
 
-    init(_ configuration: SimulatorConfiguration = SimulatorConfiguration(
-        cometd: CometDSettings(timeout: .milliseconds(300), maxInterval: .seconds(2))))
+    init(
+        _ configuration: SimulatorConfiguration = SimulatorConfiguration(
+            cometd: CometDSettings(timeout: .milliseconds(300), maxInterval: .seconds(2)))
+    )
         async throws
     {
         fixture = try await SimulatorFixture(configuration)
@@ -23,7 +25,8 @@ struct ConnectedClient {
             configuration: BayeuxClientConfiguration(
                 url: fixture.url + GWSSimulator.notificationsPath,
                 session: SessionConfiguration(
-                    maxNetworkDelay: .seconds(2), backoff: BackoffPolicy(increment: .milliseconds(50), maximum: .milliseconds(200))),
+                    maxNetworkDelay: .seconds(2),
+                    backoff: BackoffPolicy(increment: .milliseconds(50), maximum: .milliseconds(200))),
                 subscriptions: ["/v2/me/devices", "/v2/me/channels"],
                 headers: { [SimulatorFixture.basic, HTTPHeader("X-CSRF-TOKEN", "t")] }),
             http: fixture.http, clock: ContinuousClock(), logger: Logger(label: "sim-test"))
@@ -80,7 +83,8 @@ struct ClientAgainstSimulatorTests {
         #expect(await c.recorder.wait { $0.contains { if case .handshook(_, true) = $0 { true } else { false } } })
         while await c.subscribedCount() < 4 { try await Task.sleep(for: .milliseconds(5)) }
         try await c.fixture.simulator.restart(downtime: .milliseconds(200))
-        #expect(await c.recorder.wait { $0.filter { if case .handshook(_, true) = $0 { true } else { false } }.count == 2 })
+        #expect(
+            await c.recorder.wait { $0.filter { if case .handshook(_, true) = $0 { true } else { false } }.count == 2 })
         #expect(await c.recorder.wait { $0.filter { if case .subscribed = $0 { true } else { false } }.count == 6 })
         await c.fixture.simulator.apply("Ready")
         #expect(await c.recorder.wait { deviceStates(in: $0) == ["Ready"] })
@@ -88,21 +92,25 @@ struct ClientAgainstSimulatorTests {
         await c.stop()
     }
 
-    @Test("Status storms, hangs and broken bodies are survived", arguments: [
-        Fault.status(503), .malformed, .empty, .oversized(2 << 20), .closeMidBody, .delay(.milliseconds(100)),
-    ])
+    @Test(
+        "Status storms, hangs and broken bodies are survived",
+        arguments: [
+            Fault.status(503), .malformed, .empty, .oversized(2 << 20), .closeMidBody, .delay(.milliseconds(100)),
+        ])
     func faults(fault: Fault) async throws {
         let c = try await ConnectedClient()
         #expect(await c.recorder.wait { $0.contains(.stateChanged(.connected)) })
         await c.fixture.simulator.inject(fault, count: 3, target: .cometd)
         try await Task.sleep(for: .milliseconds(50))
         await c.fixture.simulator.apply("Ready")
-        #expect(await c.recorder.wait(timeout: .seconds(10)) { events in
-            events.contains { if case .messages(let m) = $0 { !m.isEmpty } else { false } }
-        })
-        #expect(await c.recorder.wait(timeout: .seconds(10)) { _ in
-            c.fixture.simulator.counters[.faultsApplied] == 3 && c.client.snapshot.state == .connected
-        })
+        #expect(
+            await c.recorder.wait(timeout: .seconds(10)) { events in
+                events.contains { if case .messages(let m) = $0 { !m.isEmpty } else { false } }
+            })
+        #expect(
+            await c.recorder.wait(timeout: .seconds(10)) { _ in
+                c.fixture.simulator.counters[.faultsApplied] == 3 && c.client.snapshot.state == .connected
+            })
         await c.stop()
     }
 
@@ -129,9 +137,10 @@ struct ClientAgainstSimulatorTests {
         let c = try await ConnectedClient()
         await c.fixture.simulator.startScriptedActivity(interval: .milliseconds(50))
         #expect(await c.recorder.wait(timeout: .seconds(5)) { _ in c.fixture.simulator.counters[.operations] >= 4 })
-        #expect(await c.recorder.wait(timeout: .seconds(5)) { events in
-            events.filter { if case .messages = $0 { true } else { false } }.count >= 3
-        })
+        #expect(
+            await c.recorder.wait(timeout: .seconds(5)) { events in
+                events.filter { if case .messages = $0 { true } else { false } }.count >= 3
+            })
         await c.stop()
     }
 }

@@ -1,7 +1,7 @@
 import BayeuxCore
 import CurlTransport
-import HTTPTransport
 import GWSSimulator
+import HTTPTransport
 import Testing
 
 @Suite("gws-sim CometD 3 semantics")
@@ -12,8 +12,12 @@ struct CometDTests {
         let response = try await f.http.perform(
             .init(
                 method: .post, url: f.url + GWSSimulator.notificationsPath, headers: [SimulatorFixture.basic],
-                body: BayeuxCodec.encode([BayeuxMessage(channel: "/meta/handshake", ["id": "1", "supportedConnectionTypes": ["long-polling"]])])))
-        #expect(response.headers.contains { $0.name.lowercased() == "set-cookie" && $0.value.hasPrefix("BAYEUX_BROWSER=") })
+                body: BayeuxCodec.encode([
+                    BayeuxMessage(
+                        channel: "/meta/handshake", ["id": "1", "supportedConnectionTypes": ["long-polling"]])
+                ])))
+        #expect(
+            response.headers.contains { $0.name.lowercased() == "set-cookie" && $0.value.hasPrefix("BAYEUX_BROWSER=") })
         let reply = try #require(try BayeuxCodec.decode(response.body).first)
         #expect(reply.successful == true)
         #expect(reply.advice?["timeout"] == 500)
@@ -92,7 +96,8 @@ struct CometDTests {
 
     @Test("A session without a connect for maxInterval is swept")
     func sweep() async throws {
-        let f = try await SimulatorFixture(.init(cometd: CometDSettings(timeout: .milliseconds(100), maxInterval: .milliseconds(300))))
+        let f = try await SimulatorFixture(
+            .init(cometd: CometDSettings(timeout: .milliseconds(100), maxInterval: .milliseconds(300))))
         let id = try await f.handshake()
         try await Task.sleep(for: .milliseconds(800))
         let (_, replies) = try await f.bayeux([meta("/meta/connect", id)])
@@ -104,7 +109,8 @@ struct CometDTests {
     @Test("The ack extension re-sends a batch the client did not acknowledge")
     func ackExtension() async throws {
         let f = try await SimulatorFixture()
-        var handshake = BayeuxMessage(channel: "/meta/handshake", ["id": "h", "supportedConnectionTypes": ["long-polling"]])
+        var handshake = BayeuxMessage(
+            channel: "/meta/handshake", ["id": "h", "supportedConnectionTypes": ["long-polling"]])
         handshake.setExt("ack", true)
         let (_, hs) = try await f.bayeux([handshake])
         #expect(hs.first?.ext?["ack"] == true)
@@ -115,9 +121,13 @@ struct CometDTests {
         #expect(first.map(\.channel) == ["/v2/me/devices", "/meta/connect"])
         let batch = try #require(first.last?.ext?["ack"]?.intValue)
         // The reply "was lost": acknowledging the old batch id gets the same events again.
-        let (_, again) = try await f.bayeux([meta("/meta/connect", id, id: "2", ["ext": ["ack": 0], "advice": ["timeout": 0]])])
+        let (_, again) = try await f.bayeux([
+            meta("/meta/connect", id, id: "2", ["ext": ["ack": 0], "advice": ["timeout": 0]])
+        ])
         #expect(again.map(\.channel) == ["/v2/me/devices", "/meta/connect"])
-        let (_, acked) = try await f.bayeux([meta("/meta/connect", id, id: "3", ["ext": ["ack": .int(batch)], "advice": ["timeout": 0]])])
+        let (_, acked) = try await f.bayeux([
+            meta("/meta/connect", id, id: "3", ["ext": ["ack": .int(batch)], "advice": ["timeout": 0]])
+        ])
         #expect(acked.map(\.channel) == ["/meta/connect"])
         await f.stop()
     }

@@ -13,9 +13,11 @@ struct FayeClientTests {
     @Test("Handshake, subscribe, receive, and re-handshake after a session drop")
     func fayeClient() async throws {
         let simulator = GWSSimulator(
-            configuration: SimulatorConfiguration(cometd: CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3))))
+            configuration: SimulatorConfiguration(
+                cometd: CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3))))
         let url = try await simulator.start()
-        let client = try await FayeClient.launch(url: url + GWSSimulator.notificationsPath, channels: ["/v2/me/devices"])
+        let client = try await FayeClient.launch(
+            url: url + GWSSimulator.notificationsPath, channels: ["/v2/me/devices"])
         #expect(await client.wait { $0.contains { $0["event"] == "subscribed" } })
         await simulator.apply("Ready")
         #expect(await client.wait { Self.states(in: $0) == ["Ready"] })
@@ -26,7 +28,9 @@ struct FayeClientTests {
         #expect(await client.wait { $0.contains { $0["event"] == "handshake" && $0["count"] == "2" } })
         var resubscribed = false
         for _ in 0..<200 where !resubscribed {
-            resubscribed = await simulator.requests.filter { $0.channels.contains("/meta/subscribe") && $0.status == 200 }.count >= 2
+            resubscribed =
+                await simulator.requests.filter { $0.channels.contains("/meta/subscribe") && $0.status == 200 }.count
+                >= 2
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(resubscribed)
@@ -37,8 +41,9 @@ struct FayeClientTests {
             $0.channels.contains("/meta/handshake")
         }
         #expect(handshakes.count >= 2)
-        #expect(await simulator.requests.filter { $0.path == GWSSimulator.notificationsPath }
-            .allSatisfy { $0.headers.contains("authorization") })
+        #expect(
+            await simulator.requests.filter { $0.path == GWSSimulator.notificationsPath }
+                .allSatisfy { $0.headers.contains("authorization") })
         await client.stop()
         await simulator.stop()
     }
@@ -61,7 +66,9 @@ final class FayeClient: @unchecked Sendable {
     }
 
     static func launch(url: String, channels: [String]) async throws -> FayeClient {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Faye/client.rb").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Faye/client.rb"
+        ).path
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ruby") else {
             throw FayeClientError("ruby is not installed; `make test` installs ruby-faye")
         }

@@ -13,8 +13,10 @@ struct SimulatorFixture {
 
     static let basic = HTTPHeader("Authorization", "Basic YWdlbnQxOnNlY3JldA==")  // agent1:secret
 
-    init(_ configuration: SimulatorConfiguration = SimulatorConfiguration(
-        cometd: CometDSettings(timeout: .milliseconds(500), maxInterval: .seconds(2))))
+    init(
+        _ configuration: SimulatorConfiguration = SimulatorConfiguration(
+            cometd: CometDSettings(timeout: .milliseconds(500), maxInterval: .seconds(2)))
+    )
         async throws
     {
         simulator = GWSSimulator(configuration: configuration)
@@ -49,7 +51,8 @@ struct SimulatorFixture {
         let response = try await http.perform(
             HTTPRequest(
                 method: .post, url: url + GWSSimulator.notificationsPath,
-                headers: [Self.basic, HTTPHeader("Content-Type", "application/json")], body: BayeuxCodec.encode(messages),
+                headers: [Self.basic, HTTPHeader("Content-Type", "application/json")],
+                body: BayeuxCodec.encode(messages),
                 timeout: timeout))
         return (response.status, response.status == 200 ? try BayeuxCodec.decode(response.body) : [])
     }

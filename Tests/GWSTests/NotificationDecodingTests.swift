@@ -25,8 +25,10 @@ struct NotificationDecodingTests {
         #expect(devices.count == 1)
         #expect(devices.first?.id == "efe1ab32-53f9-43ce-b65e-5768c61f7d4a")
         #expect(devices.first?.doNotDisturb == true)
-        #expect(devices.first?.userState == UserState(
-            state: "Ready", displayName: "Ready", id: "9430250E-0A1B-421F-B372-F29E69366DED"))
+        #expect(
+            devices.first?.userState
+                == UserState(
+                    state: "Ready", displayName: "Ready", id: "9430250E-0A1B-421F-B372-F29E69366DED"))
         #expect(devices.first?.phoneNumber == "5005")
         #expect(devices.first?.capabilities?.first == "DoNotDisturbOff")
     }
@@ -41,16 +43,22 @@ struct NotificationDecodingTests {
             """)
         #expect(
             GWSNotification.decode(channel: "/v2/me/devices", data: acw)
-                == .devices([DeviceResource(
-                    id: "d1", deviceState: nil,
-                    userState: UserState(
-                        state: "NotReady", workMode: "AfterCallWork", displayName: "AfterCallWork",
-                        id: "D3663509-3D82-4DD3-A82E-2EA8EFA02AEF"),
-                    doNotDisturb: false)]))
-        let minimal = try json(#"{"messageType":"DeviceStateChangeMessage","devices":[{"userState":{"state":"LoggedIn"}}]}"#)
+                == .devices([
+                    DeviceResource(
+                        id: "d1", deviceState: nil,
+                        userState: UserState(
+                            state: "NotReady", workMode: "AfterCallWork", displayName: "AfterCallWork",
+                            id: "D3663509-3D82-4DD3-A82E-2EA8EFA02AEF"),
+                        doNotDisturb: false)
+                ]))
+        let minimal = try json(
+            #"{"messageType":"DeviceStateChangeMessage","devices":[{"userState":{"state":"LoggedIn"}}]}"#)
         #expect(
             GWSNotification.decode(channel: "/v2/me/devices", data: minimal)
-                == .devices([DeviceResource(id: nil, deviceState: nil, userState: UserState(state: "LoggedIn"), doNotDisturb: nil)]))
+                == .devices([
+                    DeviceResource(
+                        id: nil, deviceState: nil, userState: UserState(state: "LoggedIn"), doNotDisturb: nil)
+                ]))
     }
 
     @Test("ChannelStateChangeMessageV2, and the pre-release form without messageType or channel")
@@ -62,11 +70,13 @@ struct NotificationDecodingTests {
             """)
         #expect(
             GWSNotification.decode(channel: "/v2/me/channels", data: v2)
-                == .channels([ChannelResource(
-                    name: "email",
-                    userState: UserState(
-                        state: "NotReady", displayName: "Not Ready", id: "900D55CC-2BB0-431F-8BF9-D3525B383BE6"),
-                    dnd: false)]))
+                == .channels([
+                    ChannelResource(
+                        name: "email",
+                        userState: UserState(
+                            state: "NotReady", displayName: "Not Ready", id: "900D55CC-2BB0-431F-8BF9-D3525B383BE6"),
+                        dnd: false)
+                ]))
         let legacy = try json(#"{"channels":[{"dndState":"On","userState":{"state":"NotReady"}}]}"#)
         #expect(
             GWSNotification.decode(channel: "/v2/me/channels", data: legacy)
@@ -75,7 +85,9 @@ struct NotificationDecodingTests {
 
     @Test("Unknown states are kept as strings")
     func unknownState() throws {
-        let data = try json(#"{"messageType":"ChannelStateChangeMessageV2","channels":[{"channel":"chat","userState":{"state":"Busy"}}]}"#)
+        let data = try json(
+            #"{"messageType":"ChannelStateChangeMessageV2","channels":[{"channel":"chat","userState":{"state":"Busy"}}]}"#
+        )
         #expect(
             GWSNotification.decode(channel: "/v2/me/channels", data: data)
                 == .channels([ChannelResource(name: "chat", userState: UserState(state: "Busy"), dnd: nil)]))
@@ -93,15 +105,21 @@ struct NotificationDecodingTests {
             return
         }
         #expect(reason.contains("CallStateChangeMessage"))
-        #expect(GWSNotification.decode(channel: "/v2/me/devices", data: .string("x")) == .ignored("data on /v2/me/devices is not an object"))
-        #expect(GWSNotification.decode(channel: "/v2/me/devices", data: nil) == .ignored("data on /v2/me/devices is not an object"))
+        #expect(
+            GWSNotification.decode(channel: "/v2/me/devices", data: .string("x"))
+                == .ignored("data on /v2/me/devices is not an object"))
+        #expect(
+            GWSNotification.decode(channel: "/v2/me/devices", data: nil)
+                == .ignored("data on /v2/me/devices is not an object"))
     }
 
-    @Test("Malformed members are skipped, not fatal", arguments: [
-        #"{"messageType":"DeviceStateChangeMessage","devices":"nope"}"#,
-        #"{"messageType":"DeviceStateChangeMessage","devices":[1,"x",null]}"#,
-        #"{"messageType":"DeviceStateChangeMessage"}"#,
-    ])
+    @Test(
+        "Malformed members are skipped, not fatal",
+        arguments: [
+            #"{"messageType":"DeviceStateChangeMessage","devices":"nope"}"#,
+            #"{"messageType":"DeviceStateChangeMessage","devices":[1,"x",null]}"#,
+            #"{"messageType":"DeviceStateChangeMessage"}"#,
+        ])
     func malformedMembers(text: String) throws {
         #expect(GWSNotification.decode(channel: "/v2/me/devices", data: try json(text)) == .devices([]))
     }
@@ -109,7 +127,8 @@ struct NotificationDecodingTests {
     @Test("Lenient values: DND as booleans or any case, ids as numbers, unreadable DND as unknown")
     func lenientValues() throws {
         let data = try json(
-            #"{"messageType":"DeviceStateChangeMessage","devices":[{"id":42,"doNotDisturb":true},{"id":"b","doNotDisturb":"ON"},{"id":"c","doNotDisturb":"maybe"}]}"#)
+            #"{"messageType":"DeviceStateChangeMessage","devices":[{"id":42,"doNotDisturb":true},{"id":"b","doNotDisturb":"ON"},{"id":"c","doNotDisturb":"maybe"}]}"#
+        )
         guard case .devices(let devices) = GWSNotification.decode(channel: "/v2/me/devices", data: data) else {
             Issue.record("expected devices")
             return

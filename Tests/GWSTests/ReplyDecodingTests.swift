@@ -23,9 +23,15 @@ struct ReplyDecodingTests {
 
     @Test("A minimal user, channelStates instead of channels, and a string statusCode")
     func minimalSnapshot() throws {
-        let minimal = try UserSnapshot.decode(Array(#"{"user":{"userName":"a","devices":[],"channelStates":[{"channel":"voice","userState":{"state":"LoggedOut"}}]},"statusCode":"0"}"#.utf8))
-        #expect(minimal == UserSnapshot(
-            username: "a", devices: [], channels: [ChannelResource(name: "voice", userState: UserState(state: "LoggedOut"), dnd: nil)]))
+        let minimal = try UserSnapshot.decode(
+            Array(
+                #"{"user":{"userName":"a","devices":[],"channelStates":[{"channel":"voice","userState":{"state":"LoggedOut"}}]},"statusCode":"0"}"#
+                    .utf8))
+        #expect(
+            minimal
+                == UserSnapshot(
+                    username: "a", devices: [],
+                    channels: [ChannelResource(name: "voice", userState: UserState(state: "LoggedOut"), dnd: nil)]))
     }
 
     @Test("Snapshot errors name what is wrong")
@@ -38,18 +44,25 @@ struct ReplyDecodingTests {
         }
         #expect(throws: GWSReplyError.notJSON("empty body")) { try UserSnapshot.decode([UInt8]()) }
         #expect(throws: GWSReplyError.self) { try UserSnapshot.decode(Array("<html>502 Bad Gateway</html>".utf8)) }
-        #expect(throws: GWSReplyError.unexpectedShape("not a JSON object")) { try UserSnapshot.decode(Array("[1]".utf8)) }
+        #expect(throws: GWSReplyError.unexpectedShape("not a JSON object")) {
+            try UserSnapshot.decode(Array("[1]".utf8))
+        }
     }
 
-    @Test("Operation replies in both formats", arguments: [
-        (#"{"statusCode":0}"#, 200, OperationReply.accepted),
-        (#"{"statusCode":"0"}"#, 200, .accepted),
-        (#"{"status":"ok"}"#, 200, .accepted),
-        (#"{"statusCode":7,"statusMessage":"chat failed"}"#, 200, .partiallyAccepted(message: "chat failed")),
-        (#"{"statusCode":2,"statusMessage":"Invalid state"}"#, 400, .rejected(code: 2, message: "Invalid state")),
-        (#"{"status":"error","errorDescription":"Agent is logged out"}"#, 400, .rejected(code: nil, message: "Agent is logged out")),
-        ("", 200, .accepted),
-    ])
+    @Test(
+        "Operation replies in both formats",
+        arguments: [
+            (#"{"statusCode":0}"#, 200, OperationReply.accepted),
+            (#"{"statusCode":"0"}"#, 200, .accepted),
+            (#"{"status":"ok"}"#, 200, .accepted),
+            (#"{"statusCode":7,"statusMessage":"chat failed"}"#, 200, .partiallyAccepted(message: "chat failed")),
+            (#"{"statusCode":2,"statusMessage":"Invalid state"}"#, 400, .rejected(code: 2, message: "Invalid state")),
+            (
+                #"{"status":"error","errorDescription":"Agent is logged out"}"#, 400,
+                .rejected(code: nil, message: "Agent is logged out")
+            ),
+            ("", 200, .accepted),
+        ])
     func operationReplies(body: String, status: Int, expected: OperationReply) throws {
         #expect(try OperationReply.decode(httpStatus: status, body: Array(body.utf8)) == expected)
     }
@@ -79,7 +92,8 @@ struct ReplyDecodingTests {
     @Test("The agent-states settings list")
     func agentStates() throws {
         let body = Array(
-            #"{"statusCode":0,"settings":[{"operationName":"Ready","state":"Ready","displayName":"Ready"},{"operationName":"OutToLunch","state":"NotReady","workMode":"AuxWork","reason":"Lunch","displayName":"Out to Lunch"},{"state":"x"}]}"#.utf8)
+            #"{"statusCode":0,"settings":[{"operationName":"Ready","state":"Ready","displayName":"Ready"},{"operationName":"OutToLunch","state":"NotReady","workMode":"AuxWork","reason":"Lunch","displayName":"Out to Lunch"},{"state":"x"}]}"#
+                .utf8)
         let list = try AgentStateSetting.decodeList(body)
         #expect(list.map(\.operationName) == ["Ready", "OutToLunch"])
         #expect(list.last?.reason == "Lunch")
@@ -93,6 +107,7 @@ struct ReplyDecodingTests {
         #expect(AgentOperation(name: "Ready").path == "/api/v2/me")
         #expect(AgentOperation(name: "NotReady", scope: .channel("voice")).path == "/api/v2/me/channels/voice")
         #expect(AgentOperation(name: "DoNotDisturbOn", scope: .device("a/b c")).path == "/api/v2/me/devices/a%2Fb%20c")
-        #expect(String(decoding: AgentOperation(name: "AuxWork").body, as: UTF8.self) == #"{"operationName":"AuxWork"}"#)
+        #expect(
+            String(decoding: AgentOperation(name: "AuxWork").body, as: UTF8.self) == #"{"operationName":"AuxWork"}"#)
     }
 }

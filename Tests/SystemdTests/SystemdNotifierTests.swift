@@ -17,7 +17,9 @@ final class NotifySocket {
             path.utf8CString.withUnsafeBytes { raw.copyMemory(from: $0) }
         }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else { throw POSIXError(.EADDRINUSE) }
         var timeout = timeval(tv_sec: 2, tv_usec: 0)

@@ -1,6 +1,6 @@
 import Configuration
-import Logging
 import Locking
+import Logging
 import SystemPackage
 
 /// Reads the daemon's configuration: a YAML file (through swift-configuration), with
@@ -70,7 +70,9 @@ public struct ConfigurationLoader: Sendable {
     /// Refuses `GWS_AGENTD_*` variables that match no key, so that a typo is not ignored.
     private func rejectUnknownVariables() throws(ConfigurationError) {
         let known = Set(ConfigurationKey.allCases.map(\.environmentVariable) + [passwordEnvironmentVariable])
-        if let unknown = environment.keys.filter({ $0.hasPrefix(Self.environmentPrefix) && !known.contains($0) }).sorted().first {
+        if let unknown = environment.keys.filter({ $0.hasPrefix(Self.environmentPrefix) && !known.contains($0) })
+            .sorted().first
+        {
             throw ConfigurationError(key: unknown, "no such setting (see docs/configuration.md)")
         }
     }

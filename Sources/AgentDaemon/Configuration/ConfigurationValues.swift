@@ -19,9 +19,11 @@ struct ConfigurationValues {
         let tlsVerify = reader.bool(forKey: key(.serverTLSVerify), default: true)
         let proxy = string(.serverProxy)
         let delay = reader.double(forKey: key(.serverMaxNetworkDelay), default: 10)
-        let channels = reader.stringArray(forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
+        let channels = reader.stringArray(
+            forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
         let startSession = reader.bool(forKey: key(.sessionStartContactCenterSession), default: false)
-        let stateFile = string(.stateFile) ?? environment["RUNTIME_DIRECTORY"].flatMap(firstPath).map { $0 + "/state.json" }
+        let stateFile =
+            string(.stateFile) ?? environment["RUNTIME_DIRECTORY"].flatMap(firstPath).map { $0 + "/state.json" }
         let heartbeat = reader.int(forKey: key(.stateHeartbeat), default: 10)
         let format = string(.logFormat) ?? "auto"
         let level = string(.logLevel) ?? "info"
@@ -48,7 +50,8 @@ struct ConfigurationValues {
             throw invalid(.logFormat, "must be one of auto, journal, json, text; got '\(format)'")
         }
         guard let logLevel = Logger.Level(rawValue: level) else {
-            throw invalid(.logLevel, "must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+            throw invalid(
+                .logLevel, "must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
         }
         if let metrics, !metrics.hasPrefix("/") || !metrics.hasSuffix(".prom") {
             throw invalid(.metricsTextfile, "must be an absolute path ending in .prom, got '\(metrics)'")

@@ -25,7 +25,8 @@ extension ConfigurationLoader {
         let known = Set(ConfigurationKey.allCases.map(\.rawValue))
         for key in leafKeys(of: mapping, prefix: "") where !known.contains(key) {
             if key == "server.password" {
-                throw ConfigurationError(key: key, "passwords are not read from the configuration file; use server.password_file")
+                throw ConfigurationError(
+                    key: key, "passwords are not read from the configuration file; use server.password_file")
             }
             throw ConfigurationError(key: key, "unknown key in \(path) (see docs/configuration.md)")
         }

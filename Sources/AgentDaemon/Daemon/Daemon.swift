@@ -55,7 +55,8 @@ public enum Daemon {
                 configuration: configuration, logger: logger,
                 header: StateHeader(
                     generator: "gws-agentd \(AgentDaemonVersion.current)", pid: Int(getpid()),
-                    invocationID: options.environment["INVOCATION_ID"], heartbeatSeconds: configuration.heartbeatSeconds),
+                    invocationID: options.environment["INVOCATION_ID"], heartbeatSeconds: configuration.heartbeatSeconds
+                ),
                 notifier: notifier, version: AgentDaemonVersion.current))
         let outcome = OutcomeBox()
         let reloader = Reloader(

@@ -1,7 +1,7 @@
 import AgentState
+import Locking
 import Logging
 import ServiceLifecycle
-import Locking
 import Systemd
 
 /// Runs the session; SIGTERM/SIGINT (graceful shutdown) sends `STOPPING=1` and stops it.
@@ -77,7 +77,8 @@ struct WatchdogService: Service {
                 notifier.watchdog()
                 if withheld { logger.notice("session progressing again; watchdog pings resumed") }
             } else if !withheld {
-                logger.critical("session not progressing; withholding watchdog pings so that systemd restarts the daemon")
+                logger.critical(
+                    "session not progressing; withholding watchdog pings so that systemd restarts the daemon")
             }
             withheld = !healthy
             try? await Task.sleep(for: timeout / 2)
@@ -91,5 +92,3 @@ final class OutcomeBox: Sendable {
     func set(_ outcome: SessionOutcome) { value.withLock { $0 = outcome } }
     var outcome: SessionOutcome? { value.withLock { $0 } }
 }
-
-

@@ -27,7 +27,7 @@ public struct AtomicFileWriter: Sendable {
         let fd: Int32
         do {
             fd = try fileSystem.createExclusive(temporaryPath, mode: 0o644)
-        } catch where error.code == EEXIST {
+        } catch  where error.code == EEXIST {
             // Left over from a write that died half-way: ours by its name (it holds our pid).
             fileSystem.remove(temporaryPath)
             fd = try fileSystem.createExclusive(temporaryPath, mode: 0o644)

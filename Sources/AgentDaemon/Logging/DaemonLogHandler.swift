@@ -46,7 +46,8 @@ public struct DaemonLogHandler: LogHandler {
         }
     }
 
-    func journalFields(_ event: LogEvent, fields: [(String, String)], error: String?) -> [(name: String, value: String)] {
+    func journalFields(_ event: LogEvent, fields: [(String, String)], error: String?) -> [(name: String, value: String)]
+    {
         var entry: [(name: String, value: String)] = [
             ("MESSAGE", "\(event.message)" + (error.map { ": \($0)" } ?? "")),
             ("PRIORITY", String(Journal.priority(ofLevel: event.level.rawValue))),
@@ -56,7 +57,9 @@ public struct DaemonLogHandler: LogHandler {
             ("CODE_FUNC", event.function),
         ]
         for (key, value) in fields {
-            if let name = Journal.fieldName(for: key), !Self.reservedFields.contains(name) { entry.append((name, value)) }
+            if let name = Journal.fieldName(for: key), !Self.reservedFields.contains(name) {
+                entry.append((name, value))
+            }
         }
         return entry
     }

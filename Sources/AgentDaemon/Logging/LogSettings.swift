@@ -1,6 +1,6 @@
 import Glibc
-import Logging
 import Locking
+import Logging
 import Systemd
 
 /// The log output: where entries go and from which level. Shared by every handler so

@@ -16,15 +16,15 @@ public struct Console: Sendable {
         error: { line in StandardStreams.write(line + "\n", to: 2) })
 }
 
-
-
 /// Whole writes to a file descriptor, retried on interruption.
 enum StandardStreams {
     static func write(_ text: String, to fd: Int32) {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+            let written = bytes.withUnsafeBytes {
+                Glibc.write(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset)
+            }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { return }
             offset += written

@@ -44,11 +44,15 @@ public struct OperationRequest: Sendable, Equatable {
         let entries: [(state: String?, workMode: String?, dnd: Bool?)]
         switch operation.scope {
         case .all:
-            entries = agent.devices.map { ($0.state, $0.workMode, $0.dnd) } + agent.channels.map { ($0.state, $0.workMode, $0.dnd) }
+            entries =
+                agent.devices.map { ($0.state, $0.workMode, $0.dnd) }
+                + agent.channels.map { ($0.state, $0.workMode, $0.dnd) }
         case .channel(let name):
             entries = agent.channels.filter { $0.name == name }.map { ($0.state, $0.workMode, $0.dnd) }
         case .device(let id):
-            entries = agent.devices.filter { $0.id?.lowercased() == id.lowercased() }.map { ($0.state, $0.workMode, $0.dnd) }
+            entries = agent.devices.filter { $0.id?.lowercased() == id.lowercased() }.map {
+                ($0.state, $0.workMode, $0.dnd)
+            }
         }
         switch expectation {
         case .anyNotification:

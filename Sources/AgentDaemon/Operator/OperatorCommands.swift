@@ -60,7 +60,8 @@ public enum OperatorCommands {
             guard outcome.accepted else { return outcome.status }
             return await waitForFile(stateFile, after: before, request: request, timeout: wait, console: console)
         }
-        return await confirmWithOwnSession(request, http: http, rest: rest, configuration: configuration,
+        return await confirmWithOwnSession(
+            request, http: http, rest: rest, configuration: configuration,
             target: target, timeout: wait, console: console)
     }
 
@@ -120,7 +121,8 @@ public enum OperatorCommands {
                 url: configuration.server.notificationsURL,
                 session: SessionConfiguration(maxNetworkDelay: configuration.server.maxNetworkDelay),
                 subscriptions: configuration.channels, headers: { rest.bayeuxHeaders }),
-            http: http, clock: ContinuousClock(), logger: Logger(label: "gws-agentd.set") { _ in SwiftLogNoOpLogHandler() })
+            http: http, clock: ContinuousClock(),
+            logger: Logger(label: "gws-agentd.set") { _ in SwiftLogNoOpLogHandler() })
         let run = Task { await client.run() }
         defer {
             client.disconnect()
@@ -177,10 +179,14 @@ public enum OperatorCommands {
     static func printConfirmed(_ agent: StateDocument.Agent, source: String, console: Console) {
         console.out("confirmed \(source): \(agent.username) \(StatusText.agentLine(agent))")
         for device in agent.devices {
-            console.out("  device \(device.id ?? "(no id)"): \(StatusText.stateText(device.state, device.workMode, device.reason)), \(StatusText.dndText(device.dnd))")
+            console.out(
+                "  device \(device.id ?? "(no id)"): \(StatusText.stateText(device.state, device.workMode, device.reason)), \(StatusText.dndText(device.dnd))"
+            )
         }
         for channel in agent.channels {
-            console.out("  channel \(channel.name ?? "(all)"): \(StatusText.stateText(channel.state, channel.workMode, channel.reason)), \(StatusText.dndText(channel.dnd))")
+            console.out(
+                "  channel \(channel.name ?? "(all)"): \(StatusText.stateText(channel.state, channel.workMode, channel.reason)), \(StatusText.dndText(channel.dnd))"
+            )
         }
     }
 
@@ -195,7 +201,8 @@ public enum OperatorCommands {
             if json {
                 let array = settings.map { setting -> JSONValue in
                     [
-                        "operation": .string(setting.operationName), "state": setting.state.map(JSONValue.string) ?? .null,
+                        "operation": .string(setting.operationName),
+                        "state": setting.state.map(JSONValue.string) ?? .null,
                         "work_mode": setting.workMode.map(JSONValue.string) ?? .null,
                         "reason": setting.reason.map(JSONValue.string) ?? .null,
                         "display_name": setting.displayName.map(JSONValue.string) ?? .null,
@@ -203,8 +210,14 @@ public enum OperatorCommands {
                 }
                 console.out(JSONWriter.string(.array(array)))
             } else {
-                let rows = [["OPERATION", "STATE", "WORK MODE", "REASON", "DISPLAY NAME"]]
-                    + settings.map { [$0.operationName, $0.state ?? "-", $0.workMode ?? "-", $0.reason ?? "-", $0.displayName ?? "-"] }
+                let rows =
+                    [["OPERATION", "STATE", "WORK MODE", "REASON", "DISPLAY NAME"]]
+                    + settings.map {
+                        [
+                            $0.operationName, $0.state ?? "-", $0.workMode ?? "-", $0.reason ?? "-",
+                            $0.displayName ?? "-",
+                        ]
+                    }
                 for line in table(rows) { console.out(line) }
             }
             return .success
@@ -220,7 +233,8 @@ public enum OperatorCommands {
         return rows.map { row in
             var line = ""
             for (index, cell) in row.enumerated() {
-                line += index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                line +=
+                    index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 2)
             }
             return line
         }
@@ -238,8 +252,11 @@ public enum OperatorCommands {
             return .configuration
         }
         console.out("configuration OK: \(loader.path(explicit: path))")
-        console.out("  server      \(configuration.server.url) (TLS verification \(configuration.server.tlsVerify ? "on" : "OFF"))")
-        console.out("  user        \(configuration.server.username), password from \(configuration.server.password.source)")
+        console.out(
+            "  server      \(configuration.server.url) (TLS verification \(configuration.server.tlsVerify ? "on" : "OFF"))"
+        )
+        console.out(
+            "  user        \(configuration.server.username), password from \(configuration.server.password.source)")
         console.out("  channels    \(configuration.channels.joined(separator: ", "))")
         console.out("  state file  \(configuration.stateFile) (heartbeat \(configuration.heartbeatSeconds) s)")
         console.out("  log         \(configuration.logFormat.rawValue), level \(configuration.logLevel.rawValue)")

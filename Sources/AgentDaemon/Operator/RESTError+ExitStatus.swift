@@ -15,7 +15,8 @@ extension RESTError {
         case .transport(let error): return "cannot reach GWS: \(error)"
         case .unauthorized: return "GWS refused the credentials (HTTP 401): check server.username and the password"
         case .forbidden(let detail):
-            return "GWS refused the request (HTTP 403: the CSRF token or the session cookie was not accepted): \(detail)"
+            return
+                "GWS refused the request (HTTP 403: the CSRF token or the session cookie was not accepted): \(detail)"
         case .http(let status, let detail):
             return "GWS answered HTTP \(status)" + (detail.map { ": \($0)" } ?? "")
         case .reply(let error): return "GWS sent an unusable reply: \(error)"

@@ -36,7 +36,9 @@ public struct StateFileInspection: Sendable {
     /// instance (`/run/gws-agentd/NAME/state.json`), else `/run/gws-agentd/state.json`.
     public static func defaultPath(instance: String?, environment: [String: String]) -> String {
         if let instance { return "/run/gws-agentd/\(instance)/state.json" }
-        if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first { return "\(runtime)/state.json" }
+        if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first {
+            return "\(runtime)/state.json"
+        }
         return "/run/gws-agentd/state.json"
     }
 }
@@ -74,7 +76,10 @@ extension StateFileInspection {
                 return (.critical, "written by process \(document.pid), which is gone")
             }
             if let age, age > Double(3 * document.heartbeatSeconds) {
-                return (.critical, "stale: last updated \(Self.duration(age)) ago (heartbeat \(document.heartbeatSeconds) s)")
+                return (
+                    .critical,
+                    "stale: last updated \(Self.duration(age)) ago (heartbeat \(document.heartbeatSeconds) s)"
+                )
             }
             let agent = "\(document.agent.username) \(StatusText.agentLine(document.agent))"
             if !document.connection.connected {

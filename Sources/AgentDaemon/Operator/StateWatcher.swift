@@ -62,7 +62,8 @@ public struct StateWatcher: Sendable {
         var watchingParent = false
         while true {
             if watch < 0 {
-                let fileMask = UInt32(IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF)
+                let fileMask = UInt32(
+                    IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF)
                 watch = inotify_add_watch(fd, directory, fileMask)
                 watchingParent = false
                 if watch < 0 {

@@ -34,10 +34,14 @@ public enum StatusText {
         for device in agent.devices {
             let name = device.id ?? "(no id)"
             let phone = device.phoneNumber.map { " (\($0))" } ?? ""
-            lines.append("device      \(name)\(phone): \(stateText(device.state, device.workMode, device.reason)), \(dndText(device.dnd))")
+            lines.append(
+                "device      \(name)\(phone): \(stateText(device.state, device.workMode, device.reason)), \(dndText(device.dnd))"
+            )
         }
         for channel in agent.channels {
-            lines.append("channel     \(channel.name ?? "(all)"): \(stateText(channel.state, channel.workMode, channel.reason)), \(dndText(channel.dnd))")
+            lines.append(
+                "channel     \(channel.name ?? "(all)"): \(stateText(channel.state, channel.workMode, channel.reason)), \(dndText(channel.dnd))"
+            )
         }
         var connection = "connection  \(connectionLine(document.connection))"
         if document.connection.handshakes > 0 { connection += ", \(document.connection.handshakes) handshake(s)" }
@@ -47,7 +51,9 @@ public enum StatusText {
         }
         if let last = agent.lastNotificationAt { lines.append("notified    \(last)") }
         let age = inspection.age.map { ", updated \(StateFileInspection.duration($0)) ago" } ?? ""
-        lines.append("file        \(inspection.path) (seq \(document.seq), pid \(document.pid)\(age), heartbeat \(document.heartbeatSeconds) s)")
+        lines.append(
+            "file        \(inspection.path) (seq \(document.seq), pid \(document.pid)\(age), heartbeat \(document.heartbeatSeconds) s)"
+        )
         return lines
     }
 

@@ -29,12 +29,20 @@ struct MetricsText {
         let summary = AgentSummary(model.cache)
         let agentLabel = Self.agentStates.contains(summary.state) ? summary.state : "other"
         metric("build_info", "gauge", "Version of gws-agentd.", [("{version=\"\(version)\"}", "1")])
-        metric("start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.", [("", number(startTime))])
-        metric("connected", "gauge", "1 while the Bayeux session is connected.", [("", model.connection == .connected ? "1" : "0")])
+        metric(
+            "start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.",
+            [("", number(startTime))])
+        metric(
+            "connected", "gauge", "1 while the Bayeux session is connected.",
+            [("", model.connection == .connected ? "1" : "0")])
         metric(
             "connection_state", "gauge", "The connection state (one-hot).",
-            StateDocument.ConnectionState.allCases.map { ("{state=\"\($0.rawValue)\"}", model.connection == $0 ? "1" : "0") })
-        metric("synced", "gauge", "1 when the picture reflects a fresh snapshot plus every notification since.", [("", model.synced ? "1" : "0")])
+            StateDocument.ConnectionState.allCases.map {
+                ("{state=\"\($0.rawValue)\"}", model.connection == $0 ? "1" : "0")
+            })
+        metric(
+            "synced", "gauge", "1 when the picture reflects a fresh snapshot plus every notification since.",
+            [("", model.synced ? "1" : "0")])
         metric(
             "agent_state", "gauge", "The agent's state (one-hot).",
             (Self.agentStates + ["other"]).map { ("{state=\"\($0)\"}", agentLabel == $0 ? "1" : "0") })
@@ -42,18 +50,28 @@ struct MetricsText {
             metric("agent_dnd", "gauge", "1 when Do-Not-Disturb is on anywhere.", [("", dnd ? "1" : "0")])
         }
         metric("bayeux_handshakes_total", "counter", "Successful Bayeux handshakes.", [("", String(model.handshakes))])
-        metric("bayeux_connects_total", "counter", "Long polls answered successfully.", [("", String(counters.successfulConnects))])
+        metric(
+            "bayeux_connects_total", "counter", "Long polls answered successfully.",
+            [("", String(counters.successfulConnects))])
         metric(
             "bayeux_request_failures_total", "counter", "Failed Bayeux requests by kind.",
-            RequestFailureKind.allCases.map { ("{kind=\"\($0.rawValue)\"}", String(counters.requestFailures[$0] ?? 0)) })
-        metric("notifications_total", "counter", "Bayeux deliveries received.", [("", String(counters.messagesDelivered))])
+            RequestFailureKind.allCases.map { ("{kind=\"\($0.rawValue)\"}", String(counters.requestFailures[$0] ?? 0)) }
+        )
+        metric(
+            "notifications_total", "counter", "Bayeux deliveries received.", [("", String(counters.messagesDelivered))])
         metric("state_file_writes_total", "counter", "State-file writes.", [("", String(stateFileWrites))])
-        metric("state_file_write_errors_total", "counter", "Failed state-file writes.", [("", String(stateFileWriteFailures))])
+        metric(
+            "state_file_write_errors_total", "counter", "Failed state-file writes.",
+            [("", String(stateFileWriteFailures))])
         if let stateFileLastWrite {
-            metric("state_file_last_write_timestamp_seconds", "gauge", "When the state file was last written.", [("", number(stateFileLastWrite))])
+            metric(
+                "state_file_last_write_timestamp_seconds", "gauge", "When the state file was last written.",
+                [("", number(stateFileLastWrite))])
         }
         if let lastNotification {
-            metric("last_notification_timestamp_seconds", "gauge", "When the last agent notification arrived.", [("", number(lastNotification))])
+            metric(
+                "last_notification_timestamp_seconds", "gauge", "When the last agent notification arrived.",
+                [("", number(lastNotification))])
         }
         return out
     }

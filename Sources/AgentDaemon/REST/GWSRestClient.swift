@@ -73,7 +73,8 @@ public final class GWSRestClient: Sendable {
 
     /// A GET with Basic credentials; records the CSRF token of the reply.
     private func get(_ path: String) async throws(RESTError) -> HTTPResponse {
-        let response = try await send(HTTPRequest(method: .get, url: baseURL + path, headers: [authorization], timeout: timeout))
+        let response = try await send(
+            HTTPRequest(method: .get, url: baseURL + path, headers: [authorization], timeout: timeout))
         if let token = response.header("X-CSRF-TOKEN") {
             let name = response.header("X-CSRF-HEADER") ?? "X-CSRF-TOKEN"
             csrf.withLock { $0 = HTTPHeader(name.isEmpty ? "X-CSRF-TOKEN" : name, token) }
@@ -89,7 +90,8 @@ public final class GWSRestClient: Sendable {
     private func post(_ path: String, body: [UInt8]) async throws(RESTError) -> HTTPResponse {
         var headers = [authorization, HTTPHeader("Content-Type", "application/json")]
         if let token = csrf.withLock({ $0 }) { headers.append(token) }
-        return try await send(HTTPRequest(method: .post, url: baseURL + path, headers: headers, body: body, timeout: timeout))
+        return try await send(
+            HTTPRequest(method: .post, url: baseURL + path, headers: headers, body: body, timeout: timeout))
     }
 
     private func send(_ request: HTTPRequest) async throws(RESTError) -> HTTPResponse {
@@ -98,7 +100,9 @@ public final class GWSRestClient: Sendable {
 
     /// The GWS message of an error body, or a short excerpt of a non-JSON one.
     static func errorDetail(_ body: [UInt8]) -> String? {
-        if let reply = try? OperationReply.decode(httpStatus: 500, body: body), case .rejected(let code, let message) = reply {
+        if let reply = try? OperationReply.decode(httpStatus: 500, body: body),
+            case .rejected(let code, let message) = reply
+        {
             return GWSReplyError.status(code: code, message: message).description
         }
         return text(body)
@@ -106,7 +110,8 @@ public final class GWSRestClient: Sendable {
 
     /// A printable excerpt of a body: at most 200 characters of one line.
     static func text(_ body: [UInt8]) -> String? {
-        var line = String(String(decoding: body.prefix(200), as: UTF8.self).map { $0.isNewline || $0 == "\t" ? " " : $0 })
+        var line = String(
+            String(decoding: body.prefix(200), as: UTF8.self).map { $0.isNewline || $0 == "\t" ? " " : $0 })
         while line.first == " " { line.removeFirst() }
         while line.last == " " { line.removeLast() }
         return line.isEmpty ? nil : line

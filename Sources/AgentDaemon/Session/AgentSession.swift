@@ -1,8 +1,8 @@
 import AgentState
 import BayeuxClient
 import BayeuxCore
-import Logging
 import Locking
+import Logging
 import Systemd
 
 /// The daemon's session with GWS: one task runs a ``SessionCoordinator`` and performs its

@@ -2,8 +2,8 @@ import AgentState
 import BayeuxClient
 import BayeuxCore
 import GWS
-import Logging
 import Locking
+import Logging
 import Systemd
 
 extension SessionLoop {
@@ -75,7 +75,8 @@ extension SessionLoop {
                 session: SessionConfiguration(maxNetworkDelay: server.maxNetworkDelay),
                 subscriptions: configuration.channels,
                 headers: { rest.bayeuxHeaders }),
-            http: connection.http, clock: ContinuousClock(), logger: logger, seed: session.environment.seed &+ UInt64(generation),
+            http: connection.http, clock: ContinuousClock(), logger: logger,
+            seed: session.environment.seed &+ UInt64(generation),
             onEvent: { event in
                 // Straight into the session's inbox: no forwarding task between the two.
                 if let input = BayeuxInput(event) { sink.yield(.coordinator(.bayeux(generation: generation, input))) }

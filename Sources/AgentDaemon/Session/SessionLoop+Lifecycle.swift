@@ -2,8 +2,8 @@ import AgentState
 import BayeuxClient
 import BayeuxCore
 import CurlTransport
-import Logging
 import Locking
+import Logging
 
 extension SessionLoop {
     /// Touches the state file and writes the metrics every `state.heartbeat_s`.
@@ -76,14 +76,16 @@ extension SessionLoop {
             stateFileWrites: publisher.writes, stateFileWriteFailures: publisher.writeFailures,
             stateFileLastWrite: publisher.lastWriteTime, lastNotification: lastNotificationTime)
         do {
-            try AtomicFileWriter(path: path, fileSystem: session.environment.fileSystem).write(Array(text.render().utf8))
+            try AtomicFileWriter(path: path, fileSystem: session.environment.fileSystem).write(
+                Array(text.render().utf8))
             if metricsError != nil {
                 logger.notice("metrics file written again", metadata: ["metrics.textfile": "\(path)"])
                 metricsError = nil
             }
         } catch {
             if metricsError != error.description {
-                logger.warning("cannot write the metrics file", metadata: ["metrics.textfile": "\(path)", "error": "\(error)"])
+                logger.warning(
+                    "cannot write the metrics file", metadata: ["metrics.textfile": "\(path)", "error": "\(error)"])
                 metricsError = error.description
             }
         }

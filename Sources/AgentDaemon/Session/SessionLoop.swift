@@ -42,7 +42,8 @@ final class SessionLoop {
         let environment = session.environment
         configuration = environment.configuration
         coordinator = SessionCoordinator(
-            username: configuration.server.username, settings: Self.settings(for: configuration), seed: environment.seed)
+            username: configuration.server.username, settings: Self.settings(for: configuration), seed: environment.seed
+        )
         publisher = StatePublisher(
             writer: AtomicFileWriter(path: configuration.stateFile, fileSystem: environment.fileSystem),
             header: environment.header)
@@ -61,7 +62,9 @@ final class SessionLoop {
             tlsVerify: server.tlsVerify, caFile: server.caFile, proxy: server.proxy,
             userAgent: "gws-agentd/\(AgentDaemonVersion.current)")
         // curl_multi_init fails only when memory is exhausted; there is nothing better to do.
-        guard let http = CurlHTTPClient(configuration: curl) else { fatalError("libcurl could not allocate its handles") }
+        guard let http = CurlHTTPClient(configuration: curl) else {
+            fatalError("libcurl could not allocate its handles")
+        }
         let rest = GWSRestClient(
             http: http, baseURL: server.url, username: server.username, password: server.password,
             timeout: server.maxNetworkDelay)
@@ -90,9 +93,11 @@ final class SessionLoop {
         var records: [CoordinatorLog] = []
         switch input {
         case .coordinator(let event):
-            outcome = perform(coordinator.handle(event, now: clock.now, time: WallClock.timestamp()), deferringLogsTo: &records)
+            outcome = perform(
+                coordinator.handle(event, now: clock.now, time: WallClock.timestamp()), deferringLogsTo: &records)
         case .stop:
-            outcome = perform(coordinator.handle(.stop, now: clock.now, time: WallClock.timestamp()), deferringLogsTo: &records)
+            outcome = perform(
+                coordinator.handle(.stop, now: clock.now, time: WallClock.timestamp()), deferringLogsTo: &records)
         case .flushDue:
             flushTask = nil
             apply(publisher.flush(model: coordinator.model, now: clock.now))

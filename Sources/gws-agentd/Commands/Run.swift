@@ -25,7 +25,8 @@ extension GWSAgentd {
             // One executor thread for all of the daemon's tasks (see docs/performance.md).
             _ = gws_install_serial_global_executor()
             let status = await Daemon.run(
-                Daemon.Options(configPath: config.path, identifier: logIdentifier, environment: ProcessEnvironment.current))
+                Daemon.Options(
+                    configPath: config.path, identifier: logIdentifier, environment: ProcessEnvironment.current))
             if status != .success { throw ExitCode(status.rawValue) }
         }
     }

@@ -36,7 +36,8 @@ extension GWSAgentd {
         @Argument(help: ArgumentHelp("The operation.", valueName: "ready|not-ready|dnd-on|dnd-off"))
         var action: Action?
 
-        @Option(help: ArgumentHelp("A custom agent-state operation instead (see `gws-agentd states`).", valueName: "name"))
+        @Option(
+            help: ArgumentHelp("A custom agent-state operation instead (see `gws-agentd states`).", valueName: "name"))
         var operation: String?
 
         @Option(help: ArgumentHelp("Only this media channel (voice, chat, email, …).", valueName: "name"))
@@ -45,7 +46,8 @@ extension GWSAgentd {
         @Option(help: ArgumentHelp("Only this voice device.", valueName: "id"))
         var device: String?
 
-        @Option(help: ArgumentHelp("With not-ready: the voice work mode (AfterCallWork or AuxWork).", valueName: "mode"))
+        @Option(
+            help: ArgumentHelp("With not-ready: the voice work mode (AfterCallWork or AuxWork).", valueName: "mode"))
         var workMode: WorkMode?
 
         @Flag(help: "Wait for the notification that confirms the change, then print the resulting state.")
@@ -61,11 +63,14 @@ extension GWSAgentd {
 
         func validate() throws {
             switch (action, operation) {
-            case (nil, nil): throw ValidationError("Give an operation (ready, not-ready, dnd-on, dnd-off) or --operation NAME.")
+            case (nil, nil):
+                throw ValidationError("Give an operation (ready, not-ready, dnd-on, dnd-off) or --operation NAME.")
             case (.some, .some): throw ValidationError("Give either an operation or --operation, not both.")
             default: break
             }
-            if channel != nil && device != nil { throw ValidationError("--channel and --device cannot be used together.") }
+            if channel != nil && device != nil {
+                throw ValidationError("--channel and --device cannot be used together.")
+            }
             if let operation, operation.isEmpty || operation.contains(where: { $0 == "\"" || $0.isNewline }) {
                 throw ValidationError("--operation needs an operation name such as OutToLunch.")
             }
@@ -74,15 +79,20 @@ extension GWSAgentd {
             }
             if workMode != nil {
                 guard action == .notReady else { throw ValidationError("--work-mode goes with not-ready.") }
-                if let channel, channel != "voice" { throw ValidationError("--work-mode applies to the voice channel only.") }
+                if let channel, channel != "voice" {
+                    throw ValidationError("--work-mode applies to the voice channel only.")
+                }
             }
-            guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds.") }
+            guard timeout > 0, timeout <= 3600 else {
+                throw ValidationError("--timeout must be between 0 and 3600 seconds.")
+            }
         }
 
         func run() async throws {
             let environment = ProcessEnvironment.current
-            guard let configuration = await OperatorCommands.loadConfiguration(
-                path: config.path, environment: environment, console: .standard)
+            guard
+                let configuration = await OperatorCommands.loadConfiguration(
+                    path: config.path, environment: environment, console: .standard)
             else { throw ExitCode(ExitStatus.configuration.rawValue) }
             let status = await OperatorCommands.set(
                 OperationRequest.named(operationName, scope: scope), configuration: configuration,
@@ -125,8 +135,9 @@ extension GWSAgentd {
         @OptionGroup var config: ConfigOption
 
         func run() async throws {
-            guard let configuration = await OperatorCommands.loadConfiguration(
-                path: config.path, environment: ProcessEnvironment.current, console: .standard)
+            guard
+                let configuration = await OperatorCommands.loadConfiguration(
+                    path: config.path, environment: ProcessEnvironment.current, console: .standard)
             else { throw ExitCode(ExitStatus.configuration.rawValue) }
             let status = await OperatorCommands.states(configuration: configuration, json: json, console: .standard)
             if status != .success { throw ExitCode(status.rawValue) }

@@ -18,10 +18,16 @@ extension GWSAgentd {
                 3 × heartbeat) or written by a process that is gone, 3 missing or unreadable.
                 """)
 
-        @Option(help: ArgumentHelp("The state file.", discussion: "Default: $RUNTIME_DIRECTORY/state.json, else /run/gws-agentd/state.json.", valueName: "path"))
+        @Option(
+            help: ArgumentHelp(
+                "The state file.",
+                discussion: "Default: $RUNTIME_DIRECTORY/state.json, else /run/gws-agentd/state.json.",
+                valueName: "path"))
         var stateFile: String?
 
-        @Option(help: ArgumentHelp("The state file of a template instance: /run/gws-agentd/NAME/state.json.", valueName: "name"))
+        @Option(
+            help: ArgumentHelp(
+                "The state file of a template instance: /run/gws-agentd/NAME/state.json.", valueName: "name"))
         var instance: String?
 
         @Flag(help: "Print the state file itself.")
@@ -31,12 +37,18 @@ extension GWSAgentd {
         var watch = false
 
         func validate() throws {
-            if stateFile != nil && instance != nil { throw ValidationError("--state-file and --instance cannot be used together.") }
-            if let instance, instance.isEmpty || instance.contains("/") { throw ValidationError("--instance needs an instance name.") }
+            if stateFile != nil && instance != nil {
+                throw ValidationError("--state-file and --instance cannot be used together.")
+            }
+            if let instance, instance.isEmpty || instance.contains("/") {
+                throw ValidationError("--instance needs an instance name.")
+            }
         }
 
         func run() throws {
-            let path = stateFile ?? StateFileInspection.defaultPath(instance: instance, environment: ProcessEnvironment.current)
+            let path =
+                stateFile
+                ?? StateFileInspection.defaultPath(instance: instance, environment: ProcessEnvironment.current)
             let console = Console.standard
             if watch {
                 let failure = StateWatcher(path: path).run { change in
@@ -44,7 +56,10 @@ extension GWSAgentd {
                     case .updated(let inspection):
                         switch inspection.result {
                         case .success(let document)?:
-                            console.out(json ? String(decoding: document.encoded().dropLast(), as: UTF8.self) : StatusText.changeLine(document))
+                            console.out(
+                                json
+                                    ? String(decoding: document.encoded().dropLast(), as: UTF8.self)
+                                    : StatusText.changeLine(document))
                         case .failure(let error)?:
                             console.error("gws-agentd: \(path): \(error)")
                         case nil:
