@@ -1,6 +1,7 @@
 # gws-agentd — build, test, demo, install and package.
 #
-#   make test       installs missing apt packages, builds with warnings as errors, runs every
+#   make lint       swift format in lint mode over every Swift file (.swift-format)
+#   make test       installs missing apt packages, lints, builds with warnings as errors, runs every
 #                   test, then checks the units and the install (scripts/check-deployment.sh)
 #   make demo       the daemon against the bundled GWS simulator, watched for about 30 s
 #   make install    installs into $(DESTDIR)$(PREFIX) (binary, units, sysusers, config,
@@ -52,7 +53,7 @@ FUZZ_TARGETS  := bayeux notification rest config statefile
 # Soak length: 30s, 10m, 1h …
 DURATION      ?= 10m
 
-.PHONY: all deps build binary man install uninstall deb test fuzz fuzz-build test-sanitize soak bench demo clean
+.PHONY: all deps build binary man install uninstall deb lint test fuzz fuzz-build test-sanitize soak bench demo clean
 
 all: build
 
@@ -79,10 +80,15 @@ man: deps
 	$(SWIFT) package plugin generate-manual --section 8 --date 2026-11-25 \
 	  --authors "gws-agentd developers" --configuration debug
 
-## The whole suite. Package.swift already treats every warning in our targets as an error.
+## swift format in lint mode (configuration in .swift-format): any finding fails.
+LINT_PATHS := Package.swift Sources Tests Benchmarks Fuzz
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(LINT_PATHS)
+
+## The whole suite, after the lint. Package.swift already treats every warning in our targets as an error.
 ## Then: every seed and past finding replayed through the fuzz targets, each fuzz target
 ## for 60 s, and the deployment checks.
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	for target in $(FUZZ_TARGETS); do \
