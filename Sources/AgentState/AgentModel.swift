@@ -15,8 +15,16 @@ public struct AgentModel: Sendable, Equatable {
     /// See ``StateDocument/Agent/synced``.
     public var synced = false
     public var lastNotificationAt: String?
+    /// The base URL of the GWS node in use (`connection.server`).
+    public var server: String?
     /// A scheduled reconnection, for the status line (not part of the file).
     public var retry: Retry?
+    /// Logins (fresh HTTP sessions) since the daemon started, for metrics.
+    public var logins = 0
+    /// HTTP sessions GWS forgot (refused with 401 or 403) since the daemon started, for metrics.
+    public var httpSessionLosses = 0
+    /// Moves to another node of the cluster since the daemon started, for metrics.
+    public var failovers = 0
 
     /// A reconnection waiting for its backoff delay.
     public struct Retry: Sendable, Equatable {
@@ -53,7 +61,7 @@ public struct AgentModel: Sendable, Equatable {
             heartbeatSeconds: header.heartbeatSeconds, seq: seq, changedAt: changedAt,
             connection: .init(
                 state: connection, since: connectionSince, clientID: clientID, handshakes: handshakes,
-                lastError: lastError),
+                lastError: lastError, server: server),
             agent: .init(username: username, cache: cache, synced: synced, lastNotificationAt: lastNotificationAt))
     }
 
@@ -76,7 +84,7 @@ public struct AgentModel: Sendable, Equatable {
             }
             switch connection {
             case .connecting: return "connecting to GWS"
-            case .rehandshaking: return "re-handshaking" + (lastError.map { ": \($0.message)" } ?? "")
+            case .rehandshaking: return "GWS session lost, reconnecting" + (lastError.map { ": \($0.message)" } ?? "")
             default: return "connection lost, retrying" + (lastError.map { ": \($0.message)" } ?? "")
             }
         }

@@ -1,10 +1,21 @@
 import BayeuxCore
 import GWS
 
-/// What the coordinator needs to know beyond the model: subscriptions and retry policy.
+/// What the coordinator needs to know beyond the model: subscriptions, the nodes of the
+/// GWS cluster, and the retry policy.
 public struct CoordinatorSettings: Sendable, Equatable {
     /// Channels the Bayeux client subscribes to; a resync waits for all of them.
     public var channels: [String]
+    /// The base URL of each node of the GWS cluster (one entry for a single server or a
+    /// load balancer). The daemon logs in on the first and moves on when one fails.
+    public var servers: [String]
+    /// Consecutive failures of a node (refused, timed out, reset, HTTP 5xx) after which
+    /// the daemon logs in on the next one. Only used with more than one server.
+    public var failoverAfter: Int
+    /// An HTTP-session loss this long after the last recovery starts a new streak: losses
+    /// closer together are paced by the backoff, so a server that accepts every login and
+    /// refuses the next request is not hammered.
+    public var stablePeriod: Duration
     /// POST `StartContactCenterSession` once the subscriptions are confirmed.
     public var startContactCenterSession: Bool
     /// Delays between REST retries (login and resync).
@@ -15,10 +26,14 @@ public struct CoordinatorSettings: Sendable, Equatable {
     public var maxBufferedNotifications: Int
 
     public init(
-        channels: [String], startContactCenterSession: Bool = false, backoff: BackoffPolicy = BackoffPolicy(),
+        channels: [String], servers: [String] = [], failoverAfter: Int = 3, stablePeriod: Duration = .seconds(60),
+        startContactCenterSession: Bool = false, backoff: BackoffPolicy = BackoffPolicy(),
         maxAuthenticationFailures: Int = 3, maxBufferedNotifications: Int = 10_000
     ) {
         self.channels = channels
+        self.servers = servers
+        self.failoverAfter = max(1, failoverAfter)
+        self.stablePeriod = stablePeriod
         self.startContactCenterSession = startContactCenterSession
         self.backoff = backoff
         self.maxAuthenticationFailures = maxAuthenticationFailures
@@ -36,6 +51,8 @@ public enum CoordinatorEvent: Sendable, Equatable {
     case bayeux(generation: Int, BayeuxInput)
     /// A POST of an operation (`StartContactCenterSession`) finished; `error` is nil on success.
     case operationFinished(name: String, error: String?)
+    /// The password was read again from its source after ``CoordinatorAction/rereadPassword(token:)``.
+    case passwordReread(token: UInt64, PasswordCheck)
     /// A timer from ``CoordinatorAction/startTimer(id:after:)`` fired.
     case timerFired(UInt64)
     /// The configuration was reloaded; `reconnect` when the server settings changed.
@@ -49,8 +66,22 @@ public enum SnapshotOutcome: Sendable, Equatable {
     case success(UserSnapshot)
     /// HTTP 401 or `statusCode` 20: the credentials were refused.
     case unauthorized(String)
-    /// Anything else: the network, a 5xx, an unreadable reply.
+    /// HTTP 403: the HTTP session (its cookie or CSRF token) was refused.
+    case forbidden(String)
+    /// The node did not serve the request: unreachable, timed out, reset, or HTTP 5xx.
+    case nodeFailed(String)
+    /// Anything else: another HTTP error, an unreadable reply.
     case failed(String)
+}
+
+/// What reading the password again found.
+public enum PasswordCheck: Sendable, Equatable {
+    /// A different password than the one refused: log in with it at once.
+    case changed
+    /// The same password: the refusal counts.
+    case unchanged
+    /// The source could not be read (the refusal counts), with why.
+    case unreadable(String)
 }
 
 /// The Bayeux client's events, as far as the coordinator cares.
@@ -68,13 +99,24 @@ public enum BayeuxInput: Sendable, Equatable {
 
 /// Outputs of ``SessionCoordinator``, performed by the daemon in order.
 public enum CoordinatorAction: Sendable, Equatable {
-    /// GET the snapshot with Basic credentials (this also refreshes cookies and the CSRF
-    /// token); answer with ``CoordinatorEvent/snapshotFetched(token:_:)``.
+    /// Log in on node `node` of ``CoordinatorSettings/servers``: open a fresh HTTP session
+    /// (a new cookie jar, no CSRF token yet, the current password) and GET the snapshot
+    /// with Basic credentials, which sets the session cookie and hands out the CSRF token;
+    /// answer with ``CoordinatorEvent/snapshotFetched(token:_:)``.
+    case logIn(token: UInt64, node: Int)
+    /// GET the snapshot in the current HTTP session (a resync); answer with
+    /// ``CoordinatorEvent/snapshotFetched(token:_:)``.
     case fetchSnapshot(token: UInt64)
+    /// Read the password again from its source (file, credential, environment); answer
+    /// with ``CoordinatorEvent/passwordReread(token:_:)``.
+    case rereadPassword(token: UInt64)
     /// Start a new Bayeux client; its events carry `generation`.
     case startBayeux(generation: Int)
     /// Disconnect the Bayeux client of `generation`; it answers with `ended`.
     case stopBayeux(generation: Int)
+    /// Drop the Bayeux client of `generation` without a disconnect (its HTTP session or
+    /// node is gone); nothing more is expected from it.
+    case abandonBayeux(generation: Int)
     /// POST an operation to `/api/v2/me`.
     case postOperation(String)
     /// Fire ``CoordinatorEvent/timerFired(_:)`` after the delay.

@@ -32,11 +32,11 @@ extension SessionCoordinator {
             deliver(messages, time: time, into: &actions)
         case .requestFailed(let failure):
             model.lastError = StateDocument.LastError(message: failure.detail, at: time)
-            if failure.httpStatus == 401 {
-                authFailures += 1
-                if authFailures >= settings.maxAuthenticationFailures {
-                    fail(.authenticationFailed("HTTP 401 on the notifications endpoint"), time: time, into: &actions)
-                }
+            if let status = failure.httpStatus, status == 401 || status == 403 {
+                // GWS no longer knows the HTTP session (or the credentials): log in afresh.
+                httpSessionLost("\(failure.detail) on the notifications endpoint", time: time, into: &actions)
+            } else if failure.isNodeFailure {
+                _ = nodeFailed(failure.detail, time: time, into: &actions)
             }
         case .retryScheduled(let delay):
             model.retry = AgentModel.Retry(after: delay, reason: model.lastError?.message ?? "retrying")
@@ -56,6 +56,8 @@ extension SessionCoordinator {
         }
         if state == .connected {
             authFailures = 0
+            nodeFailures = 0
+            loggedProblem = nil
             model.retry = nil
         }
         let before = model.connection
@@ -99,6 +101,7 @@ extension SessionCoordinator {
         case .success(let snapshot):
             restFailures = 0
             authFailures = 0
+            nodeFailures = 0
             let before = AgentSummary(model.cache)
             model.replace(with: snapshot)
             for notification in resyncBuffer { model.apply(notification) }
@@ -107,16 +110,33 @@ extension SessionCoordinator {
             updateSynced()
             logAgentChange(from: before, into: &actions)
             actions.append(.log(CoordinatorLog(.info, "resynchronised from the REST snapshot", agentMetadata)))
-        case .unauthorized(let detail), .failed(let detail):
-            if restFailed(outcome, detail, time: time, into: &actions) { return }
-            resync = .waitingToRetry
-            resyncBuffer = []
-            scheduleRetry(.resync, reason: detail, into: &actions)
+        case .unauthorized(let detail), .forbidden(let detail):
+            httpSessionLost("\(detail) on the REST snapshot", time: time, into: &actions)
+        case .nodeFailed(let detail):
+            if nodeFailed(detail, time: time, into: &actions) { return }
+            resyncRetry(detail, time: time, into: &actions)
+        case .failed(let detail):
+            resyncRetry(detail, time: time, into: &actions)
         }
     }
 
+    /// A resync failed for a reason other than the session: read the snapshot again after the backoff.
+    mutating func resyncRetry(_ detail: String, time: String, into actions: inout [CoordinatorAction]) {
+        model.lastError = StateDocument.LastError(message: detail, at: time)
+        restFailures += 1
+        logProblem("GWS request failed: \(detail)", into: &actions)
+        resync = .waitingToRetry
+        resyncBuffer = []
+        scheduleRetry(.resync, reason: detail, into: &actions)
+    }
+
     mutating func updateSynced() {
+        let wasSynced = model.synced
         model.synced = resync == .done && model.connection == .connected && subscriptionProblems.isEmpty
+        if model.synced && !wasSynced {
+            recoveredAt = now
+            loggedProblem = nil
+        }
     }
 
     /// Applies the GWS notifications among `messages`, keeping them for a resync in flight.
@@ -208,6 +228,7 @@ extension SessionCoordinator {
 
     mutating func bayeuxEnded(_ reason: TerminationReason?, time: String, into actions: inout [CoordinatorAction]) {
         guard phase != .finished else { return }
+        clientActive = false
         model.clientID = nil
         resync = .idle
         switch phase {
@@ -231,6 +252,18 @@ extension SessionCoordinator {
                 phase = .waitingToLogIn
                 scheduleRetry(.login, reason: "the Bayeux session ended", into: &actions)
             }
+        }
+    }
+}
+
+extension RequestFailure {
+    /// Whether the failure says the node itself is not serving: nothing accepted the
+    /// connection, it broke, it timed out, or the node answered 5xx.
+    var isNodeFailure: Bool {
+        switch kind {
+        case .connect, .timeout, .reset: return true
+        case .http: return (httpStatus ?? 0) >= 500
+        case .tooLarge, .malformed, .tls, .other: return false
         }
     }
 }

@@ -8,7 +8,7 @@ extension SessionCoordinator {
         case .running, .reconnecting:
             phase = .stopping
             actions.append(.stopBayeux(generation: generation))
-        case .idle, .loggingIn, .waitingToLogIn:
+        case .idle, .loggingIn, .checkingPassword, .waitingToLogIn:
             finish(time: time, into: &actions)
         case .stopping, .finished:
             break

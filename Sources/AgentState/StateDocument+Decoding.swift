@@ -49,7 +49,8 @@ extension StateDocument {
                 handshakes: try connection.int("handshakes"),
                 lastError: try lastError.map { error throws(StateFileError) in
                     LastError(message: try error.string("message"), at: try error.string("at"))
-                }),
+                },
+                server: try connection.optionalString("server")),
             agent: Agent(
                 username: try agent.string("username"),
                 state: try agent.string("state"),

@@ -34,6 +34,7 @@ extension StateDocument.Connection {
             "client_id": clientID.json,
             "handshakes": .int(Int64(handshakes)),
             "last_error": lastError.map { ["message": .string($0.message), "at": .string($0.at)] } ?? .null,
+            "server": server.json,
         ]
     }
 }

@@ -57,18 +57,23 @@ public struct StateDocument: Sendable, Equatable {
         /// Successful handshakes since the daemon started.
         public var handshakes: Int
         public var lastError: LastError?
+        /// The base URL of the GWS node in use (or being logged in to); with several
+        /// `server.url` entries, the one the daemon failed over to.
+        public var server: String?
 
         /// `true` only while deliveries flow.
         public var connected: Bool { state == .connected }
 
         public init(
-            state: ConnectionState, since: String?, clientID: String?, handshakes: Int, lastError: LastError?
+            state: ConnectionState, since: String?, clientID: String?, handshakes: Int, lastError: LastError?,
+            server: String? = nil
         ) {
             self.state = state
             self.since = since
             self.clientID = clientID
             self.handshakes = handshakes
             self.lastError = lastError
+            self.server = server
         }
     }
 
@@ -80,7 +85,8 @@ public struct StateDocument: Sendable, Equatable {
         case connected
         /// The session exists but the last long poll failed; retrying.
         case unconnected
-        /// The session was lost; handshaking again.
+        /// The session was lost (the Bayeux session, or GWS's HTTP session); logging in or
+        /// handshaking again.
         case rehandshaking
         /// Not connected and not trying (the server refused the session, for example).
         case disconnected

@@ -183,8 +183,10 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
         do {
             let response = try await self.http.perform(http)
             if response.status != 200 {
+                // The reason GWS gives (for example "Missing or invalid Csrf token") is worth showing.
+                let reason = ServerText.excerpt(of: response.body).map { ": \($0)" } ?? ""
                 outcome = .requestFailed(
-                    request.id, RequestFailure(.http, "HTTP \(response.status)", httpStatus: response.status))
+                    request.id, RequestFailure(.http, "HTTP \(response.status)\(reason)", httpStatus: response.status))
             } else {
                 do {
                     outcome = .responseReceived(request.id, try BayeuxCodec.decode(response.body))

@@ -47,4 +47,7 @@ public protocol HTTPClient: Sendable {
     func perform(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse
     /// Forgets every cookie (session teardown).
     func clearCookies() async
+    /// Ends the client: requests in flight and every later one fail with
+    /// ``TransportError/shutDown``. Calling it again does nothing.
+    func shutdown()
 }

@@ -6,10 +6,16 @@ import Glibc
 /// Outside systemd (no `$NOTIFY_SOCKET`) every call is a no-op that reports `false`, so
 /// the same binary runs by hand.
 public struct SystemdNotifier: Sendable {
-    public init() {}
+    /// Where messages go instead of systemd (in-process tests read them there).
+    private let sink: (@Sendable (String) -> Void)?
+
+    public init() { sink = nil }
+
+    /// A notifier that hands every message (`KEY=VALUE` lines) to `sink` instead of systemd.
+    public init(sink: @escaping @Sendable (String) -> Void) { self.sink = sink }
 
     /// Whether a notification socket is configured.
-    public var isEnabled: Bool { getenv("NOTIFY_SOCKET") != nil }
+    public var isEnabled: Bool { sink != nil || getenv("NOTIFY_SOCKET") != nil }
 
     /// Sends `KEY=VALUE` assignments in one datagram, in order. Newlines inside values
     /// are replaced by spaces, since systemd reads one assignment per line.
@@ -19,6 +25,10 @@ public struct SystemdNotifier: Sendable {
         let text = assignments.map { key, value in
             "\(key)=\(value.map { $0.isNewline ? " " : $0 }.reduce(into: "") { $0.append($1) })"
         }.joined(separator: "\n")
+        if let sink {
+            sink(text)
+            return true
+        }
         return gws_sd_notify(0, text) > 0
     }
 

@@ -108,8 +108,9 @@ struct LoggingAndMetricsTests {
         let now = ContinuousClock.now
         func health(loop: Duration, bayeux: Duration?) -> Bool {
             SessionHealth(
-                loopProgress: now - loop, bayeuxProgress: bayeux.map { now - $0 }, adviceTimeout: .seconds(25)
-            ).isHealthy(now: now, heartbeat: .seconds(10), maxNetworkDelay: .seconds(10), backoffMaximum: .seconds(30))
+                loopProgress: now - loop, bayeuxProgress: bayeux.map { now - $0 }, adviceTimeout: .seconds(25),
+                allowance: HealthAllowance(heartbeat: .seconds(10), maxNetworkDelay: .seconds(10))
+            ).isHealthy(now: now)
         }
         #expect(health(loop: .seconds(1), bayeux: .seconds(40)))
         #expect(health(loop: .seconds(1), bayeux: nil))

@@ -27,10 +27,24 @@ struct CoordinatorHarness {
 
     var model: AgentModel { coordinator.model }
 
-    /// The token of the last snapshot request.
+    /// The token of the last snapshot request (a login or a resync).
     var lastFetchToken: UInt64? {
-        actions.reversed().lazy.compactMap { if case .fetchSnapshot(let token) = $0 { token } else { nil } }.first
+        actions.reversed().lazy.compactMap { action -> UInt64? in
+            switch action {
+            case .fetchSnapshot(let token), .logIn(let token, _): return token
+            default: return nil
+            }
+        }.first
     }
+
+    /// The token and node of the last login.
+    var lastLogin: (token: UInt64, node: Int)? {
+        actions.reversed().lazy.compactMap { if case .logIn(let token, let node) = $0 { (token, node) } else { nil } }
+            .first
+    }
+
+    /// How many logins (fresh HTTP sessions) were asked for.
+    var logins: Int { actions.filter { if case .logIn = $0 { true } else { false } }.count }
 
     var lastGeneration: Int? {
         actions.reversed().lazy.compactMap { if case .startBayeux(let g) = $0 { g } else { nil } }.first
@@ -42,6 +56,20 @@ struct CoordinatorHarness {
     }
 
     var logs: [CoordinatorLog] { actions.compactMap { if case .log(let l) = $0 { l } else { nil } } }
+
+    /// Moves the harness's monotonic clock forward.
+    mutating func advance(by duration: Duration) { now = now.advanced(by: duration) }
+
+    /// The token of the last password re-read.
+    var lastPasswordToken: UInt64? {
+        actions.reversed().lazy.compactMap { if case .rereadPassword(let token) = $0 { token } else { nil } }.first
+    }
+
+    /// Answers the last password re-read.
+    @discardableResult
+    mutating func answerPassword(_ check: PasswordCheck) throws -> [CoordinatorAction] {
+        handle(.passwordReread(token: try #require(lastPasswordToken), check))
+    }
 
     /// Answers the last snapshot request.
     @discardableResult

@@ -9,7 +9,7 @@ struct SessionCoordinatorTests {
     @Test("Start logs in, then starts Bayeux; synced only after subscriptions, a fresh snapshot and a connect")
     func startup() throws {
         var h = CoordinatorHarness()
-        #expect(h.handle(.start) == [.fetchSnapshot(token: 1)])
+        #expect(h.handle(.start) == [.logIn(token: 1, node: 0)])
         #expect(h.model.connection == .connecting)
         let afterLogin = try h.answerSnapshot(.success(snapshot(state: "NotReady")))
         #expect(afterLogin.contains(.startBayeux(generation: 1)))
@@ -114,30 +114,24 @@ struct SessionCoordinatorTests {
         #expect(h.model.retry == nil)
     }
 
-    @Test("Authentication that keeps failing ends the daemon; a success in between resets the count")
+    @Test("Authentication that keeps failing ends the daemon, each refusal counted after the password is read again")
     func authenticationFailures() throws {
         var h = CoordinatorHarness()
         h.handle(.start)
-        try h.answerSnapshot(.unauthorized("HTTP 401"))
+        #expect(try h.answerSnapshot(.unauthorized("HTTP 401")) == [.rereadPassword(token: 1)])
+        #expect(h.model.connection == .connecting)
+        try h.answerPassword(.unchanged)
         h.handle(.timerFired(try #require(h.lastTimer).0))
         try h.answerSnapshot(.unauthorized("HTTP 401"))
+        try h.answerPassword(.unreadable("permission denied"))
         h.handle(.timerFired(try #require(h.lastTimer).0))
-        let last = try h.answerSnapshot(.unauthorized("HTTP 401"))
+        try h.answerSnapshot(.unauthorized("HTTP 401"))
+        let last = try h.answerPassword(.unchanged)
         #expect(last.contains(.exit(.authenticationFailed("HTTP 401"))))
         #expect(h.model.connection == .disconnected)
         #expect(h.model.statusLine.hasPrefix("disconnected: authentication keeps failing"))
-    }
-
-    @Test("HTTP 401 on the notifications endpoint counts as an authentication failure")
-    func bayeuxUnauthorized() throws {
-        var h = CoordinatorHarness()
-        try h.connect()
-        let failure = RequestFailure(.http, "HTTP 401", httpStatus: 401)
-        try h.bayeux(.requestFailed(failure))
-        try h.bayeux(.requestFailed(failure))
-        #expect(
-            try h.bayeux(.requestFailed(failure)).contains(
-                .exit(.authenticationFailed("HTTP 401 on the notifications endpoint"))))
+        // The refusal is logged once as a warning, then at debug level while it lasts.
+        #expect(h.logs.filter { $0.level == .warning && $0.message.contains("refused the credentials") }.count == 1)
     }
 
     @Test("reconnect: none from the server ends the daemon with the server's error")
@@ -176,7 +170,7 @@ struct SessionCoordinatorTests {
         let settings = CoordinatorSettings(channels: ["/v2/me/devices"])
         #expect(h.handle(.reconfigure(settings, reconnect: true)).contains(.stopBayeux(generation: 1)))
         let after = try h.bayeux(.ended(.disconnected))
-        #expect(after.contains { if case .fetchSnapshot = $0 { true } else { false } })
+        #expect(after.contains { if case .logIn = $0 { true } else { false } })
         try h.answerSnapshot(.success(snapshot(state: "Ready")))
         #expect(h.lastGeneration == 2)
         // Events of the old client are ignored from now on.

@@ -8,6 +8,7 @@ enum ConfigurationKey: String, CaseIterable {
     case serverTLSVerify = "server.tls_verify"
     case serverProxy = "server.proxy"
     case serverMaxNetworkDelay = "server.max_network_delay_s"
+    case serverFailoverAfter = "server.failover_after"
     case notificationsChannels = "notifications.channels"
     case sessionStartContactCenterSession = "session.start_contact_center_session"
     case stateFile = "state.file"
@@ -28,4 +29,9 @@ let passwordEnvironmentVariable = ConfigurationLoader.environmentPrefix + "SERVE
 
 extension String {
     var replacingDots: String { String(map { $0 == "." ? "_" : $0 }) }
+
+    /// The string without leading and trailing white space (newlines included).
+    var trimmingWhitespace: String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
 }

@@ -100,4 +100,7 @@ final class ProblemCollector: AccessReporter, Sendable {
 
     /// Keys whose value could not be read as the requested type, with that type.
     var problems: [String: String] { recorded.withLock { $0 } }
+
+    /// Forgets what was recorded for `key` (read as two types, one of which fits).
+    func forget(_ key: String) { _ = recorded.withLock { $0.removeValue(forKey: key) } }
 }

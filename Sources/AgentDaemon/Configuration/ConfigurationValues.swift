@@ -10,7 +10,7 @@ struct ConfigurationValues {
     let file: String
 
     func build() throws(ConfigurationError) -> DaemonConfiguration {
-        let url = try urlValue()
+        let urls = try urlValues()
         guard let username = string(.serverUsername), !username.isEmpty else {
             throw missing(.serverUsername)
         }
@@ -19,6 +19,7 @@ struct ConfigurationValues {
         let tlsVerify = reader.bool(forKey: key(.serverTLSVerify), default: true)
         let proxy = string(.serverProxy)
         let delay = reader.double(forKey: key(.serverMaxNetworkDelay), default: 10)
+        let failoverAfter = reader.int(forKey: key(.serverFailoverAfter), default: 3)
         let channels = reader.stringArray(
             forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
         let startSession = reader.bool(forKey: key(.sessionStartContactCenterSession), default: false)
@@ -32,6 +33,9 @@ struct ConfigurationValues {
 
         guard delay > 0, delay <= 600 else {
             throw invalid(.serverMaxNetworkDelay, "must be more than 0 and at most 600 seconds, got \(delay)")
+        }
+        guard (1...100).contains(failoverAfter) else {
+            throw invalid(.serverFailoverAfter, "must be between 1 and 100 failures, got \(failoverAfter)")
         }
         guard !channels.isEmpty else { throw invalid(.notificationsChannels, "must list at least one channel") }
         for channel in channels where !channel.hasPrefix("/") || channel.hasPrefix("/meta/") || channel.contains(" ") {
@@ -65,21 +69,52 @@ struct ConfigurationValues {
         let password = try PasswordSource(environment: environment).read(passwordFile: passwordFile)
         return DaemonConfiguration(
             server: .init(
-                url: url, username: username, password: password, caFile: caFile, tlsVerify: tlsVerify, proxy: proxy,
-                maxNetworkDelay: .milliseconds(Int64(delay * 1000))),
+                urls: urls, username: username, password: password, caFile: caFile, tlsVerify: tlsVerify,
+                proxy: proxy, maxNetworkDelay: .milliseconds(Int64(delay * 1000)), failoverAfter: failoverAfter),
             channels: channels, startContactCenterSession: startSession, stateFile: stateFile,
             heartbeatSeconds: heartbeat, logFormat: logFormat, logLevel: logLevel, metricsTextfile: metrics)
     }
 
-    private func urlValue() throws(ConfigurationError) -> String {
-        guard var url = string(.serverURL), !url.isEmpty else { throw missing(.serverURL) }
+    /// `server.url`: one URL, or a list of the node URLs of one GWS cluster (in YAML a
+    /// sequence; in `GWS_AGENTD_SERVER_URL` a comma-separated list).
+    private func urlValues() throws(ConfigurationError) -> [String] {
+        let single = string(.serverURL)
+        let list = reader.stringArray(forKey: key(.serverURL))
+        // One of the two reads does not fit the value's shape; that is not a problem.
+        problems.forget(ConfigurationKey.serverURL.rawValue)
+        let values: [String]
+        if let list, list.count > 1 {
+            values = list
+        } else if let single {
+            values = [single]
+        } else if let list {
+            values = list
+        } else {
+            throw missing(.serverURL)
+        }
+        guard !values.isEmpty else { throw missing(.serverURL) }
+        guard values.count <= 16 else {
+            throw invalid(.serverURL, "lists \(values.count) URLs; at most 16 are allowed")
+        }
+        var urls: [String] = []
+        for value in values {
+            let url = try urlValue(value)
+            guard !urls.contains(url) else { throw invalid(.serverURL, "lists \(url) twice") }
+            urls.append(url)
+        }
+        return urls
+    }
+
+    private func urlValue(_ value: String) throws(ConfigurationError) -> String {
+        var url = value.trimmingWhitespace
+        guard !url.isEmpty else { throw missing(.serverURL) }
         while url.hasSuffix("/") { url.removeLast() }
         let lower = url.lowercased()
         guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), url.split(separator: "/").count >= 2 else {
             throw invalid(.serverURL, "must be an http:// or https:// URL, got '\(url)'")
         }
-        guard !url.contains("?"), !url.contains("#"), !url.contains(" ") else {
-            throw invalid(.serverURL, "must not contain a query, a fragment or spaces")
+        guard !url.contains("?"), !url.contains("#"), !url.contains(" "), !url.contains(",") else {
+            throw invalid(.serverURL, "must not contain a query, a fragment, commas or spaces")
         }
         if lower.hasSuffix("/api/v2") {
             throw invalid(.serverURL, "is the server's base URL; drop the /api/v2 suffix")

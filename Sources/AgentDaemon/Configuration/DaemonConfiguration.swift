@@ -6,8 +6,10 @@ import Logging
 public struct DaemonConfiguration: Sendable, Equatable {
     /// How to reach GWS. A change here needs a new session (see ``needsReconnect(from:)``).
     public struct Server: Sendable, Equatable {
-        /// The base URL, without a trailing slash: REST lives under `{url}/api/v2`.
-        public var url: String
+        /// The base URL of each node, without a trailing slash: REST lives under
+        /// `{url}/api/v2`. One entry for a single server or a load balancer; several for
+        /// the nodes of one GWS cluster, tried in order when one fails.
+        public var urls: [String]
         public var username: String
         public var password: Password
         public var caFile: String?
@@ -15,21 +17,40 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var proxy: String?
         /// Allowance for network latency on top of the long-poll hold time.
         public var maxNetworkDelay: Duration
+        /// Consecutive failures of a node after which the next one is used.
+        public var failoverAfter: Int
 
         public init(
-            url: String, username: String, password: Password, caFile: String? = nil, tlsVerify: Bool = true,
-            proxy: String? = nil, maxNetworkDelay: Duration = .seconds(10)
+            urls: [String], username: String, password: Password, caFile: String? = nil, tlsVerify: Bool = true,
+            proxy: String? = nil, maxNetworkDelay: Duration = .seconds(10), failoverAfter: Int = 3
         ) {
-            self.url = url
+            self.urls = urls
             self.username = username
             self.password = password
             self.caFile = caFile
             self.tlsVerify = tlsVerify
             self.proxy = proxy
             self.maxNetworkDelay = maxNetworkDelay
+            self.failoverAfter = failoverAfter
         }
 
-        /// `{url}/api/v2/notifications`, the CometD endpoint.
+        /// A single server.
+        public init(
+            url: String, username: String, password: Password, caFile: String? = nil, tlsVerify: Bool = true,
+            proxy: String? = nil, maxNetworkDelay: Duration = .seconds(10)
+        ) {
+            self.init(
+                urls: [url], username: username, password: password, caFile: caFile, tlsVerify: tlsVerify,
+                proxy: proxy, maxNetworkDelay: maxNetworkDelay)
+        }
+
+        /// The first (or only) node's base URL; setting it makes it the only one.
+        public var url: String {
+            get { urls.first ?? "" }
+            set { urls = [newValue] }
+        }
+
+        /// `{url}/api/v2/notifications` of the first node, the CometD endpoint.
         public var notificationsURL: String { url + "/api/v2/notifications" }
     }
 
@@ -83,14 +104,27 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
 /// The agent's password. It never appears in descriptions, logs or errors.
 public struct Password: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// Where a password is read from, so that it can be read again when GWS refuses it.
+    public enum Origin: Sendable, Equatable {
+        /// A file; `checkPermissions` for `server.password_file` (not for a systemd credential).
+        case file(path: String, checkPermissions: Bool)
+        /// An environment variable (it cannot change while the daemon runs).
+        case environment(String)
+        /// Given directly (tests, library users); never read again.
+        case given
+    }
+
     /// The secret itself; read it only to build the Basic credentials.
     public let secret: String
     /// Where it came from, for messages (a path or a variable name; never the value).
     public let source: String
+    /// How to read it again.
+    public let origin: Origin
 
-    public init(_ secret: String, source: String) {
+    public init(_ secret: String, source: String, origin: Origin = .given) {
         self.secret = secret
         self.source = source
+        self.origin = origin
     }
 
     public var description: String { "<password from \(source)>" }

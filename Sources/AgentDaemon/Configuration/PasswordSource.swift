@@ -20,7 +20,8 @@ struct PasswordSource {
         }
         if let secret = environment[passwordEnvironmentVariable] {
             guard !secret.isEmpty else { throw ConfigurationError(key: passwordEnvironmentVariable, "is empty") }
-            return Password(secret, source: passwordEnvironmentVariable)
+            return Password(
+                secret, source: passwordEnvironmentVariable, origin: .environment(passwordEnvironmentVariable))
         }
         throw ConfigurationError(
             key: key,
@@ -49,6 +50,20 @@ struct PasswordSource {
         while let last = secret.last, last == "\n" || last == "\r" { secret.removeLast() }
         guard !secret.isEmpty else { throw ConfigurationError(key: name, "is empty") }
         guard !secret.contains("\n") else { throw ConfigurationError(key: name, "must hold the password on one line") }
-        return Password(secret, source: path)
+        return Password(secret, source: path, origin: .file(path: path, checkPermissions: checkPermissions))
+    }
+
+    /// Reads the password again from where `password` came from (after GWS refused it:
+    /// the file may have been rotated since). An environment variable or a given
+    /// password cannot change, so it comes back as it is.
+    func reread(_ password: Password) throws(ConfigurationError) -> Password {
+        switch password.origin {
+        case .file(let path, let checkPermissions):
+            let key =
+                checkPermissions ? ConfigurationKey.serverPasswordFile.rawValue : "credential \(Self.credentialName)"
+            return try readFile(path, key: key, checkPermissions: checkPermissions)
+        case .environment, .given:
+            return password
+        }
     }
 }

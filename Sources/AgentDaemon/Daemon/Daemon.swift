@@ -65,9 +65,7 @@ public enum Daemon {
         var services: [any Service] = [SessionService(session: session, notifier: notifier, status: outcome)]
         if let timeout = SystemdNotifier.watchdogTimeout() {
             services.append(
-                WatchdogService(
-                    session: session, timeout: timeout, heartbeat: .seconds(configuration.heartbeatSeconds),
-                    maxNetworkDelay: configuration.server.maxNetworkDelay, notifier: notifier, logger: logger))
+                WatchdogService(session: session, timeout: timeout, notifier: notifier, logger: logger))
         }
         var lifecycleLogger = logger
         lifecycleLogger.logLevel = .notice

@@ -63,16 +63,14 @@ struct Reloader: Sendable {
 struct WatchdogService: Service {
     let session: AgentSession
     let timeout: Duration
-    let heartbeat: Duration
-    let maxNetworkDelay: Duration
     let notifier: SystemdNotifier
     let logger: Logger
 
     func run() async throws {
         var withheld = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let healthy = session.health.isHealthy(
-                now: .now, heartbeat: heartbeat, maxNetworkDelay: maxNetworkDelay, backoffMaximum: .seconds(30))
+            // The allowances come from the configuration in effect, reloads included.
+            let healthy = session.health.isHealthy(now: session.clock.now)
             if healthy {
                 notifier.watchdog()
                 if withheld { logger.notice("session progressing again; watchdog pings resumed") }
@@ -81,7 +79,7 @@ struct WatchdogService: Service {
                     "session not progressing; withholding watchdog pings so that systemd restarts the daemon")
             }
             withheld = !healthy
-            try? await Task.sleep(for: timeout / 2)
+            try? await session.clock.sleep(for: timeout / 2)
         }
     }
 }

@@ -50,6 +50,12 @@ struct MetricsText {
             metric("agent_dnd", "gauge", "1 when Do-Not-Disturb is on anywhere.", [("", dnd ? "1" : "0")])
         }
         metric("bayeux_handshakes_total", "counter", "Successful Bayeux handshakes.", [("", String(model.handshakes))])
+        metric("logins_total", "counter", "Logins to GWS, each in a fresh HTTP session.", [("", String(model.logins))])
+        metric(
+            "http_session_losses_total", "counter", "HTTP sessions GWS no longer knew (HTTP 401 or 403).",
+            [("", String(model.httpSessionLosses))])
+        metric(
+            "failovers_total", "counter", "Moves to the next node of the GWS cluster.", [("", String(model.failovers))])
         metric(
             "bayeux_connects_total", "counter", "Long polls answered successfully.",
             [("", String(counters.successfulConnects))])

@@ -1,6 +1,8 @@
 import AgentState
 import BayeuxClient
 import BayeuxCore
+import CurlTransport
+import HTTPTransport
 import Locking
 import Logging
 import Systemd
@@ -14,12 +16,15 @@ import Systemd
 public final class AgentSession: Sendable {
     let inbox: AsyncStream<SessionInput>
     let sink: AsyncStream<SessionInput>.Continuation
-    let progress = ProgressStamp()
-    /// The running Bayeux client, for the watchdog.
-    let currentClient = Locked<BayeuxClient<ContinuousClock>?>(nil)
+    let progress: ProgressStamp
+    /// The running Bayeux client, for the watchdog; `nil` while none runs.
+    let currentClient = Locked<BayeuxClient<DaemonClock>?>(nil)
+    /// The allowances the watchdog applies, as the current configuration sets them.
+    let allowance: Locked<HealthAllowance>
     let environment: SessionEnvironment
 
-    /// What the session needs from its surroundings; tests substitute the file system.
+    /// What the session needs from its surroundings; tests substitute the clock, the HTTP
+    /// client, the notifier and the file system.
     public struct SessionEnvironment: Sendable {
         public var configuration: DaemonConfiguration
         public var logger: Logger
@@ -28,12 +33,24 @@ public final class AgentSession: Sendable {
         public var fileSystem: any FileSystem
         public var version: String
         public var seed: UInt64
+        /// The clock of every timer, backoff and progress stamp.
+        public var clock: DaemonClock
+        /// Makes the HTTP client (one cookie jar) of each fresh GWS session; `nil` when
+        /// libcurl cannot allocate its handles.
+        public var makeHTTPClient: @Sendable (CurlConfiguration) -> (any HTTPClient)?
+        /// The least time between two state-file writes during a burst.
+        public var stateWriteSpacing: Duration
 
         public init(
             configuration: DaemonConfiguration, logger: Logger, header: StateHeader,
             notifier: SystemdNotifier = SystemdNotifier(), fileSystem: any FileSystem = POSIXFileSystem(),
-            version: String, seed: UInt64 = UInt64.random(in: .min ... .max)
+            version: String, seed: UInt64 = UInt64.random(in: .min ... .max), clock: DaemonClock = .continuous,
+            makeHTTPClient: @escaping @Sendable (CurlConfiguration) -> (any HTTPClient)? = {
+                CurlHTTPClient(configuration: $0)
+            },
+            stateWriteSpacing: Duration = .milliseconds(10)
         ) {
+            self.stateWriteSpacing = stateWriteSpacing
             self.configuration = configuration
             self.logger = logger
             self.header = header
@@ -41,13 +58,20 @@ public final class AgentSession: Sendable {
             self.fileSystem = fileSystem
             self.version = version
             self.seed = seed
+            self.clock = clock
+            self.makeHTTPClient = makeHTTPClient
         }
     }
 
     public init(environment: SessionEnvironment) {
         self.environment = environment
         (inbox, sink) = AsyncStream.makeStream(of: SessionInput.self)
+        progress = ProgressStamp(clock: environment.clock)
+        allowance = Locked(HealthAllowance(environment.configuration))
     }
+
+    /// The session's clock (real time in the daemon).
+    public var clock: DaemonClock { environment.clock }
 
     /// Asks the session to disconnect, write its final state and return from ``run(onReady:)``.
     public func stop() { sink.yield(.stop) }
@@ -64,7 +88,7 @@ public final class AgentSession: Sendable {
         let client = currentClient.withLock { $0 }
         return SessionHealth(
             loopProgress: progress.last, bayeuxProgress: client?.snapshot.lastProgress,
-            adviceTimeout: client?.snapshot.adviceTimeout)
+            adviceTimeout: client?.snapshot.adviceTimeout, allowance: allowance.withLock { $0 })
     }
 
     /// Runs until stopped or until the coordinator gives up.
@@ -76,6 +100,28 @@ public final class AgentSession: Sendable {
     }
 }
 
+/// How long each loop may go without progress before the watchdog calls it stuck, from
+/// the configuration in effect (it changes with a reload).
+public struct HealthAllowance: Sendable, Equatable {
+    /// The session loop handles at least one input per heartbeat (`state.heartbeat_s`).
+    public var heartbeat: Duration
+    /// `server.max_network_delay_s`, on top of the long-poll hold time.
+    public var maxNetworkDelay: Duration
+    /// The longest backoff delay between two attempts of the Bayeux client.
+    public var backoffMaximum: Duration
+
+    public init(heartbeat: Duration, maxNetworkDelay: Duration, backoffMaximum: Duration = .seconds(30)) {
+        self.heartbeat = heartbeat
+        self.maxNetworkDelay = maxNetworkDelay
+        self.backoffMaximum = backoffMaximum
+    }
+
+    init(_ configuration: DaemonConfiguration) {
+        self.init(
+            heartbeat: .seconds(configuration.heartbeatSeconds), maxNetworkDelay: configuration.server.maxNetworkDelay)
+    }
+}
+
 /// What the watchdog needs to tell a healthy session from a stuck one.
 public struct SessionHealth: Sendable {
     /// When the session task last handled an input (at least every heartbeat).
@@ -84,19 +130,20 @@ public struct SessionHealth: Sendable {
     public var bayeuxProgress: ContinuousClock.Instant?
     /// The server's long-poll hold time, if a client runs.
     public var adviceTimeout: Duration?
+    /// The allowances of the configuration in effect.
+    public var allowance: HealthAllowance
 
     /// Whether both loops made progress recently enough at `now`.
     ///
     /// The session loop handles at least one input per heartbeat; the Bayeux loop at
     /// least one event per long poll (`adviceTimeout + maxNetworkDelay`) or per backoff
-    /// delay (at most `backoffMaximum`). `slack` covers scheduling delays.
-    public func isHealthy(
-        now: ContinuousClock.Instant, heartbeat: Duration, maxNetworkDelay: Duration, backoffMaximum: Duration,
-        slack: Duration = .seconds(15)
-    ) -> Bool {
-        guard loopProgress.duration(to: now) <= heartbeat + slack else { return false }
+    /// delay (at most `backoffMaximum`). `slack` covers scheduling delays. While no Bayeux
+    /// client runs (logging in, waiting to retry), only the session loop is judged: GWS
+    /// refusing or being unreachable is not a reason for systemd to restart the daemon.
+    public func isHealthy(now: ContinuousClock.Instant, slack: Duration = .seconds(15)) -> Bool {
+        guard loopProgress.duration(to: now) <= allowance.heartbeat + slack else { return false }
         guard let bayeuxProgress else { return true }
-        let allowance = max((adviceTimeout ?? .zero) + maxNetworkDelay, backoffMaximum) + slack
-        return bayeuxProgress.duration(to: now) <= allowance
+        let limit = max((adviceTimeout ?? .zero) + allowance.maxNetworkDelay, allowance.backoffMaximum) + slack
+        return bayeuxProgress.duration(to: now) <= limit
     }
 }

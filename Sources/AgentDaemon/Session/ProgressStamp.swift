@@ -3,9 +3,18 @@ import Locking
 /// The instant the session task last finished handling an input: the watchdog's proof
 /// that the daemon's own loop is alive.
 final class ProgressStamp: Sendable {
-    private let stamp = Locked(ContinuousClock.now)
+    private let clock: DaemonClock
+    private let stamp: Locked<ContinuousClock.Instant>
 
-    func touch() { stamp.withLock { $0 = .now } }
+    init(clock: DaemonClock) {
+        self.clock = clock
+        stamp = Locked(clock.now)
+    }
+
+    func touch() {
+        let now = clock.now
+        stamp.withLock { $0 = now }
+    }
 
     var last: ContinuousClock.Instant { stamp.withLock { $0 } }
 }

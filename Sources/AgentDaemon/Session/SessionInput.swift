@@ -2,6 +2,7 @@ import AgentState
 import BayeuxClient
 import BayeuxCore
 import GWS
+import HTTPTransport
 
 /// What the session task handles, one at a time, in arrival order.
 enum SessionInput: Sendable {
@@ -30,7 +31,7 @@ extension BayeuxInput {
     init?(_ event: BayeuxEvent) {
         switch event {
         case .stateChanged(let state): self = .stateChanged(state)
-        case .handshook(let clientId, _): self = .handshook(clientID: clientId)
+        case .handshook(let clientID, _): self = .handshook(clientID: clientID)
         case .messages(let messages): self = .messages(messages)
         case .subscribed(let channel): self = .subscribed(channel)
         case .subscriptionFailed(let channel, let error): self = .subscriptionFailed(channel, error: error)
@@ -46,8 +47,19 @@ extension SnapshotOutcome {
     init(_ result: Result<UserSnapshot, RESTError>) {
         switch result {
         case .success(let snapshot): self = .success(snapshot)
-        case .failure(.unauthorized(let detail)): self = .unauthorized(detail)
-        case .failure(let error): self = .failed(error.description)
+        case .failure(let error): self = SnapshotOutcome(error)
+        }
+    }
+
+    /// How a REST failure counts: against the credentials, the HTTP session, the node, or none.
+    init(_ error: RESTError) {
+        switch error {
+        case .unauthorized(let detail): self = .unauthorized(detail)
+        case .forbidden(let detail): self = .forbidden(detail)
+        case .transport(.timeout), .transport(.resolve(_)), .transport(.connect(_)), .transport(.reset(_)):
+            self = .nodeFailed(error.description)
+        case .http(let status, _) where status >= 500: self = .nodeFailed(error.description)
+        case .transport, .http, .reply: self = .failed(error.description)
         }
     }
 }

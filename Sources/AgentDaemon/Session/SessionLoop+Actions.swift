@@ -2,6 +2,7 @@ import AgentState
 import BayeuxClient
 import BayeuxCore
 import GWS
+import HTTPTransport
 import Locking
 import Logging
 import Systemd
@@ -12,44 +13,28 @@ extension SessionLoop {
     func perform(_ actions: [CoordinatorAction], deferringLogsTo records: inout [CoordinatorLog]) -> SessionOutcome? {
         for action in actions {
             switch action {
+            case .logIn(let token, let node):
+                logIn(token: token, node: node)
             case .fetchSnapshot(let token):
-                let rest = connection.rest
-                let sink = session.sink
-                tasks.add {
-                    let result: Result<UserSnapshot, RESTError>
-                    do throws(RESTError) {
-                        result = .success(try await rest.fetchSnapshot())
-                    } catch {
-                        result = .failure(error)
-                    }
-                    if Task.isCancelled { return }
-                    sink.yield(.coordinator(.snapshotFetched(token: token, SnapshotOutcome(result))))
-                }
+                fetchSnapshot(token: token)
+            case .rereadPassword(let token):
+                rereadPassword(token: token)
             case .startBayeux(let generation):
                 startBayeux(generation)
             case .stopBayeux(let generation):
                 if let client, client.generation == generation { client.client.disconnect() }
-            case .postOperation(let name):
-                let rest = connection.rest
-                let sink = session.sink
-                tasks.add {
-                    var failure: String?
-                    do throws(RESTError) {
-                        switch try await rest.perform(AgentOperation(name: name)) {
-                        case .accepted: failure = nil
-                        case .partiallyAccepted(let message): failure = "partly accepted: \(message ?? "no detail")"
-                        case .rejected(let code, let message):
-                            failure = GWSReplyError.status(code: code, message: message).description
-                        }
-                    } catch {
-                        failure = error.description
-                    }
-                    sink.yield(.coordinator(.operationFinished(name: name, error: failure)))
+            case .abandonBayeux(let generation):
+                if let client, client.generation == generation {
+                    client.run.cancel()
+                    retireClient()
                 }
+            case .postOperation(let name):
+                postOperation(name)
             case .startTimer(let id, let delay):
                 let sink = session.sink
+                let clock = self.clock
                 tasks.add {
-                    try? await Task.sleep(for: delay)
+                    try? await clock.sleep(for: delay)
                     if !Task.isCancelled { sink.yield(.coordinator(.timerFired(id))) }
                 }
             case .log(let record):
@@ -63,30 +48,110 @@ extension SessionLoop {
         return nil
     }
 
-    /// Starts a Bayeux client whose events reach the coordinator tagged with `generation`.
+    /// A login is a fresh HTTP session: the previous one (its cookies, its CSRF token, the
+    /// password it was opened with) is of no more use, so its client is shut down.
+    func logIn(token: UInt64, node: Int) {
+        connection?.http.shutdown()
+        connection = openConnection(node: node)
+        guard connection != nil else {
+            let outcome = SnapshotOutcome.failed("libcurl could not allocate its handles")
+            session.sink.yield(.coordinator(.snapshotFetched(token: token, outcome)))
+            return
+        }
+        fetchSnapshot(token: token)
+    }
+
+    /// GETs the snapshot in the current HTTP session.
+    func fetchSnapshot(token: UInt64) {
+        let sink = session.sink
+        guard let rest = connection?.rest else {
+            sink.yield(.coordinator(.snapshotFetched(token: token, .failed("no HTTP session"))))
+            return
+        }
+        tasks.add {
+            let result: Result<UserSnapshot, RESTError>
+            do throws(RESTError) {
+                result = .success(try await rest.fetchSnapshot())
+            } catch {
+                result = .failure(error)
+            }
+            if Task.isCancelled { return }
+            sink.yield(.coordinator(.snapshotFetched(token: token, SnapshotOutcome(result))))
+        }
+    }
+
+    /// Reads the password again from its source after GWS refused it; the next login uses
+    /// the new one when it changed.
+    func rereadPassword(token: UInt64) {
+        let current = configuration.server.password
+        let check: PasswordCheck
+        do {
+            let fresh = try PasswordSource(environment: [:]).reread(current)
+            if fresh.secret != current.secret {
+                configuration.server.password = fresh
+                check = .changed
+            } else {
+                check = .unchanged
+            }
+        } catch {
+            check = .unreadable(error.description)
+        }
+        session.sink.yield(.coordinator(.passwordReread(token: token, check)))
+    }
+
+    func postOperation(_ name: String) {
+        let sink = session.sink
+        guard let rest = connection?.rest else {
+            sink.yield(.coordinator(.operationFinished(name: name, error: "no HTTP session")))
+            return
+        }
+        tasks.add {
+            var failure: String?
+            do throws(RESTError) {
+                switch try await rest.perform(AgentOperation(name: name)) {
+                case .accepted: failure = nil
+                case .partiallyAccepted(let message): failure = "partly accepted: \(message ?? "no detail")"
+                case .rejected(let code, let message):
+                    failure = GWSReplyError.status(code: code, message: message).description
+                }
+            } catch {
+                failure = error.description
+            }
+            sink.yield(.coordinator(.operationFinished(name: name, error: failure)))
+        }
+    }
+
+    /// Starts a Bayeux client in the current HTTP session whose events reach the
+    /// coordinator tagged with `generation`.
     func startBayeux(_ generation: Int) {
         retireClient()
+        guard let connection else { return }
         let rest = connection.rest
         let server = configuration.server
         let sink = session.sink
         let client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
-                url: server.notificationsURL,
+                url: connection.url + "/api/v2/notifications",
                 session: SessionConfiguration(maxNetworkDelay: server.maxNetworkDelay),
                 subscriptions: configuration.channels,
                 headers: { rest.bayeuxHeaders }),
-            http: connection.http, clock: ContinuousClock(), logger: logger,
+            http: connection.http, clock: clock, logger: logger,
             seed: session.environment.seed &+ UInt64(generation),
             onEvent: { event in
                 // Straight into the session's inbox: no forwarding task between the two.
                 if let input = BayeuxInput(event) { sink.yield(.coordinator(.bayeux(generation: generation, input))) }
             })
-        self.client = (generation, client)
-        session.currentClient.withLock { $0 = client }
-        tasks.add {
+        let run = Task {
             let reason = await client.run()
             sink.yield(.coordinator(.bayeux(generation: generation, .ended(reason))))
         }
+        self.client = RunningClient(generation: generation, client: client, run: run)
+        session.currentClient.withLock { $0 = client }
+    }
+
+    /// The client of `generation` returned from `run()`: the watchdog stops judging it.
+    func clientEnded(_ generation: Int) {
+        if client?.generation == generation { retireClient() }
     }
 
     /// Forgets the current client, keeping its counters for the metrics.
@@ -121,8 +186,9 @@ extension SessionLoop {
         case .scheduled(let due):
             guard flushTask == nil else { return }
             let sink = session.sink
+            let clock = self.clock
             flushTask = Task {
-                try? await Task.sleep(until: due, clock: .continuous)
+                try? await clock.sleep(until: due, tolerance: nil)
                 if !Task.isCancelled { sink.yield(.flushDue) }
             }
         case .failed(let error):

@@ -2,6 +2,7 @@ import AgentState
 import BayeuxClient
 import BayeuxCore
 import CurlTransport
+import HTTPTransport
 import Locking
 import Logging
 
@@ -11,9 +12,10 @@ extension SessionLoop {
         heartbeatTask?.cancel()
         let interval = Duration.seconds(configuration.heartbeatSeconds)
         let sink = session.sink
+        let clock = self.clock
         heartbeatTask = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
                 if Task.isCancelled { return }
                 sink.yield(.heartbeat)
             }
@@ -25,8 +27,9 @@ extension SessionLoop {
     func reload(_ new: DaemonConfiguration) {
         let old = configuration
         configuration = new
+        // The watchdog judges by the configuration in effect from now on.
+        session.allowance.withLock { $0 = HealthAllowance(new) }
         let reconnect = new.needsReconnect(from: old)
-        if reconnect { connection = Self.connect(new) }
         if new.stateFile != old.stateFile {
             logger.notice("state file moved", metadata: ["state.file": "\(new.stateFile)"])
             apply(publisher.move(to: new.stateFile, model: coordinator.model, now: clock.now))
@@ -60,8 +63,9 @@ extension SessionLoop {
         tasks.cancelAll()
         flushTask?.cancel()
         heartbeatTask?.cancel()
+        client?.run.cancel()
         retireClient()
-        connection.http.shutdown()
+        connection?.http.shutdown()
     }
 
     /// Writes the node_exporter textfile, when configured.

@@ -15,8 +15,10 @@ final class SessionLoop {
     var configuration: DaemonConfiguration
     var coordinator: SessionCoordinator<ContinuousClock.Instant>
     let publisher: StatePublisher
-    var connection: Connection
-    var client: (generation: Int, client: BayeuxClient<ContinuousClock>)?
+    /// The HTTP session of the current login; a new one for every login.
+    var connection: GWSConnection?
+    /// The running Bayeux client and the task that runs it.
+    var client: RunningClient?
     /// Counters of Bayeux clients that have ended, for cumulative metrics.
     var pastCounters = SessionCounters()
     let tasks = TaskSet()
@@ -29,12 +31,22 @@ final class SessionLoop {
     var lastNotificationTime: Double?
 
     var logger: Logger { session.environment.logger }
-    var clock: ContinuousClock { ContinuousClock() }
+    var clock: DaemonClock { session.environment.clock }
 
-    /// An HTTP client (one cookie jar) and the REST calls made over it, for one server setting.
-    struct Connection {
-        let http: CurlHTTPClient
+    /// One GWS session on one node: an HTTP client (one cookie jar) and the REST calls
+    /// made over it with the password of its login.
+    struct GWSConnection {
+        let node: Int
+        let url: String
+        let http: any HTTPClient
         let rest: GWSRestClient
+    }
+
+    /// A Bayeux client of one generation and the task running it.
+    struct RunningClient {
+        let generation: Int
+        let client: BayeuxClient<DaemonClock>
+        let run: Task<Void, Never>
     }
 
     init(session: AgentSession) {
@@ -46,29 +58,29 @@ final class SessionLoop {
         )
         publisher = StatePublisher(
             writer: AtomicFileWriter(path: configuration.stateFile, fileSystem: environment.fileSystem),
-            header: environment.header)
-        connection = Self.connect(configuration)
+            header: environment.header, spacing: environment.stateWriteSpacing)
     }
 
     static func settings(for configuration: DaemonConfiguration) -> CoordinatorSettings {
         CoordinatorSettings(
-            channels: configuration.channels, startContactCenterSession: configuration.startContactCenterSession)
+            channels: configuration.channels, servers: configuration.server.urls,
+            failoverAfter: configuration.server.failoverAfter,
+            startContactCenterSession: configuration.startContactCenterSession)
     }
 
-    /// A fresh HTTP client and REST client for the configured server.
-    static func connect(_ configuration: DaemonConfiguration) -> Connection {
+    /// A fresh GWS session on node `node`: a new HTTP client (empty cookie jar) and REST
+    /// client with the current password. `nil` when libcurl cannot allocate its handles.
+    func openConnection(node: Int) -> GWSConnection? {
         let server = configuration.server
+        let url = server.urls.indices.contains(node) ? server.urls[node] : server.url
         let curl = CurlConfiguration(
             tlsVerify: server.tlsVerify, caFile: server.caFile, proxy: server.proxy,
             userAgent: "gws-agentd/\(AgentDaemonVersion.current)")
-        // curl_multi_init fails only when memory is exhausted; there is nothing better to do.
-        guard let http = CurlHTTPClient(configuration: curl) else {
-            fatalError("libcurl could not allocate its handles")
-        }
+        guard let http = session.environment.makeHTTPClient(curl) else { return nil }
         let rest = GWSRestClient(
-            http: http, baseURL: server.url, username: server.username, password: server.password,
+            http: http, baseURL: url, username: server.username, password: server.password,
             timeout: server.maxNetworkDelay)
-        return Connection(http: http, rest: rest)
+        return GWSConnection(node: node, url: url, http: http, rest: rest)
     }
 
     func run(onReady: @Sendable (FileSystemError?) -> Void) async -> SessionOutcome {
@@ -93,6 +105,7 @@ final class SessionLoop {
         var records: [CoordinatorLog] = []
         switch input {
         case .coordinator(let event):
+            if case .bayeux(let generation, .ended) = event { clientEnded(generation) }
             outcome = perform(
                 coordinator.handle(event, now: clock.now, time: WallClock.timestamp()), deferringLogsTo: &records)
         case .stop:
