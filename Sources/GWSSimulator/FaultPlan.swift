@@ -51,4 +51,8 @@ public struct LoggedRequest: Sendable, Equatable {
     /// The Bayeux channels of a CometD request, in order.
     public var channels: [String]
     public var status: Int
+    /// The node of the cluster that served it (0 on a single node).
+    public var node: Int = 0
+    /// Names of the cookies the request carried, sorted (no values).
+    public var cookies: [String] = []
 }

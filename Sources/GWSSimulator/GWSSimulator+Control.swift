@@ -2,8 +2,9 @@ import BayeuxCore
 import ScriptedHTTPServer
 
 extension GWSSimulator {
-    /// `/sim/control/...`: faults, restarts, operations as another desktop, counters, the
-    /// request log and the agent's true state. Documented in docs/simulator.md.
+    /// `/sim/control/...`: faults, restarts, session losses, password changes, nodes,
+    /// operations as another desktop, counters, the request log and the agent's true
+    /// state. Documented in docs/simulator.md. Any node serves it for the whole cluster.
     func control(_ request: RecordedRequest, _ parts: RequestParts) async -> ScriptedResponse {
         let body = (try? JSONParser().parse(request.body)) ?? [:]
         let count = Int(body["count"]?.intValue ?? 1)
@@ -35,8 +36,41 @@ extension GWSSimulator {
             await injectMultipleClients(count: count)
         case ("POST", "restart"):
             let downtime = Duration.milliseconds(body["down_ms"]?.intValue ?? 500)
+            guard let node = node(in: body) else { return badNode }
             // Answer first: the restart closes this very connection.
-            Task { try? await self.restart(downtime: downtime) }
+            Task { try? await self.restart(downtime: downtime, node: node) }
+        case ("POST", "expire-http-sessions"):
+            guard let node = node(in: body) else { return badNode }
+            expireHTTPSessions(node: node)
+        case ("POST", "password"):
+            guard let password = body["password"]?.stringValue, !password.isEmpty else {
+                return .json(["error": "password is required"] as JSONValue, status: 400)
+            }
+            guard changePassword(password, username: body["username"]?.stringValue) else {
+                return .json(notFound, status: 404)
+            }
+        case ("POST", "end-session"):
+            return operationReply(await endContactCenterSession(username: body["username"]?.stringValue), headers: [])
+        case ("POST", "stop-node"), ("POST", "start-node"):
+            guard let node = node(in: body), let index = node else { return badNode }
+            if action == "stop-node" {
+                // Answer first: stopping the node closes this connection when it is the one.
+                Task { await self.stopListening(node: index) }
+            } else {
+                do { try await startListening(node: index) } catch {
+                    return .json(["error": .string("cannot listen again: \(error)")] as JSONValue, status: 500)
+                }
+            }
+        case ("GET", "nodes"):
+            return .json(
+                .array(
+                    nodes.indices.map { index in
+                        [
+                            "node": .int(Int64(index)), "url": .string(baseURL(node: index)),
+                            "up": .bool(nodes[index].isUp),
+                            "http_sessions": .int(Int64(nodes[index].httpSessions.count)),
+                        ]
+                    }))
         case ("POST", "operation"):
             guard let operation = body["operation"]?.stringValue else {
                 return .json(["error": "operation is required"] as JSONValue, status: 400)
@@ -50,6 +84,18 @@ extension GWSSimulator {
             return .json(notFound, status: 404)
         }
         return .json(["ok": true] as JSONValue)
+    }
+
+    /// The `node` member of a control request: `.some(nil)` when absent (every node),
+    /// `nil` when it names no node.
+    func node(in body: JSONValue) -> Int?? {
+        guard let value = body["node"] else { return .some(nil) }
+        guard let index = value.intValue, nodes.indices.contains(Int(index)) else { return nil }
+        return .some(Int(index))
+    }
+
+    var badNode: ScriptedResponse {
+        .json(["error": .string("node must be between 0 and \(nodes.count - 1)")] as JSONValue, status: 400)
     }
 
     /// Reads `{"fault": "status", "status": 503}` and friends.
@@ -72,6 +118,7 @@ extension LoggedRequest {
         [
             "method": .string(method), "path": .string(path), "headers": .array(headers.map(JSONValue.string)),
             "channels": .array(channels.map(JSONValue.string)), "status": .int(Int64(status)),
+            "node": .int(Int64(node)), "cookies": .array(cookies.map(JSONValue.string)),
         ]
     }
 }

@@ -13,20 +13,27 @@ extension GWSSimulator {
         var hadSession: Bool
     }
 
-    /// Basic credentials or the `JSESSIONID` cookie; Basic that does not match is refused
-    /// even with a valid cookie.
-    func authenticate(_ parts: RequestParts) -> Caller? {
-        let cookieSession = parts.cookies["JSESSIONID"].flatMap { id in httpSessions.lookup(id).map { (id, $0) } }
+    /// Basic credentials or the `JSESSIONID` cookie of a live session on `node`; Basic
+    /// that does not match is refused even with a valid cookie. Basic with an unknown,
+    /// expired or other node's cookie gets a new session (and a new CSRF token).
+    func authenticate(_ parts: RequestParts, node: Int) -> Caller? {
+        let now = ContinuousClock.now
+        let cookieID = parts.cookies["JSESSIONID"]
+        let cookieSession = nodes[node].httpSessions.lookup(cookieID, now: now).flatMap { entry in
+            cookieID.map { ($0, entry) }
+        }
         if parts.hasAuthorization {
             guard let (user, password) = parts.basic, let agent = agents[user], agent.password == password else {
                 counters.increment(.authFailures)
                 return nil
             }
             if let (id, entry) = cookieSession, entry.username == user {
+                nodes[node].httpSessions.touch(id, now: now)
                 return Caller(
                     username: user, sessionID: id, csrfToken: entry.csrfToken, newCookie: nil, hadSession: true)
             }
-            let (id, entry) = httpSessions.create(for: user)
+            let (id, entry) = nodes[node].httpSessions.create(for: user, now: now)
+            counters.increment(.httpSessionsCreated)
             return Caller(
                 username: user, sessionID: id, csrfToken: entry.csrfToken,
                 newCookie: "JSESSIONID=\(id); Path=/; HttpOnly",
@@ -36,8 +43,22 @@ extension GWSSimulator {
             counters.increment(.authFailures)
             return nil
         }
+        nodes[node].httpSessions.touch(id, now: now)
         return Caller(
             username: entry.username, sessionID: id, csrfToken: entry.csrfToken, newCookie: nil, hadSession: true)
+    }
+
+    /// Whether a POST carries the CSRF token of the session it came with.
+    func passesCSRF(_ request: RecordedRequest, _ caller: Caller) -> Bool {
+        caller.hadSession && request.header("X-CSRF-TOKEN") == caller.csrfToken
+    }
+
+    /// GWS's answer to a POST without the right session cookie or CSRF token.
+    func csrfRefused(headers: [(String, String)]) -> ScriptedResponse {
+        counters.increment(.csrfFailures)
+        return .respond(
+            status: 403, headers: [("Content-Type", "text/plain")] + headers,
+            body: Array("Missing or invalid Csrf token".utf8))
     }
 
     var unauthorized: ScriptedResponse {
@@ -46,8 +67,8 @@ extension GWSSimulator {
             headers: [("WWW-Authenticate", "Basic realm=\"GWS\"")])
     }
 
-    func rest(_ request: RecordedRequest, _ parts: RequestParts) async -> ScriptedResponse {
-        guard let caller = authenticate(parts) else { return unauthorized }
+    func rest(_ request: RecordedRequest, _ parts: RequestParts, node: Int) async -> ScriptedResponse {
+        guard let caller = authenticate(parts, node: node) else { return unauthorized }
         var headers: [(String, String)] = []
         if let cookie = caller.newCookie { headers.append(("Set-Cookie", cookie)) }
         if request.method == "GET" {
@@ -55,13 +76,8 @@ extension GWSSimulator {
             return read(parts, username: caller.username, headers: headers)
         }
         guard request.method == "POST" else { return .json(notFound, status: 405, headers: headers) }
-        guard caller.hadSession, request.header("X-CSRF-TOKEN") == caller.csrfToken else {
-            counters.increment(.csrfFailures)
-            return .respond(
-                status: 403, headers: [("Content-Type", "text/plain")] + headers,
-                body: Array("Missing or invalid Csrf token".utf8))
-        }
-        return await operate(request, parts, username: caller.username, headers: headers)
+        guard passesCSRF(request, caller) else { return csrfRefused(headers: headers) }
+        return await operate(request, parts, caller: caller, node: node, headers: headers)
     }
 
     private func read(_ parts: RequestParts, username: String, headers: [(String, String)]) -> ScriptedResponse {
@@ -99,8 +115,9 @@ extension GWSSimulator {
     }
 
     private func operate(
-        _ request: RecordedRequest, _ parts: RequestParts, username: String, headers: [(String, String)]
+        _ request: RecordedRequest, _ parts: RequestParts, caller: Caller, node: Int, headers: [(String, String)]
     ) async -> ScriptedResponse {
+        let username = caller.username
         let segments = parts.path.split(separator: "/").map(String.init)
         let scope: OperationScope
         switch segments {
@@ -114,7 +131,12 @@ extension GWSSimulator {
             return operationReply(
                 .rejected(statusCode: 1, message: "Required parameter 'operationName' is missing"), headers: headers)
         }
-        return operationReply(await apply(operation, scope: scope, username: username), headers: headers)
+        let outcome = await apply(operation, scope: scope, username: username)
+        if operation == "EndContactCenterSession", case .accepted = outcome {
+            // It must be the session's last call: GWS invalidates the caller's HTTP session.
+            nodes[node].httpSessions.remove(caller.sessionID)
+        }
+        return operationReply(outcome, headers: headers)
     }
 
     /// The HTTP reply to an operation, in the configured format.
@@ -132,15 +154,19 @@ extension GWSSimulator {
         }
     }
 
-    func cometd(_ request: RecordedRequest, _ parts: RequestParts) async -> ScriptedResponse {
-        guard let caller = authenticate(parts) else { return unauthorized }
+    func cometd(_ request: RecordedRequest, _ parts: RequestParts, node: Int) async -> ScriptedResponse {
+        guard let caller = authenticate(parts, node: node) else { return unauthorized }
+        var headers: [(String, String)] = []
+        if let cookie = caller.newCookie { headers.append(("Set-Cookie", cookie)) }
+        if configuration.csrfOnCometD, !passesCSRF(request, caller) { return csrfRefused(headers: headers) }
         guard request.method == "POST", let messages = try? BayeuxCodec.decode(request.body) else {
             return .json(["statusCode": 1, "statusMessage": "Bayeux messages expected"] as JSONValue, status: 400)
         }
+        let engine = nodes[node].engine
         let response = await engine.handle(
             messages, browser: parts.cookies["BAYEUX_BROWSER"], username: caller.username)
-        var headers: [(String, String)] = []
-        if let cookie = caller.newCookie { headers.append(("Set-Cookie", cookie)) }
+        // A long poll is a request like any other: its end refreshes the session too.
+        nodes[node].httpSessions.touch(caller.sessionID, now: .now)
         if let cookie = response.setCookie { headers.append(("Set-Cookie", cookie)) }
         guard response.status == 200 else { return .htmlError(response.status) }
         return .bayeux(response.messages, headers: headers)

@@ -1,9 +1,12 @@
 import BayeuxCore
 import ScriptedHTTPServer
 
-/// A GWS 8.5 server in miniature: REST under `/api/v2`, CometD 3 at
+/// A GWS 8.5 server (or cluster of nodes) in miniature: REST under `/api/v2`, CometD 3 at
 /// `/api/v2/notifications`, a control endpoint at `/sim/control`, and a handle for
 /// in-process tests to change the agent, inject faults and read what clients sent.
+///
+/// It is at least as strict as GWS: CSRF on every POST, HTTP sessions that expire, and
+/// on a cluster, sessions that exist on one node only.
 public actor GWSSimulator {
     /// The CometD endpoint path.
     public static let notificationsPath = "/api/v2/notifications"
@@ -11,80 +14,111 @@ public actor GWSSimulator {
     let configuration: SimulatorConfiguration
     /// Totals for tests and `/sim/control/counters`.
     public nonisolated let counters = SimulatorCounters()
-    let engine: CometDEngine
+    var nodes: [SimulatorNode]
     var agents: [String: SimulatedAgent]
-    var httpSessions = HTTPSessions()
     var faults = FaultPlan()
     var log: [LoggedRequest] = []
-    var server: ScriptedHTTPServer?
     var host = "127.0.0.1"
-    var port = 0
     var activity: Task<Void, Never>?
     /// Kept for restarts: told when each response has been written.
     var writeObserver: ScriptedHTTPServer.WriteObserver?
 
     public init(configuration: SimulatorConfiguration = SimulatorConfiguration()) {
         self.configuration = configuration
-        self.engine = CometDEngine(settings: configuration.cometd, counters: counters)
+        let counters = self.counters
+        self.nodes = (0..<configuration.nodes).map { index in
+            SimulatorNode(
+                index: index, httpSessions: HTTPSessions(idleTimeout: configuration.httpSessionTimeout),
+                engine: CometDEngine(settings: configuration.cometd, counters: counters))
+        }
         self.agents = Dictionary(
             configuration.agents.map { ($0.username, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     // MARK: Lifecycle
 
-    /// Starts listening on `host:port` (0 picks a free port); returns the base URL.
+    /// Starts every node on consecutive ports from `host:port` (0 picks free ones);
+    /// returns the first node's base URL.
     @discardableResult
     public func start(
         host: String = "127.0.0.1", port: Int = 0, onWrite: ScriptedHTTPServer.WriteObserver? = nil
     ) async throws -> String {
         self.host = host
         writeObserver = onWrite
-        let server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: onWrite) {
-            [weak self] request in
-            guard let self else { return .close }
-            return await self.handle(request)
+        // With a random first port, the next ones may be taken: try a few first ports.
+        let attempts = port == 0 && nodes.count > 1 ? 20 : 1
+        for attempt in 1...attempts {
+            do {
+                let first = try await listen(node: 0, port: port)
+                for index in nodes.indices.dropFirst() { _ = try await listen(node: index, port: first + index) }
+                break
+            } catch {
+                for index in nodes.indices { await stopListening(node: index) }
+                if attempt == attempts { throw error }
+            }
         }
-        self.server = server
-        self.port = server.port
-        await engine.startSweeper()
+        for node in nodes { await node.engine.startSweeper() }
         return baseURL
     }
 
-    /// `http://host:port`.
-    public var baseURL: String { "http://\(host):\(port)" }
+    /// Binds node `index` to `port`; returns the port bound.
+    private func listen(node index: Int, port: Int) async throws -> Int {
+        let server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: writeObserver) {
+            [weak self] request in
+            guard let self else { return .close }
+            return await self.handle(request, node: index)
+        }
+        nodes[index].server = server
+        nodes[index].port = server.port
+        return server.port
+    }
 
-    /// Stops listening, drops every session and connection, and stops scripted activity.
+    /// `http://host:port` of the first node.
+    public var baseURL: String { baseURL(node: 0) }
+
+    /// `http://host:port` of node `index`.
+    public func baseURL(node index: Int) -> String { "http://\(host):\(nodes[index].port)" }
+
+    /// Every node's base URL, in node order.
+    public var baseURLs: [String] { nodes.indices.map { baseURL(node: $0) } }
+
+    /// Stops listening everywhere, drops every session and connection, and stops scripted activity.
     public func stop() async {
         activity?.cancel()
         activity = nil
-        await stopListening()
-        await engine.shutdown()
+        for index in nodes.indices { await stopListening(node: index) }
+        for node in nodes { await node.engine.shutdown() }
     }
 
-    /// Closes the listener and every connection and forgets all sessions, like a crash.
-    public func stopListening() async {
-        if let server { await server.stop() }
-        server = nil
-        await engine.dropAllSessions()
-        httpSessions.removeAll()
-    }
-
-    /// Listens again on the same port after ``stopListening()``.
-    public func startListening() async throws {
-        guard server == nil else { return }
-        server = try await ScriptedHTTPServer.start(host: host, port: port, onWrite: writeObserver) {
-            [weak self] request in
-            guard let self else { return .close }
-            return await self.handle(request)
+    /// Closes node `index`'s listener (every node when nil) and its connections, and
+    /// forgets its HTTP and Bayeux sessions, like a crash.
+    public func stopListening(node index: Int? = nil) async {
+        for i in index.map({ [$0] }) ?? Array(nodes.indices) {
+            let server = nodes[i].server
+            nodes[i].server = nil
+            if let server { await server.stop() }
+            await nodes[i].engine.dropAllSessions()
+            nodes[i].httpSessions.removeAll()
         }
     }
 
-    /// A server restart: down for `downtime`, then up on the same port with no sessions.
-    public func restart(downtime: Duration = .zero) async throws {
-        await stopListening()
-        if downtime > .zero { try? await Task.sleep(for: downtime) }
-        try await startListening()
+    /// Listens again on the same port after ``stopListening(node:)`` (every stopped node when nil).
+    public func startListening(node index: Int? = nil) async throws {
+        for i in index.map({ [$0] }) ?? Array(nodes.indices) where nodes[i].server == nil {
+            _ = try await listen(node: i, port: nodes[i].port)
+        }
     }
+
+    /// A restart of node `index` (every node when nil): down for `downtime`, then up on the
+    /// same port with no HTTP session and no Bayeux session.
+    public func restart(downtime: Duration = .zero, node index: Int? = nil) async throws {
+        await stopListening(node: index)
+        if downtime > .zero { try? await Task.sleep(for: downtime) }
+        try await startListening(node: index)
+    }
+
+    /// Whether node `index` is listening.
+    public func isUp(node index: Int) -> Bool { nodes[index].isUp }
 
     // MARK: Handles for tests and the control endpoint
 
@@ -92,7 +126,9 @@ public actor GWSSimulator {
     @discardableResult
     public func apply(
         _ operation: String, scope: OperationScope = .all, username: String? = nil
-    ) async -> OperationOutcome {
+    ) async
+        -> OperationOutcome
+    {
         guard let name = username ?? configuration.agents.first?.username, var agent = agents[name] else {
             return .rejected(statusCode: 6, message: "no such user")
         }
@@ -100,9 +136,14 @@ public actor GWSSimulator {
         agents[name] = agent
         if case .accepted(let notifications) = outcome {
             counters.increment(.operations)
-            await engine.publish(notifications, username: name)
+            await publish(notifications, username: name)
         }
         return outcome
+    }
+
+    /// Queues `notifications` on every node: each node delivers them to its own sessions.
+    func publish(_ notifications: [Notification], username: String) async {
+        for node in nodes { await node.engine.publish(notifications, username: username) }
     }
 
     /// The agent as the simulator holds it: the truth a client's picture is checked against.
@@ -118,23 +159,68 @@ public actor GWSSimulator {
     /// Removes every pending fault.
     public func clearFaults() async {
         faults.clear()
-        await engine.injectConnectFaults()
+        for node in nodes { await node.engine.injectConnectFaults() }
     }
 
     /// Forgets every Bayeux session (HTTP sessions survive), as a session sweep would.
-    public func dropSessions() async { await engine.dropAllSessions() }
+    public func dropSessions() async {
+        for node in nodes { await node.engine.dropAllSessions() }
+    }
+
+    /// Forgets the HTTP sessions of node `index` (every node when nil), as their idle
+    /// timeout would: the next request with one of their cookies meets a CSRF refusal.
+    public func expireHTTPSessions(node index: Int? = nil) {
+        for i in index.map({ [$0] }) ?? Array(nodes.indices) { nodes[i].httpSessions.removeAll() }
+        counters.increment(.httpSessionsExpired)
+    }
+
+    /// Changes `username`'s password: the old one gets HTTP 401 from now on.
+    @discardableResult
+    public func changePassword(_ password: String, username: String? = nil) -> Bool {
+        guard let name = username ?? configuration.agents.first?.username, agents[name] != nil else { return false }
+        agents[name]?.password = password
+        return true
+    }
+
+    /// `EndContactCenterSession` from another desktop: the agent is logged out on every
+    /// device and channel (and the notifications published), and every HTTP session of
+    /// the user, on every node, is invalidated.
+    @discardableResult
+    public func endContactCenterSession(username: String? = nil) async -> OperationOutcome {
+        guard let name = username ?? configuration.agents.first?.username else {
+            return .rejected(statusCode: 6, message: "no such user")
+        }
+        let outcome = await apply("EndContactCenterSession", username: name)
+        if case .accepted = outcome {
+            for i in nodes.indices { nodes[i].httpSessions.remove(username: name) }
+        }
+        return outcome
+    }
 
     /// The next `count` connects are answered with `reconnect: none`.
-    public func injectReconnectNone(count: Int = 1) async { await engine.injectConnectFaults(reconnectNone: count) }
+    public func injectReconnectNone(count: Int = 1) async {
+        await nodes[0].engine.injectConnectFaults(reconnectNone: count)
+    }
 
     /// The next `count` connects carry `multiple-clients` advice.
-    public func injectMultipleClients(count: Int = 1) async { await engine.injectConnectFaults(multipleClients: count) }
+    public func injectMultipleClients(count: Int = 1) async {
+        await nodes[0].engine.injectConnectFaults(multipleClients: count)
+    }
 
     /// Requests received so far (no header values, no bodies), oldest first.
     public var requests: [LoggedRequest] { log }
 
-    /// How many Bayeux sessions exist.
-    public var bayeuxSessions: Int { get async { await engine.sessionCount } }
+    /// How many Bayeux sessions exist, on every node together.
+    public var bayeuxSessions: Int {
+        get async {
+            var total = 0
+            for node in nodes { total += await node.engine.sessionCount }
+            return total
+        }
+    }
+
+    /// How many HTTP sessions node `index` holds (expired ones not yet purged included).
+    public func httpSessionCount(node index: Int = 0) -> Int { nodes[index].httpSessions.count }
 
     /// Changes the agent every `interval`, cycling through states and DND, as an agent
     /// clicking in a desktop would.
@@ -161,7 +247,7 @@ public actor GWSSimulator {
 
     // MARK: Routing
 
-    func handle(_ request: RecordedRequest) async -> ScriptedResponse {
+    func handle(_ request: RecordedRequest, node: Int) async -> ScriptedResponse {
         let parts = RequestParts(request)
         if parts.path.hasPrefix("/sim/") {
             return configuration.controlEndpoint ? await control(request, parts) : .json(notFound, status: 404)
@@ -179,12 +265,12 @@ public actor GWSSimulator {
             counters.increment(.faultsApplied)
             response = Self.response(for: fault)
         } else if isCometD {
-            response = await cometd(request, parts)
+            response = await cometd(request, parts, node: node)
         } else {
             counters.increment(.restRequests)
-            response = await rest(request, parts)
+            response = await rest(request, parts, node: node)
         }
-        record(request, parts, cometd: isCometD, response: response)
+        record(request, parts, cometd: isCometD, node: node, response: response)
         return response
     }
 
@@ -207,7 +293,9 @@ public actor GWSSimulator {
         }
     }
 
-    private func record(_ request: RecordedRequest, _ parts: RequestParts, cometd: Bool, response: ScriptedResponse) {
+    private func record(
+        _ request: RecordedRequest, _ parts: RequestParts, cometd: Bool, node: Int, response: ScriptedResponse
+    ) {
         let status: Int
         switch response {
         case .respond(let code, _, _): status = code
@@ -218,8 +306,8 @@ public actor GWSSimulator {
         log.append(
             LoggedRequest(
                 method: request.method, path: parts.path,
-                headers: Set(request.headers.map { $0.name.lowercased() }).sorted(), channels: channels, status: status)
-        )
+                headers: Set(request.headers.map { $0.name.lowercased() }).sorted(), channels: channels, status: status,
+                node: node, cookies: parts.cookies.keys.sorted()))
         if log.count > 10_000 { log.removeFirst(log.count - 10_000) }
     }
 

@@ -120,6 +120,10 @@ public struct SimulatedAgent: Sendable, Equatable {
             let on = operationName == "DoNotDisturbOn"
             for i in deviceIndices { devices[i].dnd = on }
             for i in channelIndices { channels[i].dnd = on }
+        case "EndContactCenterSession":
+            // The agent is logged out everywhere (the simulator also ends the HTTP session).
+            for i in deviceIndices { devices[i].state = .offline }
+            for i in channelIndices { channels[i].state = .offline }
         case "StartContactCenterSession":
             for i in deviceIndices where devices[i].state.state == "LoggedOut" { devices[i].state = .notReady }
             for i in channelIndices where channels[i].state.state == "LoggedOut" { channels[i].state = .notReady }

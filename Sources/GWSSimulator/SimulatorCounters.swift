@@ -15,6 +15,8 @@ public final class SimulatorCounters: Sendable {
         case faultsApplied = "faults_applied"
         case authFailures = "auth_failures"
         case csrfFailures = "csrf_failures"
+        case httpSessionsCreated = "http_sessions_created"
+        case httpSessionsExpired = "http_sessions_expired"
     }
 
     private let values = Locked<[Key: Int]>([:])

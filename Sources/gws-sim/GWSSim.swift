@@ -45,6 +45,15 @@ struct GWSSim: AsyncParsableCommand {
     @Flag(help: "Do not serve /sim/control.")
     var noControl = false
 
+    @Option(help: "Serve a cluster of this many nodes on consecutive ports (sessions are node-local).")
+    var nodes = 1
+
+    @Option(help: "Seconds an HTTP session lives without a request (GWS's sample configuration: 1800).")
+    var httpSessionTimeout: Double = 1800
+
+    @Flag(help: "Do not check the CSRF token on CometD requests (GWS may not; the default is strict).")
+    var noCsrfOnCometd = false
+
     func validate() throws {
         for user in users where !user.contains(":") {
             throw ValidationError("--user expects USER:PASSWORD, got '\(user)'")
@@ -52,6 +61,8 @@ struct GWSSim: AsyncParsableCommand {
         guard timeout >= 0, maxInterval > 0, scriptedActivity >= 0 else {
             throw ValidationError("--timeout, --max-interval and --scripted-activity must not be negative")
         }
+        guard (1...64).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 64") }
+        guard httpSessionTimeout > 0 else { throw ValidationError("--http-session-timeout must be more than 0") }
     }
 
     func run() async throws {
@@ -65,7 +76,9 @@ struct GWSSim: AsyncParsableCommand {
             advertiseMaxInterval: !hideMaxInterval)
         let simulator = GWSSimulator(
             configuration: SimulatorConfiguration(
-                agents: agents, cometd: settings, legacyReplies: legacyReplies, controlEndpoint: !noControl))
+                agents: agents, cometd: settings, legacyReplies: legacyReplies, controlEndpoint: !noControl,
+                nodes: nodes, httpSessionTimeout: .milliseconds(Int64(httpSessionTimeout * 1000)),
+                csrfOnCometD: !noCsrfOnCometd))
         let url = try await simulator.start(host: host, port: port)
         if let portFile {
             try Data(String(url.split(separator: ":").last ?? "").utf8).write(to: URL(fileURLWithPath: portFile))
@@ -74,7 +87,8 @@ struct GWSSim: AsyncParsableCommand {
             await simulator.startScriptedActivity(interval: .milliseconds(Int64(scriptedActivity * 1000)))
         }
         // Unbuffered, so that a supervising script sees it at once.
-        let line = "gws-sim listening on \(url) (users: \(agents.map(\.username).joined(separator: ", ")))\n"
+        let urls = await simulator.baseURLs.joined(separator: " ")
+        let line = "gws-sim listening on \(urls) (users: \(agents.map(\.username).joined(separator: ", ")))\n"
         _ = line.withCString { write(1, $0, strlen($0)) }
         while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
     }

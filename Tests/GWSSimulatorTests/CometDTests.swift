@@ -9,9 +9,10 @@ struct CometDTests {
     @Test("Handshake sets BAYEUX_BROWSER and advises timeout, interval and maxInterval")
     func handshake() async throws {
         let f = try await SimulatorFixture()
+        let csrf = try await f.sessionCSRF()
         let response = try await f.http.perform(
             .init(
-                method: .post, url: f.url + GWSSimulator.notificationsPath, headers: [SimulatorFixture.basic],
+                method: .post, url: f.url + GWSSimulator.notificationsPath, headers: [SimulatorFixture.basic, csrf],
                 body: BayeuxCodec.encode([
                     BayeuxMessage(
                         channel: "/meta/handshake", ["id": "1", "supportedConnectionTypes": ["long-polling"]])
@@ -44,6 +45,8 @@ struct CometDTests {
         let f = try await SimulatorFixture()
         let id = try await f.handshake()
         await f.http.clearCookies()
+        // A new HTTP session (GWS needs one for any POST), without the browser cookie.
+        try await f.relogin()
         let (_, replies) = try await f.bayeux([meta("/meta/connect", id, ["advice": ["timeout": 0]])])
         #expect(replies.first?.error == "402::session_unknown")
         await f.stop()

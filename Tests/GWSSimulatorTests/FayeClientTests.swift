@@ -12,9 +12,11 @@ import Testing
 struct FayeClientTests {
     @Test("Handshake, subscribe, receive, and re-handshake after a session drop")
     func fayeClient() async throws {
+        // Faye is a plain Bayeux client: it cannot fetch GWS's CSRF token, so this simulator
+        // relaxes the check on CometD (gws-sim --no-csrf-on-cometd).
         let simulator = GWSSimulator(
             configuration: SimulatorConfiguration(
-                cometd: CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3))))
+                cometd: CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), csrfOnCometD: false))
         let url = try await simulator.start()
         let client = try await FayeClient.launch(
             url: url + GWSSimulator.notificationsPath, channels: ["/v2/me/devices"])

@@ -2,6 +2,7 @@ import BayeuxCore
 import CurlTransport
 import GWSSimulator
 import HTTPTransport
+import Locking
 import Testing
 
 /// A simulator started on a random loopback port, plus a libcurl client with its own
@@ -10,6 +11,8 @@ struct SimulatorFixture {
     let simulator: GWSSimulator
     let url: String
     let http: CurlHTTPClient
+    /// The CSRF header of the HTTP session the fixture's CometD posts belong to.
+    private let csrf = Locked<HTTPHeader?>(nil)
 
     static let basic = HTTPHeader("Authorization", "Basic YWdlbnQxOnNlY3JldA==")  // agent1:secret
 
@@ -46,12 +49,27 @@ struct SimulatorFixture {
         return HTTPHeader(name, try #require(response.header("X-CSRF-TOKEN")))
     }
 
-    /// Posts Bayeux messages to the notifications endpoint.
+    /// The CSRF header of the fixture's HTTP session, logging in on first use.
+    func sessionCSRF() async throws -> HTTPHeader {
+        if let header = csrf.withLock({ $0 }) { return header }
+        let header = try await login()
+        csrf.withLock { $0 = header }
+        return header
+    }
+
+    /// Logs in again (after the cookies were cleared, for example) for a new CSRF token.
+    func relogin() async throws {
+        let header = try await login()
+        csrf.withLock { $0 = header }
+    }
+
+    /// Posts Bayeux messages to the notifications endpoint, in the fixture's HTTP session
+    /// (cookie and CSRF token, as GWS requires on every POST).
     func bayeux(_ messages: [BayeuxMessage], timeout: Duration = .seconds(10)) async throws -> (Int, [BayeuxMessage]) {
         let response = try await http.perform(
             HTTPRequest(
                 method: .post, url: url + GWSSimulator.notificationsPath,
-                headers: [Self.basic, HTTPHeader("Content-Type", "application/json")],
+                headers: [Self.basic, HTTPHeader("Content-Type", "application/json"), try await sessionCSRF()],
                 body: BayeuxCodec.encode(messages),
                 timeout: timeout))
         return (response.status, response.status == 200 ? try BayeuxCodec.decode(response.body) : [])

@@ -116,6 +116,11 @@ public enum OperatorCommands {
         target: String, timeout: Duration, console: Console
     ) async -> ExitStatus {
         let deadline = ContinuousClock.now + timeout
+        // Log in first: GWS wants the session cookie and the CSRF token on CometD POSTs too.
+        do throws(RESTError) { _ = try await rest.fetchSnapshot() } catch {
+            console.error("gws-agentd: \(error.explanation)")
+            return error.exitStatus
+        }
         let client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
                 url: configuration.server.notificationsURL,
