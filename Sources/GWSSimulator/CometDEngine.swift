@@ -55,6 +55,9 @@ actor CometDEngine {
     /// How many sessions exist.
     var sessionCount: Int { sessions.count }
 
+    /// How many connects are held, waiting for events or their timeout.
+    var heldCount: Int { sessions.values.filter { $0.held != nil }.count }
+
     func injectConnectFaults(reconnectNone: Int = 0, multipleClients: Int = 0) {
         faults.reconnectNone += reconnectNone
         faults.multipleClients += multipleClients

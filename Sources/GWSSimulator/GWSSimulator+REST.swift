@@ -17,7 +17,7 @@ extension GWSSimulator {
     /// that does not match is refused even with a valid cookie. Basic with an unknown,
     /// expired or other node's cookie gets a new session (and a new CSRF token).
     func authenticate(_ parts: RequestParts, node: Int) -> Caller? {
-        let now = ContinuousClock.now
+        let now = sessionNow
         let cookieID = parts.cookies["JSESSIONID"]
         let cookieSession = nodes[node].httpSessions.lookup(cookieID, now: now).flatMap { entry in
             cookieID.map { ($0, entry) }
@@ -166,7 +166,7 @@ extension GWSSimulator {
         let response = await engine.handle(
             messages, browser: parts.cookies["BAYEUX_BROWSER"], username: caller.username)
         // A long poll is a request like any other: its end refreshes the session too.
-        nodes[node].httpSessions.touch(caller.sessionID, now: .now)
+        nodes[node].httpSessions.touch(caller.sessionID, now: sessionNow)
         if let cookie = response.setCookie { headers.append(("Set-Cookie", cookie)) }
         guard response.status == 200 else { return .htmlError(response.status) }
         return .bayeux(response.messages, headers: headers)

@@ -22,6 +22,11 @@ public actor GWSSimulator {
     var activity: Task<Void, Never>?
     /// Kept for restarts: told when each response has been written.
     var writeObserver: ScriptedHTTPServer.WriteObserver?
+    /// Added to the monotonic clock for HTTP-session ages (``advanceSessionClock(by:)``).
+    var sessionClockOffset: Duration = .zero
+
+    /// The instant HTTP sessions are aged by.
+    var sessionNow: ContinuousClock.Instant { ContinuousClock.now + sessionClockOffset }
 
     public init(configuration: SimulatorConfiguration = SimulatorConfiguration()) {
         self.configuration = configuration
@@ -174,6 +179,12 @@ public actor GWSSimulator {
         counters.increment(.httpSessionsExpired)
     }
 
+    /// Ages every HTTP session by `duration` at once, as if that much idle time had passed:
+    /// tests of the idle timeout need not wait for it.
+    public func advanceSessionClock(by duration: Duration) {
+        sessionClockOffset += duration
+    }
+
     /// Changes `username`'s password: the old one gets HTTP 401 from now on.
     @discardableResult
     public func changePassword(_ password: String, username: String? = nil) -> Bool {
@@ -215,6 +226,15 @@ public actor GWSSimulator {
         get async {
             var total = 0
             for node in nodes { total += await node.engine.sessionCount }
+            return total
+        }
+    }
+
+    /// How many connects are held (parked long polls), on every node together.
+    public var heldConnects: Int {
+        get async {
+            var total = 0
+            for node in nodes { total += await node.engine.heldCount }
             return total
         }
     }

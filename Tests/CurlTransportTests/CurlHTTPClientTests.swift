@@ -145,7 +145,7 @@ struct CurlHTTPClientTests {
                     try await client.perform(HTTPRequest(method: .post, url: server.baseURL, timeout: .seconds(120)))
                 }
             }
-            while server.acceptedConnections == 0 { await Task.yield() }
+            #expect(await eventually { server.acceptedConnections > 0 }, "the server accepted the connection")
             task.cancel()
             #expect(await task.value == .cancelled)
         }

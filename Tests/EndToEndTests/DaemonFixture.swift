@@ -12,6 +12,8 @@ final class DaemonFixture: @unchecked Sendable {
     let directory: String
     let simulator: GWSSimulator
     let url: String
+    /// Every node's base URL (one unless the fixture was made with several nodes).
+    let urls: [String]
     let notify: NotifyListener
     var daemon: DaemonProcess?
 
@@ -20,7 +22,8 @@ final class DaemonFixture: @unchecked Sendable {
     var metricsPath: String { directory + "/gws_agentd.prom" }
 
     init(
-        cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false
+        cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false,
+        nodes: Int = 1
     ) async throws {
         var template = Array("/tmp/gws-e2e.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
@@ -28,8 +31,9 @@ final class DaemonFixture: @unchecked Sendable {
         simulator = GWSSimulator(
             configuration: SimulatorConfiguration(
                 agents: [SimulatedAgent(username: "agent1", password: Self.password)], cometd: cometd,
-                legacyReplies: legacy))
+                legacyReplies: legacy, nodes: nodes))
         url = try await simulator.start()
+        urls = await simulator.baseURLs
         notify = try NotifyListener(path: directory + "/notify.sock")
         try Data((Self.password + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/password"))
         chmod(directory + "/password", 0o600)
@@ -38,11 +42,15 @@ final class DaemonFixture: @unchecked Sendable {
 
     /// Writes the configuration; `extra` lines are appended as they are.
     func writeConfig(
-        url: String? = nil, heartbeat: Int = 1, stateFile: String? = nil, level: String = "debug", extra: String = ""
+        url: String? = nil, urls: [String]? = nil, heartbeat: Int = 1, stateFile: String? = nil,
+        level: String = "debug", extra: String = ""
     ) throws {
+        // One URL as a scalar, several as a YAML sequence (the nodes of a cluster).
+        let list = urls ?? [url ?? self.url]
+        let urlValue = list.count == 1 ? " \(list[0])" : list.map { "\n    - \($0)" }.joined()
         let text = """
             server:
-              url: \(url ?? self.url)
+              url:\(urlValue)
               username: agent1
               password_file: \(directory)/password
               max_network_delay_s: 2
@@ -76,21 +84,33 @@ final class DaemonFixture: @unchecked Sendable {
         return try? StateDocument.decode(Array(data))
     }
 
-    /// Waits until the state file satisfies `condition`.
-    func waitForState(timeout: Duration = .seconds(20), _ condition: (StateDocument) -> Bool) async -> StateDocument? {
+    /// Waits until the state file satisfies `condition`; on timeout records an issue that
+    /// names `what` and the file's last connection and agent.
+    func waitForState(
+        _ what: String = "the state file to satisfy the test's condition", timeout: Duration = .seconds(20),
+        sourceLocation: SourceLocation = #_sourceLocation, _ condition: (StateDocument) -> Bool
+    ) async -> StateDocument? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let document = state(), condition(document) { return document }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return state().flatMap { condition($0) ? $0 : nil }
+        if let document = state(), condition(document) { return document }
+        let last =
+            state().map { "\($0.connection.state.rawValue), \($0.agent.state), synced \($0.agent.synced)" } ?? "none"
+        Issue.record(
+            "timed out after \(timeout) waiting for \(what); last state: \(last)", sourceLocation: sourceLocation)
+        return nil
     }
 
     /// Waits until the daemon is connected and synced, with the agent in `state`.
     func waitForSynced(
-        agentState: String? = nil, dnd: Bool? = nil, timeout: Duration = .seconds(20)
+        agentState: String? = nil, dnd: Bool? = nil, timeout: Duration = .seconds(20),
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async -> StateDocument? {
-        await waitForState(timeout: timeout) { document in
+        let what =
+            "connected and synced" + (agentState.map { ", agent \($0)" } ?? "") + (dnd.map { ", DND \($0)" } ?? "")
+        return await waitForState(what, timeout: timeout, sourceLocation: sourceLocation) { document in
             document.connection.connected && document.agent.synced
                 && (agentState.map { document.agent.state == $0 } ?? true)
                 && (dnd.map { document.agent.dnd == $0 } ?? true)
@@ -121,9 +141,9 @@ final class DaemonFixture: @unchecked Sendable {
 /// Runs `body` with a fixture and always tears it down.
 func withDaemon(
     cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false,
-    _ body: (DaemonFixture) async throws -> Void
+    nodes: Int = 1, _ body: (DaemonFixture) async throws -> Void
 ) async throws {
-    let fixture = try await DaemonFixture(cometd: cometd, legacy: legacy)
+    let fixture = try await DaemonFixture(cometd: cometd, legacy: legacy, nodes: nodes)
     do {
         try await body(fixture)
     } catch {

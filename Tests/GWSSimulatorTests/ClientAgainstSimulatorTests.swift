@@ -81,10 +81,10 @@ struct ClientAgainstSimulatorTests {
     func dropAndRestart() async throws {
         let c = try await ConnectedClient()
         #expect(await c.recorder.wait { $0.contains(.stateChanged(.connected)) })
-        while await c.subscribedCount() < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await eventually { await c.subscribedCount() >= 2 }, "both subscriptions confirmed")
         await c.fixture.simulator.dropSessions()
         #expect(await c.recorder.wait { $0.contains { if case .handshook(_, true) = $0 { true } else { false } } })
-        while await c.subscribedCount() < 4 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await eventually { await c.subscribedCount() >= 4 }, "both subscriptions confirmed again")
         try await c.fixture.simulator.restart(downtime: .milliseconds(200))
         #expect(
             await c.recorder.wait { $0.filter { if case .handshook(_, true) = $0 { true } else { false } }.count == 2 })
@@ -103,8 +103,9 @@ struct ClientAgainstSimulatorTests {
     func faults(fault: Fault) async throws {
         let c = try await ConnectedClient()
         #expect(await c.recorder.wait { $0.contains(.stateChanged(.connected)) })
+        // Subscribed first: a change published before the subscriptions would reach no one.
+        #expect(await eventually { await c.subscribedCount() >= 2 }, "both subscriptions confirmed")
         await c.fixture.simulator.inject(fault, count: 3, target: .cometd)
-        try await Task.sleep(for: .milliseconds(50))
         await c.fixture.simulator.apply("Ready")
         #expect(
             await c.recorder.wait(timeout: .seconds(10)) { events in

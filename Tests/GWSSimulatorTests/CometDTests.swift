@@ -2,6 +2,7 @@ import BayeuxCore
 import CurlTransport
 import GWSSimulator
 import HTTPTransport
+import ScriptedHTTPServer
 import Testing
 
 @Suite("gws-sim CometD 3 semantics")
@@ -59,9 +60,7 @@ struct CometDTests {
         _ = try await f.bayeux([meta("/meta/subscribe", id, ["subscription": "/v2/me/*"])])
         _ = try await f.bayeux([meta("/meta/connect", id, id: "c1", ["advice": ["timeout": 0]])])
         async let held = f.bayeux([meta("/meta/connect", id, id: "c2")])
-        while await f.simulator.requests.last?.channels != ["/meta/connect"] || f.simulator.counters[.connects] < 2 {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        #expect(await eventually { await f.simulator.heldConnects == 1 }, "the second connect held")
         await f.simulator.apply("Ready")
         let (status, replies) = try await held
         #expect(status == 200)
@@ -88,8 +87,7 @@ struct CometDTests {
         let f = try await SimulatorFixture(.init(cometd: CometDSettings(timeout: .seconds(5))))
         let id = try await f.handshake()
         async let first = f.bayeux([meta("/meta/connect", id, id: "a")])
-        while f.simulator.counters[.connects] < 1 { try await Task.sleep(for: .milliseconds(5)) }
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(await eventually { await f.simulator.heldConnects == 1 }, "the first connect held")
         async let second = f.bayeux([meta("/meta/connect", id, id: "b", ["advice": ["timeout": 0]])])
         #expect(try await first.0 == 500)
         #expect(try await second.0 == 200)
@@ -141,8 +139,7 @@ struct CometDTests {
         let a = try await f.handshake()
         let b = try await f.handshake()
         async let held = f.bayeux([meta("/meta/connect", a)])
-        while f.simulator.counters[.connects] < 1 { try await Task.sleep(for: .milliseconds(5)) }
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(await eventually { await f.simulator.heldConnects == 1 }, "the first connect held")
         let (_, replies) = try await f.bayeux([meta("/meta/connect", b)])
         #expect(replies.first?.advice?["multiple-clients"] == true)
         #expect(replies.first?.advice?["interval"] == 2000)

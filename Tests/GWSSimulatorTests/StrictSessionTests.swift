@@ -2,6 +2,7 @@ import BayeuxCore
 import CurlTransport
 import GWSSimulator
 import HTTPTransport
+import ScriptedHTTPServer
 import Testing
 
 /// gws-sim is at least as strict as GWS about HTTP sessions: CSRF on CometD, idle expiry,
@@ -53,25 +54,26 @@ struct StrictSessionTests {
     func idleTimeout() async throws {
         let f = try await SimulatorFixture(
             SimulatorConfiguration(
-                cometd: CometDSettings(timeout: .milliseconds(700), maxInterval: .seconds(5)),
-                httpSessionTimeout: .milliseconds(400)))
+                cometd: CometDSettings(timeout: .seconds(30), maxInterval: .seconds(60)),
+                httpSessionTimeout: .seconds(60)))
         let id = try await f.handshake()
-        // Requests closer together than the timeout keep the session for longer than it.
-        let start = ContinuousClock.now
-        while start.duration(to: .now) < .milliseconds(1200) {
+        _ = try await f.bayeux([meta("/meta/subscribe", id, ["subscription": "/v2/me/devices"])])
+        // Requests 50 s apart keep a 60 s session alive for far longer than 60 s.
+        for _ in 0..<4 {
+            await f.simulator.advanceSessionClock(by: .seconds(50))
             #expect(try await f.get("/api/v2/me").status == 200)
-            try await Task.sleep(for: .milliseconds(100))
         }
-        let (status, _) = try await f.bayeux([meta("/meta/subscribe", id, ["subscription": "/v2/me/devices"])])
-        #expect(status == 200)
-        // A connect held for 700 ms (longer than the 400 ms timeout) ends by refreshing it.
-        _ = try await f.bayeux([meta("/meta/connect", id, id: "c1", ["advice": ["timeout": 0]])])
-        let (held, _) = try await f.bayeux([meta("/meta/connect", id, id: "c2")])
-        #expect(held == 200)
+        #expect(try await f.bayeux([meta("/meta/connect", id, id: "c1", ["advice": ["timeout": 0]])]).0 == 200)
+        // A long poll held across 50 s of session time refreshes the session when it ends.
+        async let held = f.bayeux([meta("/meta/connect", id, id: "c2")])
+        #expect(await eventually { await f.simulator.heldConnects == 1 }, "the connect held")
+        await f.simulator.advanceSessionClock(by: .seconds(50))
+        await f.simulator.apply("Ready")
+        #expect(try await held.0 == 200)
+        await f.simulator.advanceSessionClock(by: .seconds(50))
         #expect(try await f.bayeux([meta("/meta/connect", id, id: "c3", ["advice": ["timeout": 0]])]).0 == 200)
-        // Idle for longer than the timeout (the passage of time is what is tested): gone,
-        // and the next POST is refused.
-        try await Task.sleep(for: .milliseconds(600))
+        // Idle for longer than the timeout: gone, and the next POST is refused.
+        await f.simulator.advanceSessionClock(by: .seconds(61))
         #expect(try await f.bayeux([meta("/meta/connect", id, id: "c4", ["advice": ["timeout": 0]])]).0 == 403)
         await f.stop()
     }
