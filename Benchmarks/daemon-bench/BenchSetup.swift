@@ -33,12 +33,14 @@ final class BenchSetup: @unchecked Sendable {
     }
 
     /// Starts both with long polls held `holdSeconds`, and waits until the daemon is synced.
-    static func start(binary: String, holdSeconds: Int) async throws -> BenchSetup {
+    /// With `nodes` > 1 the simulator is a cluster and `server.url` lists every node.
+    static func start(binary: String, holdSeconds: Int, nodes: Int = 1) async throws -> BenchSetup {
         let simulator = GWSSimulator(
             configuration: SimulatorConfiguration(
                 agents: [SimulatedAgent(username: "agent1", password: "bench-pw")],
                 cometd: CometDSettings(
-                    timeout: .seconds(Int64(holdSeconds)), maxInterval: .seconds(Int64(holdSeconds) + 10))))
+                    timeout: .seconds(Int64(holdSeconds)), maxInterval: .seconds(Int64(holdSeconds) + 10)),
+                nodes: nodes))
         let deliveries = DeliveryTimes()
         let url = try await simulator.start { request in
             if request.uri.hasPrefix(GWSSimulator.notificationsPath) { deliveries.record() }
@@ -47,9 +49,11 @@ final class BenchSetup: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Data("bench-pw\n".utf8).write(to: URL(fileURLWithPath: directory + "/password"))
         chmod(directory + "/password", 0o600)
+        let urls = await simulator.baseURLs
+        let urlValue = urls.count == 1 ? " \(url)" : urls.map { "\n    - \($0)" }.joined()
         let config = """
             server:
-              url: \(url)
+              url:\(urlValue)
               username: agent1
               password_file: \(directory)/password
             state:
@@ -79,6 +83,22 @@ final class BenchSetup: @unchecked Sendable {
             throw BenchError("the daemon did not connect; see its log")
         }
         return setup
+    }
+
+    /// The index of the node the daemon uses now (from the state file's `connection.server`).
+    var nodeInUse: Int {
+        get async {
+            let urls = await simulator.baseURLs
+            return state().flatMap { document in urls.firstIndex { $0 == document.connection.server } } ?? 0
+        }
+    }
+
+    /// A new password on the server and in the daemon's password file, as an operator
+    /// rotating it would do.
+    func rotatePassword() async throws {
+        let password = "bench-\(UInt32.random(in: 0 ... .max))"
+        await simulator.changePassword(password)
+        try Data((password + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/password"))
     }
 
     /// The state file now, if readable.

@@ -11,16 +11,39 @@ struct Soak {
     let binary: String
     let duration: Duration
 
-    /// The faults, injected in turn.
-    static let faults: [(name: String, inject: @Sendable (GWSSimulator) async throws -> Void)] = [
-        ("dropped sessions", { await $0.dropSessions() }),
-        ("5xx burst", { await $0.inject(.status(503), count: 4, target: .cometd) }),
-        ("hung request", { await $0.inject(.hang, count: 1, target: .cometd) }),
-        ("server restart", { try await $0.restart(downtime: .milliseconds(800)) }),
-        ("malformed body", { await $0.inject(.malformed, count: 1, target: .cometd) }),
-        ("empty body", { await $0.inject(.empty, count: 1, target: .cometd) }),
-        ("oversized body", { await $0.inject(.oversized(2 << 20), count: 1, target: .cometd) }),
-        ("closed mid-body", { await $0.inject(.closeMidBody, count: 1, target: .cometd) }),
+    /// A fault: how to inject it, whether an agent change is made while it lasts, and
+    /// what to put back once the daemon has recovered.
+    struct Fault: Sendable {
+        let name: String
+        let inject: @Sendable (BenchSetup) async throws -> Void
+        var changeDuring = true
+        var restore: @Sendable (BenchSetup) async throws -> Void = { _ in }
+    }
+
+    /// The faults, injected in turn, on a two-node cluster.
+    static let faults: [Fault] = [
+        // Faults that lose GWS's HTTP session alternate with faults that do not: losses a
+        // few seconds apart are paced on purpose (a server that keeps refusing must not be
+        // hammered), and each fault's recovery is measured on its own.
+        Fault(name: "dropped sessions", inject: { await $0.simulator.dropSessions() }),
+        Fault(name: "HTTP sessions expired", inject: { await $0.simulator.expireHTTPSessions() }),
+        Fault(name: "5xx burst", inject: { await $0.simulator.inject(.status(503), count: 4, target: .cometd) }),
+        Fault(name: "password rotated", inject: { setup in try await setup.rotatePassword() }),
+        Fault(name: "hung request", inject: { await $0.simulator.inject(.hang, count: 1, target: .cometd) }),
+        Fault(
+            name: "EndContactCenterSession", inject: { await $0.simulator.endContactCenterSession() },
+            changeDuring: false, restore: { await $0.simulator.apply("StartContactCenterSession") }),
+        Fault(name: "malformed body", inject: { await $0.simulator.inject(.malformed, count: 1, target: .cometd) }),
+        Fault(name: "server restart", inject: { try await $0.simulator.restart(downtime: .milliseconds(800)) }),
+        Fault(name: "empty body", inject: { await $0.simulator.inject(.empty, count: 1, target: .cometd) }),
+        Fault(
+            name: "node in use stopped",
+            inject: { setup in await setup.simulator.stopListening(node: await setup.nodeInUse) },
+            restore: { try await $0.simulator.startListening() }),
+        Fault(
+            name: "oversized body",
+            inject: { await $0.simulator.inject(.oversized(2 << 20), count: 1, target: .cometd) }),
+        Fault(name: "closed mid-body", inject: { await $0.simulator.inject(.closeMidBody, count: 1, target: .cometd) }),
     ]
 
     /// The agent changes made between faults, each visible in the file as (chat, dnd).
@@ -30,8 +53,8 @@ struct Soak {
     ]
 
     func run() async throws {
-        print("soak: \(duration) of faults every few seconds, with agent changes between them")
-        let setup = try await BenchSetup.start(binary: binary, holdSeconds: 5)
+        print("soak: \(duration) of faults every few seconds on a two-node cluster, with agent changes between them")
+        let setup = try await BenchSetup.start(binary: binary, holdSeconds: 5, nodes: 2)
         let sampler = setup.sampler
         let clock = ContinuousClock()
         let start = clock.now
@@ -42,36 +65,61 @@ struct Soak {
         var changesSeen = 0
         var changesMissed = 0
         var changeIndex = 0
-        var faultsByName: [String: Int] = [:]
+        var recovery: [String: (count: Int, worst: Duration)] = [:]
+
+        func change() async {
+            let change = Self.changes[changeIndex % Self.changes.count]
+            changeIndex += 1
+            await setup.simulator.apply(change.operation, scope: change.scope)
+        }
 
         while clock.now - start < duration {
-            let (name, inject) = Self.faults[faultCount % Self.faults.count]
+            let fault = Self.faults[faultCount % Self.faults.count]
             faultCount += 1
-            faultsByName[name, default: 0] += 1
-            try await inject(setup.simulator)
-            // Recovery: connected and synced again from a fresh snapshot.
-            let recovered = await setup.waitForState(timeout: .seconds(60)) {
-                $0.connection.connected && $0.agent.synced
+            let before = setup.state()
+            let logged = await setup.simulator.requests.count
+            try await fault.inject(setup)
+            let injected = clock.now
+            // A change while the fault lasts: it must reach the file once the daemon is back.
+            if fault.changeDuring { await change() }
+            let truth = await setup.simulator.agent()
+            // Back means: the daemon noticed (its connection changed state, or it made a new
+            // session), and is connected and synced again with the simulator's truth.
+            let recovered = await setup.waitForState(timeout: .seconds(60)) { document in
+                let noticed =
+                    document.connection.since != before?.connection.since
+                    || document.connection.handshakes != before?.connection.handshakes
+                return noticed && document.connection.connected && document.agent.synced
+                    && Self.matches(document, truth)
             }
+            let syncedAt = clock.now
+            // The fault took effect at its first refused, failed or faulted request (or at
+            // once, for a restart or a stopped node, which close the connections).
+            let effect = await setup.simulator.requests.dropFirst(logged).first { request in
+                request.at >= injected && (request.faulted || request.status >= 400 || request.status == 0)
+            }
+            let took = max(.zero, (effect.map { max($0.at, injected) } ?? injected).duration(to: syncedAt))
             if recovered == nil {
                 unsynced += 1
-                report("synced did not come back after \(name)", target: false)
+                report("synced did not come back after \(fault.name)", target: false)
+            } else {
+                let previous = recovery[fault.name] ?? (0, .zero)
+                recovery[fault.name] = (previous.count + 1, max(previous.worst, took))
+                if fault.changeDuring { changesSeen += 1 }
             }
             await setup.simulator.clearFaults()
+            try await fault.restore(setup)
             // The calm: three changes, each awaited in the file before the next.
             for _ in 0..<3 {
-                let change = Self.changes[changeIndex % Self.changes.count]
-                changeIndex += 1
-                await setup.simulator.apply(change.operation, scope: change.scope)
+                await change()
                 let truth = await setup.simulator.agent()
-                let expectedChat = truth?.channels.first { $0.name == "chat" }?.state
-                let expectedDND = truth?.channels.first { $0.name == "voice" }?.dnd
-                let seen = await setup.waitForState(timeout: .seconds(10)) { document in
-                    let chat = document.agent.channels.first { $0.name == "chat" }
-                    return chat?.state == expectedChat?.state && chat?.reason == expectedChat?.reason
-                        && document.agent.channels.first { $0.name == "voice" }?.dnd == expectedDND
+                let seen = await setup.waitForState(timeout: .seconds(10)) { Self.matches($0, truth) }
+                if seen != nil {
+                    changesSeen += 1
+                } else {
+                    changesMissed += 1
+                    report("a change after \(fault.name) did not reach the file within 10 s", target: false)
                 }
-                if seen != nil { changesSeen += 1 } else { changesMissed += 1 }
                 try await Task.sleep(for: .milliseconds(300))
             }
             if baseline == nil, clock.now >= baselineAt {
@@ -88,23 +136,21 @@ struct Soak {
         let alive = setup.daemon.isRunning
         await setup.stop()
 
-        let faultList = faultsByName.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        report("\(faultCount) faults: \(faultList)")
+        report(
+            "\(faultCount) faults of \(recovery.count) kinds; worst time from a fault's first effect to synced with the truth:"
+        )
+        for (name, entry) in recovery.sorted(by: { $0.key < $1.key }) {
+            let seconds = Double(entry.worst.components.seconds) + Double(entry.worst.components.attoseconds) / 1e18
+            let padded = name.padding(toLength: 24, withPad: " ", startingAt: 0)
+            report(String(format: "  %@ %3d faults, worst %.2f s", padded, entry.count, seconds))
+        }
         report("the daemon ran throughout", target: alive)
         report("synced came back after \(faultCount - unsynced) of \(faultCount) faults", target: unsynced == 0)
         report(
-            "\(changesSeen) of \(changesSeen + changesMissed) changes made while connected seen, in order",
+            "\(changesSeen) of \(changesSeen + changesMissed) changes seen (those made during faults included)",
             target: changesMissed == 0)
-        let matches =
-            final.map { document in
-                truth.map { truth in
-                    zip(document.agent.channels, truth.channels).allSatisfy { file, real in
-                        file.name == real.name && file.state == real.state.state && file.reason == real.state.reason
-                            && file.dnd == real.dnd
-                    }
-                } ?? false
-            } ?? false
-        report("the final state file equals the simulator's truth", target: matches)
+        report(
+            "the final state file equals the simulator's truth", target: final.map { Self.matches($0, truth) } ?? false)
         if let baseline {
             let growth = rssEnd - baseline.rss
             report(
@@ -123,6 +169,15 @@ struct Soak {
         report(
             "\(handshakes) handshake attempts for \(faultCount) faults (at most \(allowed))",
             target: handshakes <= allowed)
+    }
+
+    /// Whether the file shows the simulator's truth: every channel's state, reason and DND.
+    static func matches(_ document: StateDocument, _ truth: SimulatedAgent?) -> Bool {
+        guard let truth, document.agent.channels.count == truth.channels.count else { return false }
+        return zip(document.agent.channels, truth.channels).allSatisfy { file, real in
+            file.name == real.name && file.state == real.state.state && file.reason == real.state.reason
+                && file.dnd == real.dnd
+        }
     }
 
     /// Entries in `/proc/PID/fd`.

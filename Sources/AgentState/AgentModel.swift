@@ -84,7 +84,7 @@ public struct AgentModel: Sendable, Equatable {
             }
             switch connection {
             case .connecting: return "connecting to GWS"
-            case .rehandshaking: return "GWS session lost, reconnecting" + (lastError.map { ": \($0.message)" } ?? "")
+            case .rehandshaking: return "session lost, reconnecting" + (lastError.map { ": \($0.message)" } ?? "")
             default: return "connection lost, retrying" + (lastError.map { ": \($0.message)" } ?? "")
             }
         }

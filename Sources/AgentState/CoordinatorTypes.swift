@@ -26,7 +26,7 @@ public struct CoordinatorSettings: Sendable, Equatable {
     public var maxBufferedNotifications: Int
 
     public init(
-        channels: [String], servers: [String] = [], failoverAfter: Int = 3, stablePeriod: Duration = .seconds(60),
+        channels: [String], servers: [String] = [], failoverAfter: Int = 3, stablePeriod: Duration = .seconds(10),
         startContactCenterSession: Bool = false, backoff: BackoffPolicy = BackoffPolicy(),
         maxAuthenticationFailures: Int = 3, maxBufferedNotifications: Int = 10_000
     ) {

@@ -134,7 +134,9 @@ extension SessionCoordinator {
         let wasSynced = model.synced
         model.synced = resync == .done && model.connection == .connected && subscriptionProblems.isEmpty
         if model.synced && !wasSynced {
-            recoveredAt = now
+            // The first sync after a login starts the stable period; a later re-sync in the
+            // same HTTP session (a new Bayeux session, say) does not restart it.
+            if recoveredAt == nil { recoveredAt = now }
             loggedProblem = nil
         }
     }

@@ -136,7 +136,7 @@ extension SessionCoordinator {
         recoveredAt = nil
         sessionLosses += 1
         model.httpSessionLosses += 1
-        model.lastError = StateDocument.LastError(message: "GWS session lost: \(reason)", at: time)
+        model.lastError = StateDocument.LastError(message: "GWS refused the HTTP session: \(reason)", at: time)
         model.synced = false
         model.clientID = nil
         model.setConnection(.rehandshaking, at: time)
@@ -147,7 +147,7 @@ extension SessionCoordinator {
             logIn(into: &actions)
         } else {
             phase = .waitingToLogIn
-            startTimer(.login, after: delay, reason: "GWS session lost: \(reason)", into: &actions)
+            startTimer(.login, after: delay, reason: "GWS refused the HTTP session: \(reason)", into: &actions)
         }
     }
 

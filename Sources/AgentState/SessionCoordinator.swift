@@ -64,7 +64,8 @@ public struct SessionCoordinator<Instant: InstantProtocol<Duration>>: Sendable w
     var nodeFailures = 0
     /// HTTP-session losses since the last stable period, pacing the logins they cause.
     var sessionLosses = 0
-    /// When the picture was last synced after a login, for ``CoordinatorSettings/stablePeriod``.
+    /// When the picture was first synced after the last HTTP-session loss (or the start),
+    /// for ``CoordinatorSettings/stablePeriod``.
     var recoveredAt: Instant?
     /// The problem last logged as a warning, so that a retry loop logs it once.
     var loggedProblem: String?

@@ -55,4 +55,8 @@ public struct LoggedRequest: Sendable, Equatable {
     public var node: Int = 0
     /// Names of the cookies the request carried, sorted (no values).
     public var cookies: [String] = []
+    /// Whether an injected fault answered it.
+    public var faulted = false
+    /// When it was answered (for recovery times measured from a fault's first effect).
+    public var at: ContinuousClock.Instant = .now
 }

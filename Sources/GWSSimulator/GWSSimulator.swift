@@ -276,6 +276,7 @@ public actor GWSSimulator {
         let isCometD = parts.path.hasPrefix(Self.notificationsPath)
         var response: ScriptedResponse
         var fault = faults.next(cometd: isCometD)
+        let faulted = fault != nil
         if case .delay(let duration)? = fault {
             counters.increment(.faultsApplied)
             try? await Task.sleep(for: duration)
@@ -290,7 +291,7 @@ public actor GWSSimulator {
             counters.increment(.restRequests)
             response = await rest(request, parts, node: node)
         }
-        record(request, parts, cometd: isCometD, node: node, response: response)
+        record(request, parts, cometd: isCometD, node: node, faulted: faulted, response: response)
         return response
     }
 
@@ -314,7 +315,8 @@ public actor GWSSimulator {
     }
 
     private func record(
-        _ request: RecordedRequest, _ parts: RequestParts, cometd: Bool, node: Int, response: ScriptedResponse
+        _ request: RecordedRequest, _ parts: RequestParts, cometd: Bool, node: Int, faulted: Bool,
+        response: ScriptedResponse
     ) {
         let status: Int
         switch response {
@@ -327,7 +329,7 @@ public actor GWSSimulator {
             LoggedRequest(
                 method: request.method, path: parts.path,
                 headers: Set(request.headers.map { $0.name.lowercased() }).sorted(), channels: channels, status: status,
-                node: node, cookies: parts.cookies.keys.sorted()))
+                node: node, cookies: parts.cookies.keys.sorted(), faulted: faulted))
         if log.count > 10_000 { log.removeFirst(log.count - 10_000) }
     }
 

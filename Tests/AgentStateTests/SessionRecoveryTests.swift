@@ -34,7 +34,7 @@ struct SessionRecoveryTests {
         #expect(h.model.connection == .rehandshaking)
         #expect(h.model.synced == false)
         #expect(h.model.lastError?.message.contains("Missing or invalid Csrf token") == true)
-        #expect(h.model.statusLine.hasPrefix("GWS session lost, reconnecting: GWS session lost: HTTP 403"))
+        #expect(h.model.statusLine.hasPrefix("session lost, reconnecting: GWS refused the HTTP session: HTTP 403"))
         #expect(h.model.httpSessionLosses == 1)
         // Whatever the dropped client still reports is ignored.
         #expect(h.handle(.bayeux(generation: 1, .ended(nil))).isEmpty)
@@ -121,6 +121,23 @@ struct SessionRecoveryTests {
             let actions = try h.bayeux(.requestFailed(Self.csrf403))
             #expect(actions.last == .logIn(token: try #require(h.lastFetchToken), node: 0), "round \(round)")
         }
+    }
+
+    @Test("A Bayeux re-sync between two losses does not restart the stable period")
+    func resyncKeepsStablePeriod() throws {
+        var h = CoordinatorHarness()
+        try h.connect()
+        // A first loss, and the recovery that starts the stable period.
+        try h.bayeux(.requestFailed(Self.csrf403))
+        try h.answerSnapshot(.success(snapshot(state: "Ready")))
+        try Self.resync(&h, clientID: "c2")
+        h.advance(by: .seconds(30))
+        // The Bayeux session is swept and made again in the same HTTP session.
+        try h.bayeux(.stateChanged(.rehandshaking))
+        try Self.resync(&h, clientID: "c3")
+        h.advance(by: .seconds(5))
+        let actions = try h.bayeux(.requestFailed(Self.csrf403))
+        #expect(actions.last == .logIn(token: try #require(h.lastFetchToken), node: 0), "paced, as if consecutive")
     }
 
     @Test("Three node failures in a row move to the next node of the cluster, which is kept")
