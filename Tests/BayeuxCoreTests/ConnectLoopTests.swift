@@ -1,10 +1,11 @@
+import JSON
 import Testing
 
 @testable import BayeuxCore
 
-@Suite("Connect loop (bayeux.md §5b rows 8–24)")
+@Suite("Connect loop")
 struct ConnectLoopTests {
-    @Test("Rows 8–9: the first connect asks for an immediate answer; later ones wait the server's timeout")
+    @Test("The first connect asks for an immediate answer; later ones wait the server's timeout")
     func connectCycle() throws {
         var h = SessionHarness(configuration: SessionConfiguration(maxNetworkDelay: .seconds(10)))
         h.handle(.start)
@@ -38,7 +39,7 @@ struct ConnectLoopTests {
         #expect(poll.timeout == .seconds(25))
     }
 
-    @Test("Row 10: every element is routed, whether the reply comes first or last", arguments: [true, false])
+    @Test("Every element is routed, whether the reply comes first or last", arguments: [true, false])
     func mixedResponses(replyFirst: Bool) throws {
         var h = SessionHarness(subscriptions: ["/v2/me/devices", "/v2/me/channels"])
         try h.connect()
@@ -50,7 +51,7 @@ struct ConnectLoopTests {
         #expect(h.openConnects == 1)
     }
 
-    @Test("Row 10: events riding on a subscribe reply are delivered")
+    @Test("Events riding on a subscribe reply are delivered")
     func eventsOnSubscribeReply() throws {
         var h = SessionHarness(subscriptions: ["/a"])
         h.handle(.start)
@@ -60,7 +61,7 @@ struct ConnectLoopTests {
         #expect(h.actions.contains(.subscribed("/a")))
     }
 
-    @Test("Row 11: an unsuccessful connect without advice is retried with the same session")
+    @Test("An unsuccessful connect without advice is retried with the same session")
     func connectRetry() throws {
         var h = SessionHarness()
         try h.connect()
@@ -77,7 +78,7 @@ struct ConnectLoopTests {
     }
 
     @Test(
-        "Row 12: unknown-session errors of three servers behave alike",
+        "Unknown-session errors of three servers behave alike",
         arguments: ["402::session_unknown", "401:c1:Unknown client", "403::Unknown client"])
     func dialects(error: String) throws {
         var h = SessionHarness(subscriptions: ["/v2/me/devices"])
@@ -95,7 +96,7 @@ struct ConnectLoopTests {
         #expect(h.machine.counters.errorCodes == [Int(error.prefix(3)) ?? 0: 1])
     }
 
-    @Test("Row 13: after a server restart the client re-handshakes, re-subscribes and says so")
+    @Test("After a server restart the client re-handshakes, re-subscribes and says so")
     func serverRestart() throws {
         var h = SessionHarness(subscriptions: ["/v2/me/devices", "/v2/me/channels"])
         try h.connect(clientId: "old")
@@ -120,7 +121,7 @@ struct ConnectLoopTests {
         #expect(h.machine.state == .connected)
     }
 
-    @Test("Row 14: a short outage resumes the same session without re-subscribing")
+    @Test("A short outage resumes the same session without re-subscribing")
     func shortOutage() throws {
         var h = SessionHarness(subscriptions: ["/a"])
         try h.connect(handshakeAdvice: ["maxInterval": 10000, "timeout": 30000])
@@ -135,7 +136,7 @@ struct ConnectLoopTests {
         #expect(h.machine.failures == 0)
     }
 
-    @Test("Row 15: a long outage switches to a handshake once the server would have swept the session")
+    @Test("A long outage switches to a handshake once the server would have swept the session")
     func longOutageSwitchesToHandshake() throws {
         var h = SessionHarness(
             configuration: SessionConfiguration(
@@ -155,7 +156,7 @@ struct ConnectLoopTests {
     }
 
     @Test(
-        "Rows 16–18: timeouts, proxy errors and garbage bodies are retried, not fatal",
+        "Timeouts, proxy errors and garbage bodies are retried, not fatal",
         arguments: RequestFailureKind.allCases)
     func transportFailuresRetry(kind: RequestFailureKind) throws {
         var h = SessionHarness()
@@ -168,7 +169,7 @@ struct ConnectLoopTests {
         #expect(h.openConnects == 1)
     }
 
-    @Test("Row 19: replies and failures of superseded connects are ignored")
+    @Test("Replies and failures of superseded connects are ignored")
     func staleConnect() throws {
         var h = SessionHarness()
         try h.connect()
@@ -188,7 +189,7 @@ struct ConnectLoopTests {
         #expect(h.machine.counters.staleReplies >= 2)
     }
 
-    @Test("Row 21: a successful reply carrying reconnect handshake re-handshakes")
+    @Test("A successful reply carrying reconnect handshake re-handshakes")
     func successfulHandshakeAdvice() throws {
         var h = SessionHarness()
         try h.connect()
@@ -198,7 +199,7 @@ struct ConnectLoopTests {
         #expect(h.terminated == nil)
     }
 
-    @Test("Row 22: multiple-clients advice turns the client into a poller at the advised interval")
+    @Test("Multiple-clients advice turns the client into a poller at the advised interval")
     func multipleClients() throws {
         var h = SessionHarness()
         try h.connect()
@@ -212,7 +213,7 @@ struct ConnectLoopTests {
         #expect(h.openConnects == 1)
     }
 
-    @Test("Row 22: multiple-clients with reconnect none stops")
+    @Test("Multiple-clients with reconnect none stops")
     func multipleClientsNone() throws {
         var h = SessionHarness()
         try h.connect()
@@ -225,7 +226,7 @@ struct ConnectLoopTests {
         #expect(h.terminated == .serverRefused(nil))
     }
 
-    @Test("Row 23: a negative interval stops the session")
+    @Test("A negative interval stops the session")
     func negativeInterval() throws {
         var h = SessionHarness()
         try h.connect()
@@ -234,7 +235,7 @@ struct ConnectLoopTests {
         #expect(h.open.isEmpty)
     }
 
-    @Test("Rows 11, 37: reconnect none on a connect (server-side disconnect) stops")
+    @Test("Reconnect none on a connect (server-side disconnect) stops")
     func connectNone() throws {
         var h = SessionHarness()
         try h.connect()

@@ -1,8 +1,9 @@
+import JSON
 import Testing
 
 @testable import BayeuxCore
 
-@Suite("Handshake (bayeux.md §5b rows 1–7)")
+@Suite("Handshake")
 struct HandshakeTests {
     @Test("The handshake offers version 1.0 and long-polling only, with configured fields")
     func handshakeMessage() throws {
@@ -16,7 +17,7 @@ struct HandshakeTests {
         #expect(h.machine.state == .handshaking)
     }
 
-    @Test("Row 1: an unreachable server gets a handful of attempts, with growing delays")
+    @Test("An unreachable server gets a handful of attempts, with growing delays")
     func unreachableServerBacksOff() throws {
         var h = SessionHarness()
         h.handle(.start)
@@ -36,7 +37,7 @@ struct HandshakeTests {
         #expect(h.machine.counters.requestFailures[.connect] == attemptTimes.count)
     }
 
-    @Test("Row 2: a refused handshake with reconnect handshake is retried later")
+    @Test("A refused handshake with reconnect handshake is retried later")
     func refusedHandshakeRetried() throws {
         var h = SessionHarness()
         h.handle(.start)
@@ -54,7 +55,7 @@ struct HandshakeTests {
         #expect(h.openRequest(on: "/meta/handshake") != nil)
     }
 
-    @Test("Row 2: reconnect none on a handshake stops for good")
+    @Test("Reconnect none on a handshake stops for good")
     func handshakeNoneStops() throws {
         var h = SessionHarness()
         h.handle(.start)
@@ -71,7 +72,7 @@ struct HandshakeTests {
         #expect(h.machine.state == .disconnected)
     }
 
-    @Test("Row 3: advice from an earlier session does not survive a handshake without advice")
+    @Test("Advice from an earlier session does not survive a handshake without advice")
     func staleAdviceReset() throws {
         var h = SessionHarness()
         try h.connect(handshakeAdvice: ["timeout": 5000, "interval": 1000, "maxInterval": 9000])
@@ -87,7 +88,7 @@ struct HandshakeTests {
         #expect(h.openRequest(on: "/meta/connect") != nil)
     }
 
-    @Test("Row 4: a server without long-polling ends the session with a clear reason")
+    @Test("A server without long-polling ends the session with a clear reason")
     func noCommonTransport() throws {
         var h = SessionHarness()
         h.handle(.start)
@@ -102,7 +103,7 @@ struct HandshakeTests {
         #expect(h.terminated?.description.contains("websocket") == true)
     }
 
-    @Test("Row 5: a successful handshake reply without clientId is a failure, retried")
+    @Test("A successful handshake reply without clientId is a failure, retried")
     func handshakeWithoutClientId() throws {
         var h = SessionHarness()
         h.handle(.start)
@@ -112,7 +113,7 @@ struct HandshakeTests {
         #expect(h.openRequest(on: "/meta/handshake") != nil || h.timer != nil)
     }
 
-    @Test("Row 5: a response without any handshake reply is a failure, retried")
+    @Test("A response without any handshake reply is a failure, retried")
     func handshakeResponseMissingReply() throws {
         var h = SessionHarness()
         h.handle(.start)
@@ -121,7 +122,7 @@ struct HandshakeTests {
         #expect(h.openRequest(on: "/meta/handshake") != nil || h.timer != nil)
     }
 
-    @Test("Row 6: messages delivered with the handshake reply come before the first connect")
+    @Test("Messages delivered with the handshake reply come before the first connect")
     func messagesWithHandshake() throws {
         var h = SessionHarness(subscriptions: ["/v2/me/devices"])
         h.handle(.start)
@@ -136,7 +137,7 @@ struct HandshakeTests {
         #expect(h.delivered == [event("/v2/me/devices", 1)])
     }
 
-    @Test("Row 7: permanent transport errors keep retrying at the capped delay, never faster")
+    @Test("Permanent transport errors keep retrying at the capped delay, never faster")
     func permanentErrorsCapped() throws {
         var h = SessionHarness(
             configuration: SessionConfiguration(

@@ -1,10 +1,11 @@
+import JSON
 import Testing
 
 @testable import BayeuxCore
 
-@Suite("Subscriptions (bayeux.md §5b rows 25–29, 40)")
+@Suite("Subscriptions")
 struct SubscriptionTests {
-    @Test("Row 40: subscriptions made before the handshake are sent after it, batched, with the new clientId")
+    @Test("Subscriptions made before the handshake are sent after it, batched, with the new clientId")
     func heldUntilHandshake() throws {
         var h = SessionHarness(subscriptions: ["/v2/me/devices", "/v2/me/channels"])
         h.handle(.start)
@@ -16,7 +17,7 @@ struct SubscriptionTests {
         #expect(!batch.isLongPoll)
     }
 
-    @Test("Row 25: a denied subscription is reported once and the others are kept")
+    @Test("A denied subscription is reported once and the others are kept")
     func denied() throws {
         var h = SessionHarness(subscriptions: ["/a", "/b"])
         h.handle(.start)
@@ -36,7 +37,7 @@ struct SubscriptionTests {
         #expect(h.delivered == [event("/b", 1)])
     }
 
-    @Test("Row 26: a subscribe refused with 402 is re-sent after the re-handshake the connect loop drives")
+    @Test("A subscribe refused with 402 is re-sent after the re-handshake the connect loop drives")
     func subscribe402() throws {
         var h = SessionHarness(subscriptions: ["/a"])
         h.handle(.start)
@@ -55,7 +56,7 @@ struct SubscriptionTests {
         #expect(h.sent(on: "/meta/subscribe").map(\.clientId) == ["c1", "c2"])
     }
 
-    @Test("Row 27: a re-handshake while a subscribe is in flight leaves exactly one subscription")
+    @Test("A re-handshake while a subscribe is in flight leaves exactly one subscription")
     func rehandshakeDuringSubscribe() throws {
         var h = SessionHarness(subscriptions: ["/a"])
         h.handle(.start)
@@ -75,7 +76,7 @@ struct SubscriptionTests {
         #expect(h.sent(on: "/meta/subscribe").filter { $0.clientId == "c2" }.count == 1)
     }
 
-    @Test("Row 28: wildcard subscriptions route deliveries as the server matches them")
+    @Test("Wildcard subscriptions route deliveries as the server matches them")
     func wildcardRouting() throws {
         var h = SessionHarness(subscriptions: ["/v2/me/*"])
         try h.connect()
@@ -89,7 +90,7 @@ struct SubscriptionTests {
         #expect(h.machine.counters.messagesUnmatched == 2)
     }
 
-    @Test("Row 29: a channel unsubscribed during an outage is not subscribed again")
+    @Test("A channel unsubscribed during an outage is not subscribed again")
     func unsubscribeDuringOutage() throws {
         var h = SessionHarness(subscriptions: ["/a", "/b"])
         try h.connect()
@@ -137,9 +138,9 @@ struct SubscriptionTests {
     }
 }
 
-@Suite("Disconnect and restart (rows 35–37)")
+@Suite("Disconnect and restart")
 struct DisconnectTests {
-    @Test("Row 35: disconnect sends /meta/disconnect and ends on its reply")
+    @Test("Disconnect sends /meta/disconnect and ends on its reply")
     func graceful() throws {
         var h = SessionHarness()
         try h.connect()
@@ -153,7 +154,7 @@ struct DisconnectTests {
         #expect(h.machine.state == .disconnected)
     }
 
-    @Test("Row 35: a server that never answers the disconnect is dropped at the deadline")
+    @Test("A server that never answers the disconnect is dropped at the deadline")
     func deadline() throws {
         var h = SessionHarness(configuration: SessionConfiguration(disconnectTimeout: .milliseconds(1500)))
         try h.connect()
@@ -164,7 +165,7 @@ struct DisconnectTests {
         #expect(h.open.isEmpty)
     }
 
-    @Test("Row 35: the held poll, answered with 402 and handshake advice during the disconnect, starts nothing")
+    @Test("The held poll, answered with 402 and handshake advice during the disconnect, starts nothing")
     func heldPollDuringDisconnect() throws {
         var h = SessionHarness()
         try h.connect()
@@ -182,7 +183,7 @@ struct DisconnectTests {
         #expect(h.open.isEmpty)
     }
 
-    @Test("Row 35: a held poll that fails during the disconnect is not retried")
+    @Test("A held poll that fails during the disconnect is not retried")
     func heldPollFailsDuringDisconnect() throws {
         var h = SessionHarness()
         try h.connect()
@@ -204,7 +205,7 @@ struct DisconnectTests {
         #expect(h.open.isEmpty)
     }
 
-    @Test("Row 36: a session restarted after it ended starts clean")
+    @Test("A session restarted after it ended starts clean")
     func restart() throws {
         var h = SessionHarness(subscriptions: ["/a"])
         try h.connect()
