@@ -3,6 +3,7 @@ import BayeuxCore
 import CurlTransport
 import GWSSimulator
 import HTTPTransport
+import JSON
 import Logging
 import ScriptedHTTPServer
 import Testing
@@ -19,7 +20,9 @@ struct ConnectedClient {
 
     init(
         _ configuration: SimulatorConfiguration = SimulatorConfiguration(
-            cometd: CometDSettings(timeout: .milliseconds(300), maxInterval: .seconds(2)), csrfOnCometD: false)
+            // Sessions live 10 s without a connect: under a loaded machine, a few faulted
+            // requests and their backoff must not get the session swept with its queue.
+            cometd: CometDSettings(timeout: .milliseconds(300), maxInterval: .seconds(10)), csrfOnCometD: false)
     )
         async throws
     {
