@@ -31,156 +31,167 @@ let package = Package(
         // Already in the graph through swift-configuration's YAML trait; used directly only to
         // list the keys of a configuration file, which swift-configuration cannot enumerate.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Already in the graph through swift-configuration, whose file provider takes its
+        // FilePath; named here because the daemon imports it for that one type.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C libraries, imported through module maps with typed shims for variadic calls.
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
-        .systemLibrary(
-            name: "CSystemd",
-            pkgConfig: "libsystemd",
-            providers: [.apt(["libsystemd-dev"])]
-        ),
-
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // SIGTERM, SIGINT and SIGHUP through a self-pipe (libdispatch sources lose signals).
         .target(name: "CDaemonSignals"),
         // One thread as Swift concurrency's global executor, for the daemon process only.
         .target(name: "CSerialExecutor"),
 
+        // Foundations with no I/O. docs/architecture.md has the module graph that
+        // scripts/check-module-graph.py enforces.
         // A value behind a pthread mutex (Mutex's API; ThreadSanitizer sees it).
         .target(name: "Locking", swiftSettings: strict),
-        // Pure protocol core: JSON, Bayeux messages, the session state machine. No I/O.
-        .target(name: "BayeuxCore", swiftSettings: strict),
+        // JSON values, a parser and a writer: the project's JSON.
+        .target(name: "JSON", swiftSettings: strict),
+        // Text helpers: trimming, and server text made safe for logs and terminals.
+        .target(name: "Text", swiftSettings: strict),
+        // The pure protocol core: Bayeux messages, advice, backoff, the session state machine.
+        .target(name: "BayeuxCore", dependencies: ["JSON"], swiftSettings: strict),
+        // Pure GWS decoding: notifications, the REST snapshot, operation replies.
+        .target(name: "GWS", dependencies: ["JSON", "Text"], swiftSettings: strict),
+        // The pure agent picture: the cache, the summary, the session coordinator, the state document.
+        .target(name: "AgentState", dependencies: ["BayeuxCore", "GWS", "JSON"], swiftSettings: strict),
+
+        // I/O, each kind behind its own module.
         // The HTTP client abstraction the Bayeux driver and REST calls talk through.
         .target(name: "HTTPTransport", swiftSettings: strict),
         // libcurl implementation of HTTPTransport (multi interface, one owner thread).
         .target(
-            name: "CurlTransport", dependencies: ["CCurl", "CSerialExecutor", "HTTPTransport", "Locking"],
+            name: "CurlTransport", dependencies: ["CCurl", "CSerialExecutor", "HTTPTransport", "Locking", "Text"],
             swiftSettings: strict),
         // The driver: runs the state machine against a transport and a clock.
         .target(
             name: "BayeuxClient",
             dependencies: [
-                "BayeuxCore", "HTTPTransport", "Locking",
+                "BayeuxCore", "HTTPTransport", "JSON", "Locking", "Text",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
-        ),
-        // Pure GWS decoding: notifications, the REST snapshot, operation replies.
-        .target(name: "GWS", dependencies: ["BayeuxCore"], swiftSettings: strict),
-        // Pure agent picture: the cache, the summary, the state-file document.
-        .target(name: "AgentState", dependencies: ["GWS", "BayeuxCore"], swiftSettings: strict),
-        // The daemon: configuration, REST, the session driver, the state-file publisher,
-        // logging, metrics, systemd integration. The executable only parses arguments.
+            swiftSettings: strict),
+        // sd_notify and journald through libsystemd.
+        .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strict),
+        // inotify: how the operator commands and the benchmark see the state file change.
+        .target(name: "FileWatch", swiftSettings: strict),
+
+        // The daemon: exactly what `gws-agentd run` executes (configuration, REST, the session
+        // driver, the state-file publisher, logging, metrics, systemd integration).
         .target(
             name: "AgentDaemon",
             dependencies: [
-                "AgentState", "GWS", "BayeuxClient", "BayeuxCore", "HTTPTransport", "CurlTransport", "Systemd",
-                "CDaemonSignals", "Locking", .product(name: "Logging", package: "swift-log"),
+                "AgentState", "BayeuxClient", "BayeuxCore", "CDaemonSignals", "CurlTransport", "GWS", "HTTPTransport",
+                "JSON", "Locking", "Systemd", "Text",
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: strict
-        ),
-        // sd_notify and journald through libsystemd.
-        .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strict),
-
+            swiftSettings: strict),
+        // The operator commands' work and presentation: set, states, status, check-config.
+        .target(
+            name: "AgentOperator",
+            dependencies: [
+                "AgentDaemon", "AgentState", "BayeuxClient", "BayeuxCore", "CurlTransport", "FileWatch", "GWS",
+                "HTTPTransport", "JSON", "Text", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The executable: argument parsing, the logging bootstrap, the executor.
         .executableTarget(
             name: "gws-agentd",
             dependencies: [
-                "AgentDaemon", "CSerialExecutor", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "AgentDaemon", "AgentOperator", "AgentState", "CSerialExecutor", "GWS", "Text",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
-        ),
-        // The GWS 8.5 simulator: a library tests start in-process, and the gws-sim executable.
-        .target(
-            name: "GWSSimulator", dependencies: ["BayeuxCore", "Locking", "ScriptedHTTPServer"], swiftSettings: strict),
-        .executableTarget(
-            name: "gws-sim",
-            dependencies: ["GWSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "bayeux-bench",
-            dependencies: ["BayeuxClient", "CurlTransport", "ScriptedHTTPServer"],
-            path: "Benchmarks/bayeux-bench",
-            swiftSettings: strict
-        ),
-        // libFuzzer targets. `make fuzz` builds them with -sanitize=fuzzer -DFUZZING and
-        // runs libFuzzer's driver; a normal build replays corpus files through them.
-        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
-        .executableTarget(
-            name: "gws-fuzz",
-            dependencies: ["BayeuxCore", "GWS", "AgentState", "AgentDaemon", "CFuzzerDriver"],
-            path: "Fuzz/gws-fuzz",
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "daemon-bench",
-            dependencies: ["AgentState", "GWSSimulator", "Locking", "ScriptedHTTPServer"],
-            path: "Benchmarks/daemon-bench",
-            swiftSettings: strict
-        ),
-        // The memory floor daemon-bench compares the daemon with: one libcurl request in C.
-        .executableTarget(
-            name: "libcurl-floor", dependencies: ["CCurl", "CSystemd"], path: "Benchmarks/libcurl-floor"),
+            swiftSettings: strict),
 
-        // A tiny scripted HTTP/1.1 server on 127.0.0.1 for transport and client tests.
+        // The GWS 8.5 simulator: a library tests start in-process, and the gws-sim executable.
         .target(
             name: "ScriptedHTTPServer",
             dependencies: [
-                "Locking",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "Locking", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: strict
-        ),
+            swiftSettings: strict),
+        .target(
+            name: "GWSSimulator", dependencies: ["BayeuxCore", "JSON", "Locking", "ScriptedHTTPServer"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "gws-sim",
+            dependencies: ["GWSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
 
-        .testTarget(name: "BayeuxCoreTests", dependencies: ["BayeuxCore"], swiftSettings: strict),
-        .testTarget(name: "GWSTests", dependencies: ["GWS", "BayeuxCore"], swiftSettings: strict),
-        .testTarget(name: "AgentStateTests", dependencies: ["AgentState", "GWS", "BayeuxCore"], swiftSettings: strict),
+        // Benchmarks (docs/performance.md) and the libFuzzer harness (docs/reliability.md).
+        .executableTarget(
+            name: "bayeux-bench",
+            dependencies: [
+                "BayeuxClient", "BayeuxCore", "CurlTransport", "JSON", "ScriptedHTTPServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/bayeux-bench", swiftSettings: strict),
+        .executableTarget(
+            name: "daemon-bench",
+            dependencies: ["AgentState", "FileWatch", "GWSSimulator", "Locking", "ScriptedHTTPServer"],
+            path: "Benchmarks/daemon-bench", swiftSettings: strict),
+        // The memory floor daemon-bench compares the daemon with: one libcurl request in C.
+        .executableTarget(
+            name: "libcurl-floor", dependencies: ["CCurl", "CSystemd"], path: "Benchmarks/libcurl-floor"),
+        // `make fuzz` builds gws-fuzz with -sanitize=fuzzer -DFUZZING and runs libFuzzer's
+        // driver; a normal build replays corpus files through it.
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .executableTarget(
+            name: "gws-fuzz",
+            dependencies: ["AgentDaemon", "AgentOperator", "AgentState", "BayeuxCore", "CFuzzerDriver", "GWS", "JSON"],
+            path: "Fuzz/gws-fuzz", swiftSettings: strict),
+
+        .testTarget(name: "BayeuxCoreTests", dependencies: ["BayeuxCore", "JSON"], swiftSettings: strict),
+        .testTarget(name: "GWSTests", dependencies: ["GWS", "JSON"], swiftSettings: strict),
+        .testTarget(
+            name: "AgentStateTests", dependencies: ["AgentState", "BayeuxCore", "GWS", "JSON"], swiftSettings: strict),
         .testTarget(
             name: "CurlTransportTests",
-            dependencies: ["CurlTransport", "Locking", "ScriptedHTTPServer"],
-            swiftSettings: strict
-        ),
+            dependencies: ["CurlTransport", "HTTPTransport", "Locking", "ScriptedHTTPServer"],
+            swiftSettings: strict),
         .testTarget(
             name: "BayeuxClientTests",
-            dependencies: ["BayeuxClient", "BayeuxCore", "CurlTransport", "Locking", "ScriptedHTTPServer"],
-            swiftSettings: strict
-        ),
+            dependencies: [
+                "BayeuxClient", "BayeuxCore", "CurlTransport", "HTTPTransport", "JSON", "Locking", "ScriptedHTTPServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["BayeuxClient", "CurlTransport", "ScriptedHTTPServer"],
-            exclude: ["Faye"],
-            swiftSettings: strict
-        ),
+            dependencies: [
+                "BayeuxClient", "BayeuxCore", "CurlTransport", "HTTPTransport", "JSON", "ScriptedHTTPServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Faye"], swiftSettings: strict),
         .testTarget(
             name: "GWSSimulatorTests",
-            dependencies: ["GWSSimulator", "BayeuxClient", "CurlTransport", "ScriptedHTTPServer"],
-            exclude: ["Faye"],
-            swiftSettings: strict
-        ),
+            dependencies: [
+                "BayeuxClient", "BayeuxCore", "CurlTransport", "GWSSimulator", "HTTPTransport", "JSON", "Locking",
+                "ScriptedHTTPServer", .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Faye"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
+        .testTarget(name: "TextTests", dependencies: ["Text", "FileWatch"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentState", "GWSSimulator", "Locking", "ScriptedHTTPServer", "BayeuxCore"],
-            swiftSettings: strict
-        ),
+            dependencies: ["AgentState", "BayeuxCore", "GWSSimulator", "JSON", "Locking", "ScriptedHTTPServer"],
+            swiftSettings: strict),
         .testTarget(
             name: "AgentDaemonTests",
             dependencies: [
-                "AgentDaemon", "AgentState", "GWS", "BayeuxCore", "BayeuxClient", "CurlTransport", "HTTPTransport",
-                "GWSSimulator", "Locking", "ScriptedHTTPServer", "Systemd",
+                "AgentDaemon", "AgentOperator", "AgentState", "BayeuxClient", "BayeuxCore", "CurlTransport", "GWS",
+                "GWSSimulator", "HTTPTransport", "JSON", "Locking", "ScriptedHTTPServer", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Fixtures"],
-            swiftSettings: strict
-        ),
+            exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

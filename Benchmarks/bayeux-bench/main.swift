@@ -10,6 +10,7 @@ import BayeuxClient
 import BayeuxCore
 import CurlTransport
 import Foundation
+import JSON
 import Logging
 import ScriptedHTTPServer
 

@@ -1,4 +1,5 @@
 import BayeuxCore
+import JSON
 
 /// The Bayeux response parser and router: the bytes are decoded as a `/meta/connect`
 /// reply body and routed by a session state machine that is connected and subscribed,

@@ -1,6 +1,6 @@
 import AgentState
-import BayeuxCore
 import GWS
+import JSON
 
 /// The GWS notification decoder and the agent cache: the bytes are a notification's
 /// `data` on both channels; decoded leniently, applied to a cache built from a snapshot,

@@ -1,4 +1,5 @@
 import AgentDaemon
+import AgentOperator
 import AgentState
 import Foundation
 

@@ -1,3 +1,4 @@
+import AgentDaemon
 import Glibc
 
 /// Where a command writes: standard output for results, standard error for problems.

@@ -1,9 +1,11 @@
+import AgentDaemon
 import AgentState
 import BayeuxClient
 import BayeuxCore
 import CurlTransport
 import GWS
 import HTTPTransport
+import JSON
 import Logging
 
 /// The work of the operator commands (`set`, `states`, `check-config`), kept out of the

@@ -1,3 +1,5 @@
+import AgentDaemon
+
 extension RESTError {
     /// The exit status a command reports for this failure.
     public var exitStatus: ExitStatus {

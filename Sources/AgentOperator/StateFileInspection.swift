@@ -1,3 +1,4 @@
+import AgentDaemon
 import AgentState
 import Glibc
 

@@ -1,4 +1,6 @@
+import AgentDaemon
 import AgentState
+import FileWatch
 import Glibc
 
 /// Watches a state file the way systemd's own monitors watch `/run`: inotify on the
@@ -6,7 +8,7 @@ import Glibc
 /// and on the parent when the directory itself is missing (before the first start, or
 /// after a stop removed the runtime directory).
 ///
-/// Ownership: the inotify descriptor is created, read and closed by ``run(_:)`` alone.
+/// Ownership: the inotify instance is made, read and dropped by ``run(_:)`` alone.
 public struct StateWatcher: Sendable {
     /// What happened to the watched file.
     public enum Change: Sendable {
@@ -34,9 +36,7 @@ public struct StateWatcher: Sendable {
     /// Calls `report` with the current state, then with every change, until `report`
     /// returns false or a fatal inotify error occurs (returned as errno).
     public func run(_ report: (Change) -> Bool) -> Int32? {
-        let fd = inotify_init1(Int32(IN_CLOEXEC))
-        guard fd >= 0 else { return errno }
-        defer { close(fd) }
+        guard let inotify = Inotify() else { return errno }
         var lastSeq: (pid: Int, seq: Int)?
         var present = false
         func emitCurrent() -> Bool {
@@ -64,47 +64,29 @@ public struct StateWatcher: Sendable {
             if watch < 0 {
                 let fileMask = UInt32(
                     IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF)
-                watch = inotify_add_watch(fd, directory, fileMask)
+                watch = inotify.add(directory, mask: fileMask)
                 watchingParent = false
                 if watch < 0 {
                     guard errno == ENOENT else { return errno }
-                    let parent = Self.parent(of: directory)
-                    watch = inotify_add_watch(fd, parent, UInt32(IN_CREATE | IN_MOVED_TO))
+                    watch = inotify.add(Self.parent(of: directory), mask: UInt32(IN_CREATE | IN_MOVED_TO))
                     watchingParent = true
                     if watch < 0 { return errno }
                 }
                 if !emitCurrent() { return nil }
             }
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, 1000)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            if ready == 0 { continue }
-            var buffer = [UInt8](repeating: 0, count: 8192)
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard count > 0 else { continue }
+            guard let events = inotify.read(timeout: 1000) else { return errno }
             var relevant = false
             var rewatch = false
-            var offset = 0
-            while offset + MemoryLayout<inotify_event>.size <= count {
-                let (mask, length, name) = buffer.withUnsafeBytes { raw -> (UInt32, Int, String) in
-                    let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
-                    let start = offset + MemoryLayout<inotify_event>.size
-                    let nameBytes = raw[start..<min(count, start + Int(event.len))].prefix { $0 != 0 }
-                    return (event.mask, Int(event.len), String(decoding: nameBytes, as: UTF8.self))
-                }
-                offset += MemoryLayout<inotify_event>.size + length
-                if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0 { rewatch = true }
+            for event in events {
+                if event.mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0 { rewatch = true }
                 if watchingParent {
-                    if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { rewatch = true }
-                } else if name == fileName {
+                    if event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { rewatch = true }
+                } else if event.name == fileName {
                     relevant = true
                 }
             }
             if rewatch {
-                inotify_rm_watch(fd, watch)
+                inotify.remove(watch)
                 watch = -1
                 if !emitCurrent() { return nil }
                 continue

@@ -1,3 +1,4 @@
+import AgentDaemon
 import AgentState
 
 /// Human renderings of a state file for `gws-agentd status`.

@@ -1,4 +1,3 @@
-import BayeuxCore
 import GWS
 
 /// Stopping on request, finishing, and giving up.

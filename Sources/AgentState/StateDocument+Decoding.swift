@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// Why a state file could not be read.
 public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 extension StateDocument {
     /// The document as the state file holds it: compact JSON, members in schema order,

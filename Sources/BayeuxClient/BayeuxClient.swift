@@ -2,6 +2,7 @@ import BayeuxCore
 import HTTPTransport
 import Locking
 import Logging
+import Text
 
 /// A long-polling Bayeux client: drives a ``SessionStateMachine`` over an ``HTTPClient``.
 ///

@@ -1,3 +1,5 @@
+import JSON
+
 /// What the server wants the client to do after a reply (`advice.reconnect`).
 public enum ReconnectAdvice: String, Sendable, Equatable {
     /// Send another `/meta/connect` with the same client id.

@@ -1,3 +1,5 @@
+import JSON
+
 /// A hook on every message the session sends and receives, like CometD's
 /// `ClientSession.Extension` and Faye's extensions.
 ///

@@ -1,3 +1,5 @@
+import JSON
+
 /// One Bayeux message: a JSON object with exactly one `channel`.
 ///
 /// The message keeps every member it was given, so extensions and the application can

@@ -1,3 +1,5 @@
+import JSON
+
 extension SessionStateMachine {
     // Connect request (Bayeux 1.0 §4.2): channel, clientId, connectionType MUST; id, ext,
     // advice MAY. The first connect of a session (and the first after a failure) asks the

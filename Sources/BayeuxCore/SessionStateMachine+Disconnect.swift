@@ -1,3 +1,5 @@
+import JSON
+
 extension SessionStateMachine {
     /// Ends the session: a `/meta/disconnect` when there is a session, bounded by
     /// ``SessionConfiguration/disconnectTimeout``; at once otherwise.

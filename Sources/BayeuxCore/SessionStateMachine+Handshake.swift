@@ -1,3 +1,5 @@
+import JSON
+
 extension SessionStateMachine {
     /// The connection type this client speaks.
     static var connectionType: String { "long-polling" }

@@ -1,3 +1,5 @@
+import JSON
+
 extension SessionStateMachine {
     /// Adds `channel` to the desired set and subscribes now if a session exists.
     mutating func subscribe(_ channel: String, into actions: inout [SessionAction]) {

@@ -1,5 +1,6 @@
 import CCurl
 import HTTPTransport
+import Text
 
 /// One request in flight: its easy handle, the bytes received so far, and the
 /// continuation to resume when it ends.
@@ -53,22 +54,13 @@ final class CurlTransfer: @unchecked Sendable {
             return
         }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = Self.trimmed(bytes[..<colon])
-        let value = Self.trimmed(bytes[(colon + 1)...])
+        let name = String(decoding: bytes[..<colon], as: UTF8.self).trimmingWhitespace
+        let value = String(decoding: bytes[(colon + 1)...], as: UTF8.self).trimmingWhitespace
         guard !name.isEmpty else { return }
         headers.append(HTTPHeader(name, value))
         // Size the body buffer once instead of growing it through many copies.
         if body.isEmpty, name.lowercased() == "content-length", let length = Int(value), length > 0, length <= limit {
             body.reserveCapacity(length)
         }
-    }
-
-    /// The bytes as text without surrounding spaces, tabs, CR and LF.
-    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
-        var slice = bytes[...]
-        while let first = slice.first, isSpace(first) { slice = slice.dropFirst() }
-        while let last = slice.last, isSpace(last) { slice = slice.dropLast() }
-        return String(decoding: slice, as: UTF8.self)
     }
 }

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// An agent-state operation to POST: its name and where it applies.
 public struct AgentOperation: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// One media channel's agent state (`voice`, `chat`, `email`, …) as GWS reports it in
 /// `channels` of the REST snapshot and of `ChannelStateChangeMessageV2`.

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// A voice device as GWS describes it in `GET /api/v2/me?subresources=*` and in
 /// `DeviceStateChangeMessage` (the same resource format in both).

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// A GWS notification that matters for the agent's state, decoded from one Bayeux
 /// delivery. Decoding never fails: what cannot be used becomes ``error(_:)`` or

@@ -1,4 +1,5 @@
-import BayeuxCore
+import JSON
+import Text
 
 /// Lenient readers for GWS payload fields.
 ///
@@ -19,7 +20,7 @@ extension JSONValue {
     /// An integer given as a number or as decimal text (`"statusCode":"0"`).
     var lenientInt: Int? {
         if let i = intValue { return Int(exactly: i) }
-        if case .string(let s) = self { return Int(s.trimmingSpaces) }
+        if case .string(let s) = self { return Int(s.trimmingWhitespace) }
         return nil
     }
 
@@ -40,15 +41,5 @@ extension JSONValue {
     /// The non-empty strings of an array; other elements are skipped.
     var stringElements: [String] {
         arrayValue?.compactMap(\.lenientString) ?? []
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    var trimmingSpaces: Substring {
-        var slice = self[...]
-        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
-        return slice
     }
 }

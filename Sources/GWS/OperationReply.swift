@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// The HTTP reply to an agent-state operation. GWS answers in one of two formats:
 /// `{"statusCode":0}` / `{"statusCode":N,"statusMessage":…}` (released 8.5 pages; the

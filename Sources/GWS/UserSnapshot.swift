@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// What `GET /api/v2/me?subresources=*` says about the agent: the initial picture, and
 /// the one re-read after every (re)handshake.

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// The agent state GWS reports for one device or channel (`userState`).
 ///

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// One agent state GWS knows: what an operation sets and how the state is reported.
 public struct AgentStateDefinition: Sendable, Equatable {

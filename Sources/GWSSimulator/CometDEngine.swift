@@ -1,4 +1,5 @@
 import BayeuxCore
+import JSON
 import Locking
 
 /// The Bayeux side of the simulator: a CometD 3 server in miniature.

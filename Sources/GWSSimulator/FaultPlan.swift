@@ -1,5 +1,3 @@
-import BayeuxCore
-
 /// A misbehaviour the simulator applies to upcoming requests.
 public enum Fault: Sendable, Equatable {
     /// Answer with this HTTP status and an HTML error page.

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 import ScriptedHTTPServer
 
 extension GWSSimulator {

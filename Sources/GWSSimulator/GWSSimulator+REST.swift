@@ -1,4 +1,5 @@
 import BayeuxCore
+import JSON
 import ScriptedHTTPServer
 
 extension GWSSimulator {

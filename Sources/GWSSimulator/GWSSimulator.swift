@@ -1,4 +1,5 @@
 import BayeuxCore
+import JSON
 import ScriptedHTTPServer
 
 /// A GWS 8.5 server (or cluster of nodes) in miniature: REST under `/api/v2`, CometD 3 at

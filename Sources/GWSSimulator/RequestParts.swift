@@ -1,5 +1,6 @@
 import BayeuxCore
 import FoundationEssentials
+import JSON
 import ScriptedHTTPServer
 
 /// The pieces of a request the simulator routes on.

@@ -1,4 +1,4 @@
-import BayeuxCore
+import JSON
 
 /// A voice device of the simulated agent.
 public struct SimulatedDevice: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import AgentState
 import BayeuxCore
+import JSON
 import Locking
 import Logging
 import Systemd

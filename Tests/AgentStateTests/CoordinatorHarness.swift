@@ -1,5 +1,6 @@
 import BayeuxCore
 import GWS
+import JSON
 import Testing
 
 @testable import AgentState

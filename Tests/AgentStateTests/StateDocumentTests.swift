@@ -1,5 +1,4 @@
 import AgentState
-import BayeuxCore
 import GWS
 import Testing
 

@@ -2,6 +2,7 @@ import BayeuxClient
 import BayeuxCore
 import CurlTransport
 import HTTPTransport
+import JSON
 import Logging
 import ScriptedHTTPServer
 import Testing

@@ -1,4 +1,5 @@
 import BayeuxCore
+import JSON
 import ScriptedHTTPServer
 
 /// A small scripted CometD server for driver tests: handshakes, subscribes, holds

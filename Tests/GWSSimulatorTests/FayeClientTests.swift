@@ -1,6 +1,6 @@
-import BayeuxCore
 import Foundation
 import GWSSimulator
+import JSON
 import ScriptedHTTPServer
 import Testing
 

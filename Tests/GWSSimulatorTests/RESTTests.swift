@@ -1,7 +1,7 @@
-import BayeuxCore
 import CurlTransport
 import GWSSimulator
 import HTTPTransport
+import JSON
 import Testing
 
 @Suite("gws-sim REST")

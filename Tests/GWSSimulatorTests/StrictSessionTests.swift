@@ -2,6 +2,7 @@ import BayeuxCore
 import CurlTransport
 import GWSSimulator
 import HTTPTransport
+import JSON
 import ScriptedHTTPServer
 import Testing
 

@@ -1,5 +1,5 @@
-import BayeuxCore
 import GWS
+import JSON
 import Testing
 
 /// Parses a JSON literal used as a fixture.

@@ -1,4 +1,3 @@
-import BayeuxCore
 import GWS
 import Testing
 

@@ -29,9 +29,4 @@ let passwordEnvironmentVariable = ConfigurationLoader.environmentPrefix + "SERVE
 
 extension String {
     var replacingDots: String { String(map { $0 == "." ? "_" : $0 }) }
-
-    /// The string without leading and trailing white space (newlines included).
-    var trimmingWhitespace: String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
-    }
 }

@@ -1,5 +1,6 @@
 import Configuration
 import Logging
+import Text
 
 /// Reads each key through a `ConfigReader` and validates it.
 struct ConfigurationValues {

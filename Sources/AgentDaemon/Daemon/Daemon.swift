@@ -21,14 +21,25 @@ public enum Daemon {
         }
     }
 
-    /// Runs the daemon; returns the process exit status.
-    public static func run(_ options: Options) async -> ExitStatus {
+    /// What `run` needs once the configuration is read: the executable bootstraps swift-log
+    /// with ``logSettings`` (a process-wide choice that belongs to it), then calls ``run()``.
+    public struct Prepared: Sendable {
+        public let options: Options
+        public let configuration: DaemonConfiguration
+        /// The log output and level, changed in place by a reload.
+        public let logSettings: LogSettings
+        let signals: AsyncStream<ControlSignal>
+        let loader: ConfigurationLoader
+    }
+
+    /// Installs the signal handlers and reads the configuration. On failure it reports
+    /// (standard error, `STATUS=`) and returns the exit status instead.
+    public static func prepare(_ options: Options) async -> Result<Prepared, StartFailure> {
         // A log reader that went away must not kill the daemon.
         signal(SIGPIPE, SIG_IGN)
-        let notifier = SystemdNotifier()
         guard let signals = ControlSignals.install() else {
             LogSettings.standardError("gws-agentd: cannot install the signal handlers: \(FileInfo.errnoText())")
-            return .failure
+            return .failure(StartFailure(status: .failure))
         }
         let loader = ConfigurationLoader(environment: options.environment)
         let configuration: DaemonConfiguration
@@ -36,13 +47,32 @@ public enum Daemon {
             configuration = try await loader.load(explicitPath: options.configPath)
         } catch {
             LogSettings.standardError("gws-agentd: configuration error: \(error)")
-            notifier.send(["STATUS": "configuration error: \(error)"])
-            return .configuration
+            SystemdNotifier().send(["STATUS": "configuration error: \(error)"])
+            return .failure(StartFailure(status: .configuration))
         }
         let logSettings = LogSettings(
             output: LogSettings.resolve(configuration.logFormat, environment: options.environment),
             level: configuration.logLevel, identifier: options.identifier)
-        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, settings: logSettings) }
+        return .success(
+            Prepared(
+                options: options, configuration: configuration, logSettings: logSettings, signals: signals,
+                loader: loader))
+    }
+
+    /// Why the daemon did not start, as the exit status to return.
+    public struct StartFailure: Error, Sendable {
+        public let status: ExitStatus
+    }
+
+    /// Runs the daemon (after ``prepare(_:)`` and the logging bootstrap); returns the
+    /// process exit status.
+    public static func run(_ prepared: Prepared) async -> ExitStatus {
+        let options = prepared.options
+        let configuration = prepared.configuration
+        let logSettings = prepared.logSettings
+        let signals = prepared.signals
+        let loader = prepared.loader
+        let notifier = SystemdNotifier()
         let logger = Logger(label: "gws-agentd")
         logger.info(
             "starting",

@@ -1,5 +1,5 @@
 import AgentState
-import BayeuxCore
+import JSON
 import Logging
 import Systemd
 

@@ -2,6 +2,7 @@ import FoundationEssentials
 import GWS
 import HTTPTransport
 import Locking
+import Text
 
 /// The REST side of a GWS session: Basic credentials on every request, the cookie jar
 /// shared with the Bayeux client (one ``HTTPClient``), and the CSRF token GWS hands out
@@ -108,12 +109,7 @@ public final class GWSRestClient: Sendable {
         return text(body)
     }
 
-    /// A printable excerpt of a body: at most 200 characters of one line.
-    static func text(_ body: [UInt8]) -> String? {
-        var line = String(
-            String(decoding: body.prefix(200), as: UTF8.self).map { $0.isNewline || $0 == "\t" ? " " : $0 })
-        while line.first == " " { line.removeFirst() }
-        while line.last == " " { line.removeLast() }
-        return line.isEmpty ? nil : line
-    }
+    /// A printable excerpt of a body: its first line, control characters escaped, at most
+    /// 200 characters; `nil` for an empty body or an HTML page.
+    static func text(_ body: [UInt8]) -> String? { ServerText.excerpt(of: body, limit: 200) }
 }

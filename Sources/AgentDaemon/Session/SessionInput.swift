@@ -1,6 +1,5 @@
 import AgentState
 import BayeuxClient
-import BayeuxCore
 import GWS
 import HTTPTransport
 

@@ -1,6 +1,7 @@
 import AgentDaemon
 import ArgumentParser
 import CSerialExecutor
+import Logging
 
 extension GWSAgentd {
     /// `gws-agentd run`: the daemon.
@@ -24,9 +25,16 @@ extension GWSAgentd {
         func run() async throws {
             // One executor thread for all of the daemon's tasks (see docs/performance.md).
             _ = gws_install_serial_global_executor()
-            let status = await Daemon.run(
-                Daemon.Options(
-                    configPath: config.path, identifier: logIdentifier, environment: ProcessEnvironment.current))
+            let options = Daemon.Options(
+                configPath: config.path, identifier: logIdentifier, environment: ProcessEnvironment.current)
+            let prepared: Daemon.Prepared
+            switch await Daemon.prepare(options) {
+            case .success(let ready): prepared = ready
+            case .failure(let failure): throw ExitCode(failure.status.rawValue)
+            }
+            // Where log entries go is the process's choice, made once, here.
+            LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, settings: prepared.logSettings) }
+            let status = await Daemon.run(prepared)
             if status != .success { throw ExitCode(status.rawValue) }
         }
     }

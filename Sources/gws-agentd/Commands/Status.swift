@@ -1,6 +1,8 @@
 import AgentDaemon
+import AgentOperator
 import AgentState
 import ArgumentParser
+import Text
 
 extension GWSAgentd {
     /// `gws-agentd status`: for people, scripts and monitoring.
@@ -80,7 +82,7 @@ extension GWSAgentd {
             let (verdict, reason) = inspection.verdict
             if json {
                 if let bytes = try? FileInfo.read(path, limit: 1 << 20), case .success? = inspection.result {
-                    console.out(String(decoding: bytes, as: UTF8.self).trimmingTrailingNewlines)
+                    console.out(String(decoding: bytes, as: UTF8.self).trimmingWhitespace)
                 } else {
                     console.error("gws-agentd: \(reason)")
                 }
@@ -89,14 +91,5 @@ extension GWSAgentd {
             }
             if verdict != .ok { throw ExitCode(verdict.rawValue) }
         }
-    }
-}
-
-extension String {
-    /// The string without trailing newlines.
-    var trimmingTrailingNewlines: String {
-        var text = self
-        while text.last?.isNewline == true { text.removeLast() }
-        return text
     }
 }

@@ -1,6 +1,7 @@
 import BayeuxCore
 import FoundationEssentials
 import HTTPTransport
+import JSON
 import Locking
 
 /// A GWS cluster in memory, as strict as gws-sim, for the session layer's in-process

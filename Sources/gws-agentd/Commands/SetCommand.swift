@@ -1,11 +1,13 @@
 import AgentDaemon
+import AgentOperator
 import ArgumentParser
 import GWS
 
 extension GWSAgentd {
     /// `gws-agentd set`: the GWS "Set Agent States" operations.
-    struct Set: AsyncParsableCommand {
+    struct SetCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Change the agent's state or Do-Not-Disturb in GWS.",
             discussion: """
                 Gets a session cookie and CSRF token (GET /api/v2/me), then POSTs the operation to \
@@ -120,50 +122,6 @@ extension GWSAgentd {
             if let device { return .device(device) }
             if let channel { return .channel(channel) }
             return workMode != nil ? .channel("voice") : .all
-        }
-    }
-
-    /// `gws-agentd states`: the operations GWS offers this agent.
-    struct States: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "List the agent-state operations GWS offers (GET /api/v2/settings/agent-states).",
-            discussion: "Any listed operation can be sent with `gws-agentd set --operation NAME`.")
-
-        @Flag(help: "Print JSON instead of a table.")
-        var json = false
-
-        @OptionGroup var config: ConfigOption
-
-        func run() async throws {
-            guard
-                let configuration = await OperatorCommands.loadConfiguration(
-                    path: config.path, environment: ProcessEnvironment.current, console: .standard)
-            else { throw ExitCode(ExitStatus.configuration.rawValue) }
-            let status = await OperatorCommands.states(configuration: configuration, json: json, console: .standard)
-            if status != .success { throw ExitCode(status.rawValue) }
-        }
-    }
-
-    /// `gws-agentd check-config`.
-    struct CheckConfig: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "check-config",
-            abstract: "Validate the configuration and the credentials' readability.",
-            discussion: """
-                Exit status: 0 valid, 78 invalid (the message names the key). With --online it also \
-                checks that GWS answers GET /api/v2/me with these credentials: 69 when the server \
-                cannot be reached, 78 when it refuses the credentials.
-                """)
-
-        @Flag(help: "Also log in to GWS with the configured credentials.")
-        var online = false
-
-        @OptionGroup var config: ConfigOption
-
-        func run() async throws {
-            let status = await OperatorCommands.checkConfig(
-                path: config.path, environment: ProcessEnvironment.current, online: online, console: .standard)
-            if status != .success { throw ExitCode(status.rawValue) }
         }
     }
 }
