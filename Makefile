@@ -1,6 +1,7 @@
 # gws-agentd — build, test, demo, install and package.
 #
-#   make lint       swift format in lint mode over every Swift file (.swift-format)
+#   make lint       swift format in lint mode over every Swift file (.swift-format), and the
+#                   module graph of docs/architecture.md (scripts/check-module-graph.py)
 #   make test       installs missing apt packages, lints, builds with warnings as errors, runs every
 #                   test, then checks the units and the install (scripts/check-deployment.sh)
 #   make demo       the daemon against the bundled GWS simulator, watched for about 30 s
@@ -80,10 +81,12 @@ man: deps
 	$(SWIFT) package plugin generate-manual --section 8 --date 2026-11-25 \
 	  --authors "gws-agentd developers" --configuration debug
 
-## swift format in lint mode (configuration in .swift-format): any finding fails.
+## swift format in lint mode (configuration in .swift-format): any finding fails. Then the
+## module graph: every import and dependency as docs/architecture.md allows.
 LINT_PATHS := Package.swift Sources Tests Benchmarks Fuzz
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel $(LINT_PATHS)
+	python3 scripts/check-module-graph.py
 
 ## The whole suite, after the lint. Package.swift already treats every warning in our targets as an error.
 ## Then: every seed and past finding replayed through the fuzz targets, each fuzz target
