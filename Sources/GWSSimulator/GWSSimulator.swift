@@ -100,9 +100,10 @@ public actor GWSSimulator {
     /// forgets its HTTP and Bayeux sessions, like a crash.
     public func stopListening(node index: Int? = nil) async {
         for i in index.map({ [$0] }) ?? Array(nodes.indices) {
-            let server = nodes[i].server
-            nodes[i].server = nil
-            if let server { await server.stop() }
+            guard let server = nodes[i].server else { continue }
+            // Down only once the listener is closed: a start right after must find the port free.
+            await server.stop()
+            if nodes[i].server === server { nodes[i].server = nil }
             await nodes[i].engine.dropAllSessions()
             nodes[i].httpSessions.removeAll()
         }
