@@ -78,14 +78,19 @@ let package = Package(
         .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strict),
         // inotify: how the operator commands and the benchmark see the state file change.
         .target(name: "FileWatch", swiftSettings: strict),
+        // The control socket: JSON lines over AF_UNIX, the server the daemon runs and the
+        // client the operator commands use (SO_PEERCRED through a small C shim).
+        .target(name: "CUnixSocket"),
+        .target(
+            name: "ControlSocket", dependencies: ["CUnixSocket", "JSON", "Locking"], swiftSettings: strict),
 
         // The daemon: exactly what `gws-agentd run` executes (configuration, REST, the session
         // driver, the state-file publisher, logging, metrics, systemd integration).
         .target(
             name: "AgentDaemon",
             dependencies: [
-                "AgentState", "BayeuxClient", "BayeuxCore", "CDaemonSignals", "CurlTransport", "GWS", "HTTPTransport",
-                "JSON", "Locking", "Systemd", "Text",
+                "AgentState", "BayeuxClient", "BayeuxCore", "CDaemonSignals", "ControlSocket", "CurlTransport", "GWS",
+                "HTTPTransport", "JSON", "Locking", "Systemd", "Text",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,8 +102,9 @@ let package = Package(
         .target(
             name: "AgentOperator",
             dependencies: [
-                "AgentDaemon", "AgentState", "BayeuxClient", "BayeuxCore", "CurlTransport", "FileWatch", "GWS",
-                "HTTPTransport", "JSON", "Text", .product(name: "Logging", package: "swift-log"),
+                "AgentDaemon", "AgentState", "BayeuxClient", "BayeuxCore", "ControlSocket", "CurlTransport",
+                "FileWatch",
+                "GWS", "HTTPTransport", "JSON", "Text", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // The executable: argument parsing, the logging bootstrap, the executor.

@@ -33,14 +33,10 @@ public struct StateFileInspection: Sendable {
         return kill(id, 0) == 0 || errno == EPERM
     }
 
-    /// The default state file: `$RUNTIME_DIRECTORY/state.json`, else that of an
-    /// instance (`/run/gws-agentd/NAME/state.json`), else `/run/gws-agentd/state.json`.
+    /// The default state file: that of an instance (`/run/gws-agentd@NAME/state.json`),
+    /// else `$RUNTIME_DIRECTORY/state.json`, else `/run/gws-agentd/state.json`.
     public static func defaultPath(instance: String?, environment: [String: String]) -> String {
-        if let instance { return "/run/gws-agentd/\(instance)/state.json" }
-        if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first {
-            return "\(runtime)/state.json"
-        }
-        return "/run/gws-agentd/state.json"
+        RuntimeFiles.directory(instance: instance, environment: environment) + "/state.json"
     }
 }
 

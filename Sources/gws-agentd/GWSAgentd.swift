@@ -12,7 +12,7 @@ struct GWSAgentd: AsyncParsableCommand {
             read its state file, change the agent's state, or check a configuration. See gws-agentd(8).
             """,
         version: AgentDaemonVersion.current,
-        subcommands: [Run.self, Status.self, SetCommand.self, States.self, CheckConfig.self])
+        subcommands: [Run.self, Status.self, SetCommand.self, States.self, CheckConfig.self, Reload.self])
 }
 
 /// `--config FILE`, shared by the commands that read the configuration.

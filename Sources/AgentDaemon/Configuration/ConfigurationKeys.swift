@@ -16,6 +16,8 @@ enum ConfigurationKey: String, CaseIterable {
     case logFormat = "log.format"
     case logLevel = "log.level"
     case metricsTextfile = "metrics.textfile"
+    case controlSocket = "control.socket"
+    case controlGroup = "control.group"
 
     /// The environment variable that overrides this key: `GWS_AGENTD_` + the key in
     /// upper case with `_` for `.`, as swift-configuration's environment provider maps it.

@@ -30,6 +30,8 @@ struct ConfigurationValues {
         let format = string(.logFormat) ?? "auto"
         let level = string(.logLevel) ?? "info"
         let metrics = string(.metricsTextfile)
+        let controlSocket = string(.controlSocket)
+        let controlGroup = string(.controlGroup)
         try reportTypeProblems()
 
         guard delay > 0, delay <= 600 else {
@@ -61,6 +63,14 @@ struct ConfigurationValues {
         if let metrics, !metrics.hasPrefix("/") || !metrics.hasSuffix(".prom") {
             throw invalid(.metricsTextfile, "must be an absolute path ending in .prom, got '\(metrics)'")
         }
+        if let controlSocket,
+            !controlSocket.hasPrefix("/") || controlSocket.hasSuffix("/") || controlSocket.utf8.count > 100
+        {
+            throw invalid(.controlSocket, "must be an absolute path of at most 100 bytes, got '\(controlSocket)'")
+        }
+        if let controlGroup, controlGroup.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
+            throw invalid(.controlGroup, "must be a group name, got '\(controlGroup)'")
+        }
         if let caFile, !FileInfo.exists(caFile) {
             throw invalid(.serverCAFile, "'\(caFile)' does not exist")
         }
@@ -73,7 +83,8 @@ struct ConfigurationValues {
                 urls: urls, username: username, password: password, caFile: caFile, tlsVerify: tlsVerify,
                 proxy: proxy, maxNetworkDelay: .milliseconds(Int64(delay * 1000)), failoverAfter: failoverAfter),
             channels: channels, startContactCenterSession: startSession, stateFile: stateFile,
-            heartbeatSeconds: heartbeat, logFormat: logFormat, logLevel: logLevel, metricsTextfile: metrics)
+            heartbeatSeconds: heartbeat, logFormat: logFormat, logLevel: logLevel, metricsTextfile: metrics,
+            controlSocket: controlSocket, controlGroup: controlGroup)
     }
 
     /// `server.url`: one URL, or a list of the node URLs of one GWS cluster (in YAML a

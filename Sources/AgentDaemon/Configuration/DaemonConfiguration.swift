@@ -76,6 +76,17 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// A node_exporter textfile (`metrics.textfile`).
     public var metricsTextfile: String?
+    /// The control socket (`control.socket`; default `control.sock` beside the state file).
+    public var controlSocket: String
+    /// The group that may use the control socket (`control.group`); the process's own
+    /// group when `nil`.
+    public var controlGroup: String?
+
+    /// `control.sock` in the state file's directory.
+    public static func defaultControlSocket(stateFile: String) -> String {
+        guard let slash = stateFile.lastIndex(of: "/") else { return "control.sock" }
+        return String(stateFile[...slash]) + "control.sock"
+    }
 
     /// The default subscriptions: agent state and DND per device, and per channel.
     public static let defaultChannels = ["/v2/me/devices", "/v2/me/channels"]
@@ -83,8 +94,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public init(
         server: Server, channels: [String] = defaultChannels, startContactCenterSession: Bool = false,
         stateFile: String, heartbeatSeconds: Int = 10, logFormat: LogFormat = .auto, logLevel: Logger.Level = .info,
-        metricsTextfile: String? = nil
+        metricsTextfile: String? = nil, controlSocket: String? = nil, controlGroup: String? = nil
     ) {
+        self.controlSocket = controlSocket ?? Self.defaultControlSocket(stateFile: stateFile)
+        self.controlGroup = controlGroup
         self.server = server
         self.channels = channels
         self.startContactCenterSession = startContactCenterSession

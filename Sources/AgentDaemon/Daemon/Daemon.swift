@@ -1,5 +1,7 @@
 import AgentState
+import ControlSocket
 import Glibc
+import JSON
 import Logging
 import ServiceLifecycle
 import Systemd
@@ -92,6 +94,20 @@ public enum Daemon {
         let reloader = Reloader(
             loader: loader, explicitPath: options.configPath, session: session, logSettings: logSettings,
             notifier: notifier, logger: logger)
+        // The control socket: `gws-agentd reload` (the units' ExecReload) and the operator
+        // commands. Another live daemon on it means another daemon writes the same state file.
+        let control = DaemonControl(configuration: configuration, reloader: reloader, logger: logger)
+        do {
+            try control.start()
+        } catch {
+            let holder = await Self.holder(of: configuration.controlSocket)
+            let message =
+                "another gws-agentd\(holder.map { " (pid \($0))" } ?? "") already runs for \(configuration.stateFile) (it serves \(configuration.controlSocket))"
+            logger.critical("\(message)")
+            notifier.send(["STATUS": "not started: \(message)"])
+            return .configuration
+        }
+        defer { control.stop() }
         var services: [any Service] = [SessionService(session: session, notifier: notifier, status: outcome)]
         if let timeout = SystemdNotifier.watchdogTimeout() {
             services.append(
@@ -129,5 +145,13 @@ public enum Daemon {
         case nil:
             return .failure
         }
+    }
+
+    /// The pid of the daemon that answers on `socket`, if one does.
+    static func holder(of socket: String) async -> Int? {
+        let answer = await ControlClient.exchange(path: socket, ControlRequest(op: "ping"), timeout: .seconds(2)) {
+            line in line["pid"]?.intValue.map { Int($0) }
+        }
+        return try? answer.get()
     }
 }

@@ -30,8 +30,9 @@ struct SessionFailure: Error, CustomStringConvertible {
     var description: String { reason.description }
 }
 
-/// Re-reads the configuration on SIGHUP, between `RELOADING=1` and `READY=1`. An invalid
-/// or missing configuration is logged and the running one kept.
+/// Re-reads the configuration (SIGHUP, or `reload` on the control socket), between
+/// `RELOADING=1` and `READY=1`. An invalid or missing configuration is logged and the
+/// running one kept; the caller learns which.
 struct Reloader: Sendable {
     let loader: ConfigurationLoader
     let explicitPath: String?
@@ -40,20 +41,24 @@ struct Reloader: Sendable {
     let notifier: SystemdNotifier
     let logger: Logger
 
-    func reload() async {
+    /// Reloads; returns the error that kept the running configuration, if any.
+    @discardableResult
+    func reload() async -> ConfigurationError? {
         notifier.reloading()
+        defer { notifier.send(["READY": "1"]) }
         do {
             let configuration = try await loader.load(explicitPath: explicitPath)
             logSettings.update(
                 output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
                 level: configuration.logLevel)
             await session.reload(configuration)
+            return nil
         } catch {
             logger.error(
                 "reload failed; keeping the running configuration",
                 metadata: ["config.key": "\(error.key)", "error": "\(error.problem)"])
+            return error
         }
-        notifier.send(["READY": "1"])
     }
 }
 

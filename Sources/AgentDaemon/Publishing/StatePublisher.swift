@@ -20,7 +20,8 @@ final class StatePublisher {
     }
 
     private(set) var writer: AtomicFileWriter
-    private let header: StateHeader
+    /// The members that do not come from GWS; `heartbeat_s` follows a reload.
+    var header: StateHeader
     private var scheduler: WriteScheduler<ContinuousClock.Instant>
     /// The last document written successfully.
     private(set) var written: StateDocument?

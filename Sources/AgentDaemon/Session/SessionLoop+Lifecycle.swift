@@ -34,7 +34,12 @@ extension SessionLoop {
             logger.notice("state file moved", metadata: ["state.file": "\(new.stateFile)"])
             apply(publisher.move(to: new.stateFile, model: coordinator.model, now: clock.now))
         }
-        if new.heartbeatSeconds != old.heartbeatSeconds { startHeartbeat() }
+        if new.heartbeatSeconds != old.heartbeatSeconds {
+            // Readers judge staleness by the file's heartbeat_s: it must say the new period.
+            publisher.header.heartbeatSeconds = new.heartbeatSeconds
+            apply(publisher.writeNow(model: coordinator.model, now: clock.now))
+            startHeartbeat()
+        }
         if new.metricsTextfile != old.metricsTextfile, let old = old.metricsTextfile {
             AtomicFileWriter(path: old).remove()
         }

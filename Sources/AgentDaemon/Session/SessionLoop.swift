@@ -103,6 +103,9 @@ final class SessionLoop {
         var outcome: SessionOutcome?
         // Log lines wait until the state file is written: readers first, then the journal.
         var records: [CoordinatorLog] = []
+        // A reload is answered once the state file says what the new configuration makes it say.
+        var reloaded: CheckedContinuation<Void, Never>?
+        defer { reloaded?.resume() }
         switch input {
         case .coordinator(let event):
             if case .bayeux(let generation, .ended) = event { clientEnded(generation) }
@@ -119,7 +122,7 @@ final class SessionLoop {
             writeMetrics()
         case .reload(let configuration, let done):
             reload(configuration)
-            done.resume()
+            reloaded = done
         }
         if let outcome {
             finish(outcome)

@@ -29,7 +29,7 @@ extension GWSAgentd {
 
         @Option(
             help: ArgumentHelp(
-                "The state file of a template instance: /run/gws-agentd/NAME/state.json.", valueName: "name"))
+                "The state file of a template instance: /run/gws-agentd@NAME/state.json.", valueName: "name"))
         var instance: String?
 
         @Flag(help: "Print the state file itself.")

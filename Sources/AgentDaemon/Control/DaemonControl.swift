@@ -1,0 +1,112 @@
+import ControlSocket
+import Glibc
+import JSON
+import Locking
+import Logging
+
+/// The daemon's side of the control socket (`docs/control-socket.md`): serves it next to
+/// the state file, logs every accepted command with the caller's uid, gid and pid, and
+/// answers it.
+///
+/// A directory that does not exist yet is retried every few seconds; a socket that another
+/// live daemon serves stops this one (two daemons would fight over the same state file).
+final class DaemonControl: Sendable {
+    private let path: String
+    private let group: String?
+    private let logger: Logger
+    private let reloader: Reloader
+    private let identity: JSONObject
+    private let server = Locked<ControlServer?>(nil)
+    private let retry = Locked<Task<Void, Never>?>(nil)
+
+    init(configuration: DaemonConfiguration, reloader: Reloader, logger: Logger) {
+        path = configuration.controlSocket
+        group = configuration.controlGroup
+        self.logger = logger
+        self.reloader = reloader
+        identity = [
+            "version": .string(AgentDaemonVersion.current), "pid": .int(Int64(getpid())),
+            "username": .string(configuration.server.username),
+        ]
+    }
+
+    /// Starts serving. Throws only when another daemon serves the socket.
+    func start() throws(ControlSocketError) {
+        do {
+            try open()
+        } catch .inUse(let path) {
+            throw .inUse(path)
+        } catch {
+            logger.warning(
+                "control socket not available yet; retrying every 5 s",
+                metadata: ["control.socket": "\(path)", "error": "\(error)"])
+            let task = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(5))
+                    guard let self, !Task.isCancelled else { return }
+                    if (try? self.open()) != nil { return }
+                }
+            }
+            retry.withLock { $0 = task }
+        }
+    }
+
+    /// Stops serving and removes the socket file.
+    func stop() {
+        retry.withLock { $0?.cancel() }
+        server.withLock { $0 }?.stop()
+    }
+
+    private func open() throws(ControlSocketError) {
+        var gid: gid_t?
+        if let group {
+            guard let entry = getgrnam(group) else { throw .system("no group \(group)", ENOENT) }
+            gid = entry.pointee.gr_gid
+        }
+        let started = try ControlServer.start(path: path, mode: 0o660, group: gid) { [weak self] request, connection in
+            self?.handle(request, from: connection)
+        }
+        server.withLock { $0 = started }
+        logger.info("control socket ready", metadata: ["control.socket": "\(path)"])
+    }
+
+    /// Answers one request (on the socket's thread: anything slow goes to a task).
+    private func handle(_ request: ControlRequest, from connection: ControlConnection) {
+        let peer = connection.peer
+        let metadata: Logger.Metadata = [
+            "control.op": "\(request.op)", "peer.uid": "\(peer.uid)", "peer.gid": "\(peer.gid)",
+            "peer.pid": "\(peer.pid)",
+        ]
+        switch request.op {
+        case "ping":
+            logger.debug("control: ping", metadata: metadata)
+            connection.send(ControlProtocol.reply(id: request.id, identity.merging(["pong": true])))
+        case "reload":
+            logger.notice("control: reload", metadata: metadata)
+            let reloader = self.reloader
+            Task {
+                if let error = await reloader.reload() {
+                    connection.send(ControlProtocol.reply(ControlError(.reloadFailed, "\(error)", id: request.id)))
+                } else {
+                    connection.send(ControlProtocol.reply(id: request.id, ["reloaded": true]))
+                }
+            }
+        default:
+            logger.info("control: unknown operation", metadata: metadata)
+            connection.send(
+                ControlProtocol.reply(
+                    ControlError(
+                        .unknownOperation, "no operation \"\(request.op)\" (see docs/control-socket.md)", id: request.id
+                    )))
+        }
+    }
+}
+
+extension JSONObject {
+    /// This object with `other`'s members added (replacing same-named ones).
+    func merging(_ other: JSONObject) -> JSONObject {
+        var merged = self
+        for (key, value) in other { merged[key] = value }
+        return merged
+    }
+}
