@@ -89,8 +89,8 @@ let package = Package(
         .target(
             name: "AgentDaemon",
             dependencies: [
-                "AgentState", "BayeuxClient", "BayeuxCore", "CDaemonSignals", "ControlSocket", "CurlTransport", "GWS",
-                "HTTPTransport", "JSON", "Locking", "Systemd", "Text",
+                "AgentState", "BayeuxClient", "BayeuxCore", "CDaemonSignals", "ControlSocket", "CSerialExecutor",
+                "CurlTransport", "GWS", "HTTPTransport", "JSON", "Locking", "Systemd", "Text",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -3,6 +3,7 @@
 #include "CDaemonSignals.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -43,4 +44,13 @@ int gws_signal_pipe_open(void) {
         }
     }
     return fds[0];
+}
+
+int gws_signal_unblock(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }

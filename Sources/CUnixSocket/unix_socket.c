@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "unix_socket.h"
@@ -20,4 +21,8 @@ int gws_accept_nonblocking(int fd) {
 
 int gws_pipe_nonblocking(int fds[2]) {
     return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
+}
+
+void gws_name_current_thread(const char *name) {
+    pthread_setname_np(pthread_self(), name);
 }

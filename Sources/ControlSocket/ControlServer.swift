@@ -79,8 +79,11 @@ public final class ControlServer: @unchecked Sendable {
     ) throws(ControlSocketError) -> ControlServer {
         let server = try ControlServer(
             path: path, mode: mode, group: group, limits: limits, handler: handler, onDisconnect: onDisconnect)
-        let thread = Thread { server.serve() }
-        thread.name = "control-socket"
+        let thread = Thread {
+            // The name `top -H` and the journal's _COMM show (Thread.name does not reach the OS).
+            gws_name_current_thread("control-socket")
+            server.serve()
+        }
         thread.start()
         return server
     }

@@ -26,9 +26,9 @@ extension CurlLoop {
     /// the executor holds a reference to the loop.
     func attachToExecutor() -> Bool {
         var source = gws_executor_idle_source(
-            wait: { context, block in
+            wait: { context, timeout in
                 guard let context else { return }
-                Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().serve(blocking: block != 0)
+                Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().serve(timeout: timeout)
             },
             wake: { context in
                 // The executor holds the loop (and its multi handle) for good.
@@ -43,15 +43,16 @@ extension CurlLoop {
         return true
     }
 
-    /// The executor's turn with the loop, between jobs: with `blocking` (no job queued),
-    /// also waits up to a second for I/O or a wakeup. The executor's loop is never
-    /// stopped (a client closes its own share instead), so it never hands the executor back.
-    private func serve(blocking: Bool) {
+    /// The executor's turn with the loop, between jobs: with a `timeout` (no job queued;
+    /// -1 when no timer is due), also waits for I/O, a wakeup or the timeout, at most a
+    /// second. The executor's loop is never stopped (a client closes its own share
+    /// instead), so it never hands the executor back.
+    private func serve(timeout: Int32) {
         _ = turn()
         // Resuming a task in `turn` queues a job without waking anyone: block only when
         // the executor really has nothing to do.
-        guard blocking, gws_serial_executor_has_jobs() == 0 else { return }
-        _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+        guard timeout != 0, gws_serial_executor_has_jobs() == 0 else { return }
+        _ = curl_multi_poll(multi, nil, 0, timeout < 0 ? 1000 : min(timeout, 1000), nil)
         _ = turn()
     }
 }

@@ -2,7 +2,6 @@ import AgentDaemon
 import ArgumentParser
 
 /// `gws-agentd`: the daemon and the commands ops and scripts use around it.
-@main
 struct GWSAgentd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gws-agentd",

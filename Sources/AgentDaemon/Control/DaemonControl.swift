@@ -42,7 +42,7 @@ final class DaemonControl: Sendable {
                 metadata: ["control.socket": "\(path)", "error": "\(error)"])
             let task = Task { [weak self] in
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(5))
+                    try? await DaemonClock.continuous.sleep(for: .seconds(5))
                     guard let self, !Task.isCancelled else { return }
                     if (try? self.open()) != nil { return }
                 }

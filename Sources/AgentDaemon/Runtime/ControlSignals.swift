@@ -1,4 +1,5 @@
 import CDaemonSignals
+import CSerialExecutor
 import Foundation
 
 /// SIGTERM, SIGINT and SIGHUP as an async sequence, delivered through a self-pipe (see
@@ -21,6 +22,9 @@ public enum ControlSignals {
         guard fd >= 0 else { return nil }
         let (stream, continuation) = AsyncStream.makeStream(of: ControlSignal.self)
         let reader = Thread {
+            // Only this thread takes the signals, whatever mask the process started with.
+            _ = gws_signal_unblock()
+            gws_set_current_thread_name("signals")
             var byte: UInt8 = 0
             while true {
                 let count = read(fd, &byte, 1)
@@ -31,7 +35,6 @@ public enum ControlSignals {
             close(fd)
             continuation.finish()
         }
-        reader.name = "signals"
         reader.start()
         return stream
     }

@@ -1,8 +1,9 @@
 import Locking
 
-/// The monotonic clock the session runs on: `ContinuousClock` in the daemon, or time that
-/// moves only when a test moves it (``ManualTime``), so that backoff, timers and the
-/// watchdog allowance can be tested without waiting.
+/// The monotonic clock the session runs on: `ContinuousClock` in the daemon (its sleeps
+/// kept by the executor thread under `gws-agentd run`), or time that moves only when a
+/// test moves it (``ManualTime``), so that backoff, timers and the watchdog allowance can
+/// be tested without waiting.
 ///
 /// Its instants are `ContinuousClock` instants either way, so the rest of the daemon
 /// (the state publisher, the watchdog) needs no generics.
@@ -27,6 +28,10 @@ public struct DaemonClock: Clock, Sendable {
     public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         if let manual {
             try await manual.sleep(until: deadline)
+        } else if ExecutorTimer.isAvailable {
+            // Under `gws-agentd run`: timed on the executor thread, not on libdispatch's.
+            let delay = ContinuousClock.now.duration(to: deadline)
+            if delay > .zero { try await ExecutorTimer.sleep(for: delay) } else { try Task.checkCancellation() }
         } else {
             try await ContinuousClock().sleep(until: deadline, tolerance: tolerance)
         }

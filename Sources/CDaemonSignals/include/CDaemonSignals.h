@@ -14,4 +14,9 @@
 /// set. Call once per process; the read end belongs to the caller.
 int gws_signal_pipe_open(void);
 
+/// Unblocks SIGTERM, SIGINT and SIGHUP in the calling thread. A process may start with
+/// them blocked (its parent's mask is inherited), and then no thread would ever receive
+/// them: the thread that reads the pipe unblocks them for itself. Returns 0 or an errno.
+int gws_signal_unblock(void);
+
 #endif

@@ -1,15 +1,19 @@
 #ifndef GWS_SERIAL_EXECUTOR_H
 #define GWS_SERIAL_EXECUTOR_H
 
+#include <stdint.h>
+
 /// Makes Swift concurrency's global executor one dedicated thread for this process.
 ///
 /// Every job enqueued on the global executor after this call (task starts, resumptions,
 /// actor runs) goes to one FIFO queue that one thread drains, instead of libdispatch's
-/// worker pool: a hop between tasks no longer wakes another thread. Jobs delayed by
-/// `Task.sleep` still fire on libdispatch and then continue on this thread.
+/// worker pool: a hop between tasks no longer wakes another thread. With
+/// ``gws_serial_executor_schedule`` the same thread also keeps the process's timers, and
+/// `Task.sleep` (the delayed-enqueue hooks) uses them too, so the process needs no
+/// libdispatch thread at all.
 ///
-/// Call once, early, from the process that wants it (gws-agentd run); never from a
-/// library or a test process. Returns 0, or an errno value when the thread cannot start
+/// Call once, early, from the process that wants it (the gws-agentd executable); never
+/// from a library or a test process. Returns 0, or an errno value when the thread cannot start
 /// (the process then keeps the default executor).
 int gws_install_serial_global_executor(void);
 
@@ -17,18 +21,23 @@ int gws_install_serial_global_executor(void);
 /// blocks in `wait` instead of on its own condition variable, so I/O that `wait` handles
 /// (libcurl's sockets) is served on the same thread as the tasks it resumes.
 typedef struct {
-    /// Called on the executor thread. With `block` 1 the queue is empty: wait until there
-    /// is I/O to handle, the source's own timeout passes, or `wake` is called, then handle
-    /// it and return. With `block` 0, handle what is ready without waiting.
-    void (*wait)(void *context, int block);
-    /// Called from another thread that queued a job while `wait` may be blocking: make it
-    /// return soon. Must be safe to call from any thread, before or during `wait`.
+    /// Called on the executor thread. With `timeout` 0, handle what is ready without
+    /// waiting. Otherwise the queue is empty: wait until there is I/O to handle, `wake` is
+    /// called, or `timeout` milliseconds pass (-1: no timer is due; the source may still
+    /// return after a timeout of its own), then handle it and return.
+    void (*wait)(void *context, int timeout);
+    /// Called from another thread that queued a job (or an earlier timer) while `wait` may
+    /// be blocking: make it return soon. Must be safe to call from any thread, before or
+    /// during `wait`.
     void (*wake)(void *context);
     void *context;
 } gws_executor_idle_source;
 
 /// 1 on the executor thread, 0 elsewhere (and always 0 when it was never installed).
 int gws_serial_executor_is_current(void);
+
+/// 1 once the executor is installed in this process.
+int gws_serial_executor_is_installed(void);
 
 /// 1 when jobs are queued. A source's `wait` asks before it blocks: jobs it queued itself
 /// (by resuming tasks) do not wake it.
@@ -38,6 +47,12 @@ int gws_serial_executor_has_jobs(void);
 /// thread: returns EPERM elsewhere, EINVAL without both functions, and EBUSY when a
 /// source is already set. `context` must stay valid for good.
 int gws_serial_executor_set_idle_source(const gws_executor_idle_source *source);
+
+/// Calls `fire(context)` on the executor thread once `delay_ns` nanoseconds of
+/// CLOCK_MONOTONIC have passed (there is no cancelling: the callback decides what a late
+/// call means). Returns 0, ENOTSUP when the executor is not installed, EINVAL without
+/// `fire`, or ENOMEM.
+int gws_serial_executor_schedule(uint64_t delay_ns, void (*fire)(void *context), void *context);
 
 /// Names the calling thread (at most 15 bytes are kept), as `top -H` and perf show it.
 void gws_set_current_thread_name(const char *name);

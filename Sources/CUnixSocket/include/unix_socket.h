@@ -3,7 +3,7 @@
 
 #include <sys/types.h>
 
-/// The calls of the control socket that need _GNU_SOURCE, which Swift's Glibc module does
+/// The calls of the control socket's thread that need _GNU_SOURCE, which Swift's Glibc module does
 /// not define: this shim does.
 
 /// The process id, user id and group id of the peer of a connected AF_UNIX socket
@@ -15,5 +15,8 @@ int gws_accept_nonblocking(int fd);
 
 /// pipe2(2) with O_CLOEXEC | O_NONBLOCK. Returns 0, or -1 with errno set.
 int gws_pipe_nonblocking(int fds[2]);
+
+/// Names the calling thread (at most 15 bytes are kept), as `top -H` shows it.
+void gws_name_current_thread(const char *name);
 
 #endif

@@ -1,6 +1,5 @@
 import AgentDaemon
 import ArgumentParser
-import CSerialExecutor
 import Logging
 
 extension GWSAgentd {
@@ -23,8 +22,6 @@ extension GWSAgentd {
         var logIdentifier = "gws-agentd"
 
         func run() async throws {
-            // One executor thread for all of the daemon's tasks (see docs/performance.md).
-            _ = gws_install_serial_global_executor()
             let options = Daemon.Options(
                 configPath: config.path, identifier: logIdentifier, environment: ProcessEnvironment.current)
             let prepared: Daemon.Prepared
