@@ -5,6 +5,10 @@
 #ifndef GWS_CSYSTEMD_SHIM_H
 #define GWS_CSYSTEMD_SHIM_H
 
+// sd_journal_sendv is also a macro that adds CODE_FILE, CODE_LINE and CODE_FUNC of its
+// own call site: here, with the build machine's path. The Swift side sends the real call
+// site's, once; this keeps the macro out.
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 #include <sys/uio.h>
@@ -16,7 +20,8 @@ static inline int gws_sd_notify(int unset_environment, const char *state) {
 
 /// Sends one journal entry made of `n` "FIELD=value" iovecs; same contract as sd_journal_sendv(3).
 static inline int gws_sd_journal_sendv(const struct iovec *iov, int n) {
-    return sd_journal_sendv(iov, n);
+    // In parentheses the name is the function itself, never the location-adding macro.
+    return (sd_journal_sendv)(iov, n);
 }
 
 #endif

@@ -16,7 +16,7 @@ extension ConfigurationLoader {
         }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            throw ConfigurationError(key: path, "is not valid YAML: \(error)")
+            throw ConfigurationError(key: path, "is not valid YAML: \(Self.oneLine(error))")
         }
         guard let root else { return }
         guard case .mapping(let mapping) = root else {
@@ -29,6 +29,20 @@ extension ConfigurationLoader {
                     key: key, "passwords are not read from the configuration file; use server.password_file")
             }
             throw ConfigurationError(key: key, "unknown key in \(path) (see docs/configuration.md)")
+        }
+    }
+
+    /// A parser error as one line (`line 2, column 1: did not find expected ',' or ']'`):
+    /// Yams' own text spans lines, quoting the source with a caret under the spot, which a
+    /// journal reading ExecReload's output line by line would split into several entries.
+    static func oneLine(_ error: any Error) -> String {
+        switch error as? YamlError {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let during = context.map { " (\($0.text) from line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            return "line \(mark.line), column \(mark.column): \(problem)\(during)"
+        default:
+            return "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
         }
     }
 

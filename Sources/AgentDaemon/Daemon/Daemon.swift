@@ -2,6 +2,7 @@ import AgentState
 import ControlSocket
 import Glibc
 import JSON
+import Locking
 import Logging
 import ServiceLifecycle
 import Systemd
@@ -75,12 +76,16 @@ public enum Daemon {
         let signals = prepared.signals
         let loader = prepared.loader
         let notifier = SystemdNotifier()
-        let logger = Logger(label: "gws-agentd")
+        // Every entry names the agent (GWS_USERNAME), also after a reload that changes it.
+        let username = Locked(configuration.server.username)
+        let logger = Logger(
+            label: "gws-agentd",
+            metadataProvider: Logger.MetadataProvider { ["gws.username": .string(username.withLock { $0 })] })
         logger.info(
             "starting",
             metadata: [
                 "version": "\(AgentDaemonVersion.current)", "server.url": "\(configuration.server.url)",
-                "gws.username": "\(configuration.server.username)", "state.file": "\(configuration.stateFile)",
+                "state.file": "\(configuration.stateFile)",
             ])
         let session = AgentSession(
             environment: .init(
@@ -93,7 +98,7 @@ public enum Daemon {
         let outcome = OutcomeBox()
         let reloader = Reloader(
             loader: loader, explicitPath: options.configPath, session: session, logSettings: logSettings,
-            notifier: notifier, logger: logger)
+            notifier: notifier, logger: logger, username: username)
         // The control socket: `gws-agentd reload` (the units' ExecReload) and the operator
         // commands. Another live daemon on it means another daemon writes the same state file.
         let control = DaemonControl(configuration: configuration, reloader: reloader, logger: logger)

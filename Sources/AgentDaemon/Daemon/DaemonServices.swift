@@ -40,6 +40,8 @@ struct Reloader: Sendable {
     let logSettings: LogSettings
     let notifier: SystemdNotifier
     let logger: Logger
+    /// The agent every log entry names.
+    let username: Locked<String>
 
     /// Reloads; returns the error that kept the running configuration, if any.
     @discardableResult
@@ -51,6 +53,7 @@ struct Reloader: Sendable {
             logSettings.update(
                 output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
                 level: configuration.logLevel)
+            username.withLock { $0 = configuration.server.username }
             await session.reload(configuration)
             return nil
         } catch {
