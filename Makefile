@@ -23,8 +23,8 @@ SYSCONFDIR    ?= /etc
 # to read instead of 2 MB, which saves about 2 MB of private memory (docs/performance.md).
 CONFIGURATION ?= release
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
-VERSION       := 0.1.0
-APT_PACKAGES  := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 python3-jsonschema openssl dpkg-dev binutils
+VERSION       := 0.2.0
+APT_PACKAGES  := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 python3-jsonschema openssl dpkg-dev binutils lintian
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 ifeq ($(CONFIGURATION),release)
@@ -45,7 +45,7 @@ ZSHCOMPDIR    = $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR   = $(PREFIX)/share/fish/vendor_completions.d
 CONFDIR       = $(SYSCONFDIR)/gws-agentd
 DOCS          = README.md docs/configuration.md docs/state-file.md docs/state-file.schema.json \
-                docs/operations.md docs/deployment.md docs/control-socket.md
+                docs/operations.md docs/deployment.md docs/control-socket.md docs/logging.md
 
 FUZZ_SECONDS  ?= 600
 # make test fuzzes a debug build: it compiles in half the time, and its 60 s are a smoke test.
@@ -132,8 +132,11 @@ install: man binary
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
 	done
 	install -m 0644 systemd/gws-agentd.sysusers $(DESTDIR)$(SYSUSERSDIR)/gws-agentd.conf
-	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/gws-agentd.8
-	$(BINARY) --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/gws-agentd
+	@# Blank lines in the generated page are paragraph breaks: mdoc wants .Pp there.
+	sed 's/^$$/.Pp/' $(MANPAGE) > $(DESTDIR)$(MANDIR)/gws-agentd.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/gws-agentd.8
+	@# bash-completion sources the file: a hashbang line has no place in it.
+	$(BINARY) --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(BASHCOMPDIR)/gws-agentd
 	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_gws-agentd
 	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/gws-agentd.fish
 	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/gws-agentd $(DESTDIR)$(ZSHCOMPDIR)/_gws-agentd $(DESTDIR)$(FISHCOMPDIR)/gws-agentd.fish
@@ -150,7 +153,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 	@echo "kept $(DESTDIR)$(CONFDIR) (your configuration)"
 
-## A .deb built with dpkg-deb; its postinst creates the readers group and starts nothing.
+## A .deb built with dpkg-deb (the binary stripped, its debug information in a -dbgsym
+## package beside it); its postinst creates the user and groups and starts nothing.
 deb:
 	scripts/build-deb.sh $(VERSION) $(CONFIGURATION)
 

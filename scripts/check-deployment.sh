@@ -5,7 +5,8 @@
 #   2. Both units pass `systemd-analyze verify` with nothing on stderr (252 only warns on
 #      unknown keys, so any stderr output counts as a failure).
 #   3. Both units score an exposure of at most 1.5 with `systemd-analyze security --offline=yes`.
-#   4. `make deb`: the package's metadata, conffiles, postinst and contents.
+#   4. `make deb` (always release): the package's metadata, conffiles, postinst and contents; lintian finds
+#      no error and no warning.
 # Usage: scripts/check-deployment.sh [CONFIGURATION]   (default debug: reuses the test build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +38,7 @@ expect_mode /usr/share/bash-completion/completions/gws-agentd 644
 expect_mode /usr/share/zsh/vendor-completions/_gws-agentd 644
 expect_mode /usr/share/fish/vendor_completions.d/gws-agentd.fish 644
 expect_mode /etc/gws-agentd/config.yaml 644
-for doc in README.md configuration.md state-file.md state-file.schema.json operations.md deployment.md gws-agentd.yaml; do
+for doc in README.md configuration.md state-file.md state-file.schema.json operations.md deployment.md control-socket.md logging.md gws-agentd.yaml; do
   expect_mode /usr/share/doc/gws-agentd/$doc 644
 done
 grep -q '^ExecStart=/usr/bin/gws-agentd run$' "$root/usr/lib/systemd/system/gws-agentd.service" \
@@ -52,7 +53,16 @@ if [ "$configuration" = release ]; then
     fail "the installed release binary links the Swift runtime dynamically: $(grep -E 'swift|Foundation|dispatch' <<<"$needed" | paste -sd' ')"
   fi
 fi
-grep -q '^g gws-agentd-readers ' "$root/usr/lib/sysusers.d/gws-agentd.conf" || fail "sysusers.d lacks the readers group"
+sysusers=$root/usr/lib/sysusers.d/gws-agentd.conf
+grep -q '^u gws-agentd ' "$sysusers" || fail "sysusers.d lacks the daemon's user"
+grep -q '^g gws-agentd-readers ' "$sysusers" || fail "sysusers.d lacks the readers group"
+grep -q '^g gws-agentd-operators ' "$sysusers" || fail "sysusers.d lacks the operators group"
+for unit in gws-agentd.service gws-agentd@.service; do
+  # Every User=/Group=/chgrp name in a unit must be one sysusers.d creates.
+  for name in $(grep -hoE '^(User|Group)=[a-z-]+|chgrp [a-z-]+' "$root/usr/lib/systemd/system/$unit" | sed -E 's/^(User=|Group=|chgrp )//'); do
+    grep -qE "^[ug] $name " "$sysusers" || fail "$unit names $name, which sysusers.d does not create"
+  done
+done
 
 # An edited configuration survives a second install and the uninstall.
 echo '# edited' >> "$root/etc/gws-agentd/config.yaml"
@@ -99,28 +109,42 @@ fi
 
 # --- 4. the Debian package ----------------------------------------------------------------
 rm -rf out
-if make --no-print-directory deb CONFIGURATION="$configuration" > "$work/deb.log" 2>&1; then
+# Always the release build: it is what ships (statically linked Swift runtime, no RUNPATH
+# into a toolchain), and what lintian must pass. make test-system installs the same build.
+if make --no-print-directory deb CONFIGURATION=release > "$work/deb.log" 2>&1; then
   deb=$(ls out/gws-agentd_*.deb 2>/dev/null | head -1)
   if [ -z "$deb" ]; then
     fail "make deb wrote no package"
   else
     info=$(dpkg-deb --info "$deb")
     contents=$(dpkg-deb --contents "$deb")
-    for field in "Package: gws-agentd" "Version: 0.1.0" "Architecture: $(dpkg --print-architecture)" "Maintainer: " "Description: " "Depends: .*libcurl4" "Depends: .*systemd" "Depends: .*libc6 (>= 2\.[0-9]*)"; do
+    for field in "Package: gws-agentd" "Version: 0.2.0" "Architecture: $(dpkg --print-architecture)" "Maintainer: " "Description: " "Depends: .*libcurl4" "Depends: .*systemd" "Depends: .*libc6 (>= 2\.[0-9]*)"; do
       grep -q "^ *$field" <<<"$info" || fail "the package's control lacks '$field'"
     done
     dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/gws-agentd/config.yaml || fail "config.yaml is not a conffile"
     postinst=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst)
-    grep -q 'systemd-sysusers' <<<"$postinst" || fail "postinst does not create the group"
+    grep -q 'systemd-sysusers' <<<"$postinst" || fail "postinst does not create the user and groups"
     if grep -v '^ *#' <<<"$postinst" | grep -Eq 'systemctl +(enable|start|restart)|deb-systemd-invoke'; then
       fail "postinst enables or starts a service"
     fi
     for path in ./usr/bin/gws-agentd ./usr/lib/systemd/system/gws-agentd.service ./usr/lib/systemd/system/gws-agentd@.service \
-      ./usr/lib/sysusers.d/gws-agentd.conf ./usr/share/man/man8/gws-agentd.8 ./etc/gws-agentd/config.yaml; do
+      ./usr/lib/sysusers.d/gws-agentd.conf ./usr/share/man/man8/gws-agentd.8.gz ./usr/share/doc/gws-agentd/copyright \
+      ./usr/share/doc/gws-agentd/changelog.gz ./etc/gws-agentd/config.yaml; do
       grep -q " $path\$" <<<"$contents" || fail "the package lacks $path"
     done
     grep -q '^-rwxr-xr-x root/root .* ./usr/bin/gws-agentd$' <<<"$contents" || fail "the packaged binary is not 0755 root:root"
     [ $failures = 0 ] && pass "make deb: $deb (metadata, conffiles, postinst, contents)"
+    # Debian's own checks: no error and no warning; overrides (packaging/lintian-overrides)
+    # each carry their reason.
+    if command -v lintian >/dev/null; then
+      if lintian --fail-on error,warning --display-level '>=warning' out/*.deb > "$work/lintian.out" 2>&1; then
+        pass "lintian: no error and no warning in $(cd out && ls *.deb | paste -sd' ')"
+      else
+        fail "lintian: $(cat "$work/lintian.out")"
+      fi
+    else
+      fail "lintian is not installed (make deps installs it)"
+    fi
   fi
 else
   cat "$work/deb.log"

@@ -13,7 +13,7 @@ struct GWSSim: AsyncParsableCommand {
             Serves REST under /api/v2, CometD at /api/v2/notifications and a control endpoint at \
             /sim/control (see docs/simulator.md). Stops on SIGINT or SIGTERM.
             """,
-        version: "0.1.0")
+        version: "0.2.0")
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"

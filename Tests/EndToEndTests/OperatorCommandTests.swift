@@ -184,5 +184,5 @@ struct OperatorCommandTests {
 
 /// The version the binary reports (kept in step with AgentDaemonVersion).
 enum AgentDaemonVersionForTests {
-    static let current = "0.1.0"
+    static let current = "0.2.0"
 }

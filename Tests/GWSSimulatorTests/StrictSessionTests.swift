@@ -209,7 +209,8 @@ struct StrictSessionTests {
         #expect(await eventually { await !f.simulator.isUp(node: 1) }, "node 1 stopped")
         let nodes = try JSONParser().parse(try await f.get("/sim/control/nodes", headers: []).body)
         #expect(nodes.arrayValue?.map { $0["up"] } == [true, false])
-        #expect(try await control("start-node", #"{"node": 1}"#).status == 200)
+        let started = try await control("start-node", #"{"node": 1}"#)
+        #expect(started.status == 200, "\(String(decoding: started.body, as: UTF8.self))")
         #expect(await f.simulator.isUp(node: 1))
         await f.stop()
     }

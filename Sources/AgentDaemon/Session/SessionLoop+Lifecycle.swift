@@ -143,5 +143,5 @@ final class TaskSet: Sendable {
 
 /// The version the daemon reports (`--version`, the state file's `generator`, metrics).
 public enum AgentDaemonVersion {
-    public static let current = "0.1.0"
+    public static let current = "0.2.0"
 }
