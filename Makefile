@@ -4,6 +4,8 @@
 #                   module graph of docs/architecture.md (scripts/check-module-graph.py)
 #   make test       installs missing apt packages, lints, builds with warnings as errors, runs every
 #                   test, then checks the units and the install (scripts/check-deployment.sh)
+#                   and boots the .deb under systemd (make test-system)
+#   make test-system  the .deb in a Debian 12 container under systemd 252 (scripts/test-system.sh)
 #   make demo       the daemon against the bundled GWS simulator, watched for about 30 s
 #   make install    installs into $(DESTDIR)$(PREFIX) (binary, units, sysusers, config,
 #                   man page, completions, docs); make uninstall removes them
@@ -24,7 +26,7 @@ SYSCONFDIR    ?= /etc
 CONFIGURATION ?= release
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
 VERSION       := 0.2.0
-APT_PACKAGES  := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 python3-jsonschema openssl dpkg-dev binutils lintian
+APT_PACKAGES  := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 python3-jsonschema openssl dpkg-dev binutils lintian debootstrap systemd-container
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 ifeq ($(CONFIGURATION),release)
@@ -54,7 +56,7 @@ FUZZ_TARGETS  := bayeux notification rest config statefile
 # Soak length: 30s, 10m, 1h …
 DURATION      ?= 10m
 
-.PHONY: all deps build binary man install uninstall deb lint test fuzz fuzz-build test-sanitize soak bench demo clean
+.PHONY: all deps build binary man install uninstall deb lint test test-system fuzz fuzz-build test-sanitize soak bench demo clean
 
 all: build
 
@@ -99,6 +101,16 @@ test: deps lint
 	done
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_CONFIGURATION=debug
 	scripts/check-deployment.sh
+	$(MAKE) --no-print-directory test-system
+
+## The release .deb installed in a Debian 12 container booted with systemd-nspawn, checked
+## step by step (scripts/test-system.sh). Says why and passes when it cannot run (not root,
+## no systemd-nspawn). The Debian root is cached in .build-system/.
+test-system: deps
+	@scripts/test-system.sh --can-run || exit 0; \
+	$(MAKE) --no-print-directory deb CONFIGURATION=release && \
+	$(SWIFT) build --product gws-sim && \
+	scripts/test-system.sh out/gws-agentd_$(VERSION)_$$(dpkg --print-architecture).deb .build/debug/gws-sim
 
 ## The libFuzzer build (its own build folder; lld, because gold fails on libFuzzer's objects).
 fuzz-build: deps
@@ -175,4 +187,4 @@ demo: binary
 	scripts/demo.sh $(CONFIGURATION)
 
 clean:
-	rm -rf .build .build-fuzz .build-asan .build-tsan .fuzz-work out
+	rm -rf .build .build-fuzz .build-asan .build-tsan .build-system .fuzz-work out

@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# make test-system: the .deb under a real systemd.
+#
+# A minimal Debian 12 root (debootstrap from the mirror this machine's apt uses, cached in
+# .build-system/), the release .deb installed in it with apt (which resolves its Depends:
+# line), booted with systemd-nspawn (systemd 252 as PID 1), gws-sim on the host's loopback.
+# Each check below is a named step; the output is the checklist docs/deployment.md points
+# to. Needs root, systemd-nspawn and debootstrap; otherwise it says why it skipped.
+#
+# Usage: scripts/test-system.sh DEB GWS_SIM_BINARY
+#        scripts/test-system.sh --can-run   (exit 1, saying why, when it cannot run here)
+# KEEP=1 leaves the container running for a look (nsenter -t PID1 -a).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# preflight: true when this machine can boot the container; otherwise says why.
+preflight() {
+  local why=
+  if [ "$(id -u)" != 0 ]; then why="it needs root (systemd-nspawn boots a container)"
+  elif ! command -v systemd-nspawn >/dev/null; then why="systemd-nspawn is missing (Debian package systemd-container)"
+  elif ! command -v debootstrap >/dev/null; then why="debootstrap is missing"
+  elif [ -e /run/host/container-manager ]; then why="this machine is itself a container"
+  fi
+  [ -z "$why" ] && return 0
+  echo "test-system: SKIPPED: $why"
+  return 1
+}
+if [ "${1:-}" = --can-run ]; then preflight; exit; fi
+deb=${1:?usage: test-system.sh DEB GWS_SIM_BINARY}
+sim=${2:?usage: test-system.sh DEB GWS_SIM_BINARY}
+preflight || exit 0
+
+started=$(date +%s)
+cache=$PWD/.build-system
+base=$cache/bookworm
+work=$(mktemp -d "$cache/run.XXXXXX" 2>/dev/null || { mkdir -p "$cache" && mktemp -d "$cache/run.XXXXXX"; })
+machine=gws-test-$$
+sim_pid=
+nspawn_pid=
+failures=0
+checks=0
+
+# cleanup: stops the container and gws-sim; the script's exit status is kept (set -e must not
+# turn the simulator's SIGTERM status into the script's).
+cleanup() {
+  local status=$?
+  set +e
+  if [ -n "${KEEP:-}" ]; then echo "test-system: KEEP set: the container (PID 1: ${pid1:-?}) and $work are left running"; exit $status; fi
+  if [ -n "${pid1:-}" ] && [ -d "/proc/$pid1" ]; then
+    nsenter -t "$pid1" -m -u -i -n -p -- systemctl poweroff --no-block >/dev/null 2>&1 || true
+  fi
+  if [ -n "$nspawn_pid" ]; then
+    for _ in $(seq 100); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$nspawn_pid" 2>/dev/null || true
+    wait "$nspawn_pid" 2>/dev/null || true
+  fi
+  if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; fi
+  rm -rf "$work"
+  exit $status
+}
+trap cleanup EXIT
+
+ok() { checks=$((checks + 1)); echo "  ok    $*"; }
+bad() { checks=$((checks + 1)); failures=$((failures + 1)); echo "  FAIL  $*"; }
+# in: run a command inside the booted container (its namespaces, as root).
+inside() { nsenter -t "$pid1" -m -u -i -n -p -- "$@"; }
+# within SECONDS CONDITION…: true once the condition holds, false after the deadline.
+within() {
+  local deadline=$(($(date +%s) + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+show() { inside systemctl show -P "$2" "$1"; }
+state_of() { inside cat "$1" 2>/dev/null; }
+
+# --- the root, cached between runs ------------------------------------------------------
+if [ ! -e "$base/.complete" ]; then
+  mirror=$( (cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null || true) |
+    sed -n 's/^URIs: *\([^ ]*\).*/\1/p; s/^deb  *\(\[[^]]*\] *\)\{0,1\}\(http[^ ]*\) .*/\2/p' | grep -v security | head -1 || true)
+  [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+  echo "test-system: making a Debian 12 root from $mirror (cached in $base)"
+  rm -rf "$base.partial"
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus bookworm "$base.partial" "$mirror" \
+    > "$cache/debootstrap.log" 2>&1 || { tail -20 "$cache/debootstrap.log"; echo "test-system: debootstrap failed"; exit 1; }
+  # apt in the container reads the same mirror, with the host's apt settings (a snapshot
+  # mirror, for instance, needs its Valid-Until check off).
+  echo "deb $mirror bookworm main" > "$base.partial/etc/apt/sources.list"
+  cp -n /etc/apt/apt.conf.d/* "$base.partial/etc/apt/apt.conf.d/" 2>/dev/null || true
+  touch "$base.partial/.complete"
+  rm -rf "$base"
+  mv "$base.partial" "$base"
+fi
+cp -a "$base" "$work/root"
+cp "$deb" "$work/root/var/tmp/gws-agentd.deb"
+
+# --- gws-sim on the host's loopback -----------------------------------------------------
+"$sim" --port 0 --port-file "$work/port" --timeout 5 --user agent1:pw-one --user agent2:pw-two --user agent3:pw-three \
+  > "$work/sim.log" 2>&1 &
+sim_pid=$!
+within 20 test -s "$work/port" || { cat "$work/sim.log"; echo "test-system: gws-sim did not start"; exit 1; }
+port=$(cat "$work/port")
+
+# --- boot -------------------------------------------------------------------------------
+echo "test-system: booting $machine (systemd-nspawn, $(systemd-nspawn --version | head -1))"
+systemd-nspawn --quiet --register=no --keep-unit --console=pipe -M "$machine" -D "$work/root" --boot \
+  > "$work/console.log" 2>&1 &
+nspawn_pid=$!
+pid1=
+find_pid1() {
+  local child
+  for child in $(ps -o pid= --ppid "$nspawn_pid"); do
+    if [ "$(cat "/proc/$child/comm" 2>/dev/null)" = systemd ]; then pid1=$child; return 0; fi
+  done
+  return 1
+}
+within 30 find_pid1 || { cat "$work/console.log"; echo "test-system: the container did not boot"; exit 1; }
+booted() { case "$(inside systemctl is-system-running 2>/dev/null)" in running | degraded) return 0 ;; *) return 1 ;; esac; }
+within 60 booted || { inside systemctl --failed --no-pager || true; echo "test-system: systemd did not finish booting"; exit 1; }
+echo "test-system: $(inside systemctl --version | head -1) is PID 1 in the container"
+
+# --- install with apt, so that it resolves the package's Depends ------------------------
+echo "step: install"
+if inside sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /var/tmp/gws-agentd.deb' \
+  > "$work/apt.log" 2>&1; then
+  ok "apt installs the .deb and resolves its Depends ($(inside dpkg-query -W -f '${Depends}' gws-agentd))"
+else
+  tail -20 "$work/apt.log"
+  bad "apt could not install the .deb"
+  exit 1
+fi
+for group in gws-agentd-readers gws-agentd-operators; do
+  if inside getent group "$group" >/dev/null; then ok "postinst made the group $group"; else bad "no group $group"; fi
+done
+if inside getent passwd gws-agentd | grep -q ':/usr/sbin/nologin$'; then ok "postinst made the system user gws-agentd (no login shell)"
+else bad "no system user gws-agentd: $(inside getent passwd gws-agentd)"; fi
+
+configure() { # NAME USERNAME PASSWORD [EXTRA YAML]
+  inside sh -c "cat > /etc/gws-agentd/$1.yaml" <<YAML
+server:
+  url: http://127.0.0.1:$port
+  username: $2
+state:
+  heartbeat_s: 2
+log:
+  level: info
+${4:-}
+YAML
+  printf '%s\n' "$3" | inside sh -c "umask 077; cat > /etc/gws-agentd/$1.password"
+}
+configure config agent1 pw-one "metrics:
+  textfile: /run/gws-agentd/gws_agentd.prom"
+inside sh -c 'mv /etc/gws-agentd/config.password /etc/gws-agentd/password'
+# The watchdog pings at half WatchdogSec: 4 s here so that the check takes seconds, not 15.
+inside mkdir -p /etc/systemd/system/gws-agentd.service.d
+inside sh -c 'printf "[Service]\nWatchdogSec=4s\n" > /etc/systemd/system/gws-agentd.service.d/test.conf'
+inside systemctl daemon-reload
+
+# --- start --------------------------------------------------------------------------------
+echo "step: start"
+synced() { state_of "$1" | grep -q '"connected":true' && state_of "$1" | grep -q '"synced":true'; }
+if inside systemctl start gws-agentd.service; then
+  [ "$(show gws-agentd ActiveState)" = active ] && ok "gws-agentd.service is active (READY=1 came: Type=notify)" ||
+    bad "gws-agentd.service is $(show gws-agentd ActiveState)"
+else
+  bad "systemctl start gws-agentd.service failed"; inside journalctl -u gws-agentd --no-pager | tail -20
+fi
+status_connected() { show gws-agentd StatusText | grep -q '^connected, '; }
+if within 30 status_connected; then ok "STATUS= says: $(show gws-agentd StatusText)"; else bad "STATUS= says: $(show gws-agentd StatusText)"; fi
+if within 30 synced /run/gws-agentd/state.json; then ok "/run/gws-agentd/state.json: connected and synced"; else bad "no synced state file"; fi
+if within 10 inside test -s /run/gws-agentd/gws_agentd.prom; then ok "metrics in /run/gws-agentd/gws_agentd.prom"; else bad "no metrics file"; fi
+if [ "$(inside stat -c '%a %G' /run/gws-agentd/control.sock 2>/dev/null)" = "660 gws-agentd-operators" ]; then
+  ok "the control socket: /run/gws-agentd/control.sock, 0660, group gws-agentd-operators"
+else
+  bad "the control socket: $(inside stat -c '%a %G' /run/gws-agentd/control.sock 2>&1)"
+fi
+
+# --- the watchdog -------------------------------------------------------------------------
+echo "step: the watchdog"
+first=$(show gws-agentd WatchdogTimestampMonotonic)
+advanced() { [ "$(show gws-agentd WatchdogTimestampMonotonic)" -gt "$first" ]; }
+if [ "$first" -gt 0 ] && within 10 advanced; then ok "WatchdogTimestamp advances ($(show gws-agentd WatchdogUSec) watchdog)"
+else bad "WatchdogTimestamp does not advance ($first)"; fi
+
+# --- reload -------------------------------------------------------------------------------
+echo "step: reload"
+pid=$(show gws-agentd MainPID)
+inside sed -i 's/heartbeat_s: 2/heartbeat_s: 3/' /etc/gws-agentd/config.yaml
+if inside systemctl reload gws-agentd.service && state_of /run/gws-agentd/state.json | grep -q '"heartbeat_s":3'; then
+  ok "systemctl reload waits: heartbeat_s 3 is in the state file when it returns"
+else
+  bad "systemctl reload did not apply the change synchronously"
+fi
+inside cp /etc/gws-agentd/config.yaml /tmp/config.good
+inside sh -c 'echo "server: [broken" > /etc/gws-agentd/config.yaml'
+if inside systemctl reload gws-agentd.service 2>/dev/null; then
+  bad "systemctl reload succeeded with an invalid configuration"
+elif [ "$(show gws-agentd ActiveState)" = active ] && [ "$(show gws-agentd MainPID)" = "$pid" ] &&
+  within 10 synced /run/gws-agentd/state.json; then
+  ok "an invalid configuration fails the reload; the daemon runs on (pid $pid), synced"
+else
+  bad "after a refused reload the unit is $(show gws-agentd ActiveState), pid $(show gws-agentd MainPID)"
+fi
+inside cp /tmp/config.good /etc/gws-agentd/config.yaml
+
+# --- who may read and use what -------------------------------------------------------------
+echo "step: permissions"
+inside useradd --no-create-home --groups gws-agentd-readers reader
+inside useradd --no-create-home --groups gws-agentd-operators opsuser
+inside useradd --no-create-home stranger
+as() { local user=$1; shift; inside runuser -u "$user" -- "$@"; }
+as reader cat /run/gws-agentd/state.json >/dev/null 2>&1 && ok "a member of gws-agentd-readers reads the state file" ||
+  bad "a reader cannot read the state file"
+as stranger cat /run/gws-agentd/state.json >/dev/null 2>&1 && bad "another user reads the state file" ||
+  ok "another user cannot read the state file"
+leaks=0
+for user in reader opsuser stranger; do
+  for secret in /etc/gws-agentd/password "/run/credentials/gws-agentd.service/gws-password"; do
+    as "$user" cat "$secret" >/dev/null 2>&1 && { leaks=1; bad "$user reads $secret"; }
+  done
+done
+[ $leaks = 0 ] && ok "the password (file and credential) is readable by no one but the service"
+as opsuser gws-agentd reload >/dev/null 2>&1 && ok "a member of gws-agentd-operators uses the control socket (reload)" ||
+  bad "an operator cannot use the control socket"
+status=0
+as stranger gws-agentd reload >/dev/null 2>&1 || status=$?
+[ $status = 77 ] && ok "another user is refused by the control socket (exit 77)" || bad "another user got exit $status from reload"
+
+# --- a crash is restarted; stop is clean ------------------------------------------------------
+echo "step: crash and stop"
+pid=$(show gws-agentd MainPID)
+inside sh -c "kill -SEGV $pid"
+restarted() { local now; now=$(show gws-agentd MainPID); [ "$now" != 0 ] && [ "$now" != "$pid" ] && [ "$(show gws-agentd ActiveState)" = active ]; }
+if within 30 restarted; then ok "SIGSEGV: restarted (NRestarts $(show gws-agentd NRestarts), new pid $(show gws-agentd MainPID))"
+else bad "not restarted after SIGSEGV: $(show gws-agentd ActiveState)"; fi
+within 30 synced /run/gws-agentd/state.json || bad "not synced after the restart"
+
+# --- template instances beside the single unit ------------------------------------------
+echo "step: template instances"
+configure agent2 agent2 pw-two
+configure agent3 agent3 pw-three
+inside systemctl start gws-agentd@agent2.service && within 30 synced /run/gws-agentd@agent2/state.json &&
+  ok "gws-agentd@agent2 starts beside gws-agentd.service" || bad "gws-agentd@agent2 beside gws-agentd.service: $(show gws-agentd@agent2 ActiveState)"
+inside systemctl stop gws-agentd.service
+inside systemctl start gws-agentd@agent3.service && within 30 synced /run/gws-agentd@agent3/state.json &&
+  ok "gws-agentd@agent3 starts after gws-agentd.service ran and stopped" || bad "gws-agentd@agent3: $(show gws-agentd@agent3 ActiveState)"
+inside test -e /run/gws-agentd@agent2/state.json && ok "stopping gws-agentd.service left gws-agentd@agent2's files alone" ||
+  bad "stopping gws-agentd.service removed gws-agentd@agent2's files"
+inside systemctl restart gws-agentd@agent2.service && inside systemctl start gws-agentd.service &&
+  within 30 synced /run/gws-agentd/state.json && within 30 synced /run/gws-agentd@agent2/state.json &&
+  within 30 synced /run/gws-agentd@agent3/state.json && ok "all three run together, in any order" ||
+  bad "not all three run: $(show gws-agentd ActiveState) $(show gws-agentd@agent2 ActiveState) $(show gws-agentd@agent3 ActiveState)"
+
+# --- systemd-analyze security on the running system ------------------------------------------
+echo "step: hardening"
+for unit in gws-agentd.service gws-agentd@agent2.service; do
+  exposure=$(inside systemd-analyze security "$unit" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+  if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }'; then ok "systemd-analyze security $unit: $exposure (at most 1.5)"
+  else bad "systemd-analyze security $unit: ${exposure:-no figure}"; fi
+done
+
+echo "step: stop"
+invocation=$(show gws-agentd InvocationID)
+inside systemctl stop gws-agentd.service gws-agentd@agent2.service gws-agentd@agent3.service
+result=$(show gws-agentd Result)
+code=$(show gws-agentd ExecMainStatus)
+# The daemon logs "stopping" (SIGNAL=SIGTERM) as it sends STOPPING=1, then "stopped".
+said=$(inside journalctl _SYSTEMD_INVOCATION_ID="$invocation" SYSLOG_IDENTIFIER=gws-agentd -o cat --no-pager | paste -sd'|')
+if [ "$result" = success ] && [ "$code" = 0 ] && grep -q '|stopping|.*|stopped$' <<<"|$said"; then
+  ok "systemctl stop: the daemon said stopping (STOPPING=1), then stopped, and exited 0"
+else bad "systemctl stop: Result=$result ExecMainStatus=$code; the daemon said: ${said: -200}"; fi
+state_of /run/gws-agentd/state.json >/dev/null 2>&1 && bad "the runtime directory outlived a stop" || ok "a stop removes /run/gws-agentd"
+
+# --- the journal, checked against docs/logging.md --------------------------------------------
+echo "step: the journal"
+inside journalctl -o json --no-pager > "$work/journal.json"
+if python3 - "$work/journal.json" docs/logging.md > "$work/journal.out" 2>&1 <<'PY'; then
+import json, re, sys
+journal, doc = sys.argv[1], open(sys.argv[2]).read()
+table = doc[doc.index("## Journal fields"):doc.index("## The operator commands")]
+documented, every, at_start = set(), set(), set()
+for row in table.splitlines():
+    cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+    if len(cells) < 2 or not cells[0].startswith("`"):
+        continue
+    names = re.findall(r"`([A-Z_]+)`", cells[0])
+    documented.update(names)
+    if cells[1].startswith("every entry"):
+        every.update(names)
+    elif cells[1].startswith("start"):
+        at_start.update(names)
+problems, seen, daemon_entries = [], set(), 0
+for line in open(journal):
+    entry = json.loads(line)
+    ours = str(entry.get("SYSLOG_IDENTIFIER", "")).startswith("gws-agentd") or entry.get("_COMM") == "gws-agentd"
+    if not ours:
+        continue
+    transport = entry.get("_TRANSPORT")
+    if transport == "syslog" or (transport == "stdout" and "run" in str(entry.get("_CMDLINE", "")).split()):
+        problems.append(f"{transport} line from {entry.get('_CMDLINE')!r}: {entry.get('MESSAGE')!r}")
+        continue
+    if transport != "journal":
+        continue  # ExecReload's own output (logging.md: the operator commands)
+    daemon_entries += 1
+    fields = {key for key in entry if not key.startswith("_")}
+    seen |= fields
+    for key in sorted(fields - documented):
+        problems.append(f"{key} is not in docs/logging.md ({entry.get('MESSAGE')!r})")
+    for key in sorted(every - fields):
+        problems.append(f"no {key} in {entry.get('MESSAGE')!r}")
+    for key, value in entry.items():
+        if isinstance(value, list):
+            problems.append(f"{key} appears {len(value)} times in {entry.get('MESSAGE')!r}")
+        elif isinstance(value, str) and ("/.build/" in value or value.startswith("/work/")):
+            problems.append(f"{key} holds a build path: {value}")
+for key in sorted(at_start - seen):
+    problems.append(f"{key} (docs/logging.md: at start) is on no entry")
+for problem in sorted(set(problems))[:20]:
+    print("        " + problem)
+print(f"{daemon_entries} entries, {len(seen)} fields")
+sys.exit(1 if problems or daemon_entries == 0 else 0)
+PY
+  ok "journal: $(tail -1 "$work/journal.out"), each as docs/logging.md lists it; nothing on stdout, stderr or syslog"
+else
+  cat "$work/journal.out"
+  bad "journal entries against docs/logging.md (above)"
+fi
+
+echo "test-system: $((checks - failures)) of $checks checks passed in $(($(date +%s) - started)) s"
+[ $failures = 0 ]
