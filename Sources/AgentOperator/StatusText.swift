@@ -3,9 +3,31 @@ import AgentState
 
 /// Human renderings of a state file for `gws-agentd status`.
 public enum StatusText {
-    /// "Ready, DND off" or "NotReady (AfterCallWork, reason Lunch), DND on".
-    public static func agentLine(_ agent: StateDocument.Agent) -> String {
-        stateText(agent.state, agent.workMode, agent.reason) + ", " + dndText(agent.dnd)
+    /// "Ready, DND off" or "NotReady (AfterCallWork, reason Lunch), DND on"; with `now`
+    /// (seconds since the epoch), each part says for how long when its start is known:
+    /// "NotReady (AuxWork, reason Lunch) for 47m, DND off for 2h05m".
+    public static func agentLine(_ agent: StateDocument.Agent, now: Double? = nil) -> String {
+        stateText(agent.state, agent.workMode, agent.reason) + lasting(since: agent.stateSince, now: now) + ", "
+            + dndText(agent.dnd) + lasting(since: agent.dndSince, now: now)
+    }
+
+    /// " for 47m" when `since` is a known start and `now` is given, else "".
+    static func lasting(since: String?, now: Double?) -> String {
+        guard let now, let since, let start = Timestamp.parse(since) else { return "" }
+        return " for " + elapsed(now - start)
+    }
+
+    /// A duration as an operator reads it: "35s", "47m", "2h05m", "3d04h" (negative,
+    /// from a clock set back, counts as 0).
+    static func elapsed(_ seconds: Double) -> String {
+        let total = seconds.isFinite ? Int64(max(0, min(seconds, 1e12))) : 0
+        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        switch total {
+        case ..<60: return "\(total)s"
+        case ..<3600: return "\(total / 60)m"
+        case ..<86_400: return "\(total / 3600)h\(two(total % 3600 / 60))m"
+        default: return "\(total / 86_400)d\(two(total % 86_400 / 3600))h"
+        }
     }
 
     static func stateText(_ state: String?, _ workMode: String?, _ reason: String?) -> String {
@@ -25,23 +47,27 @@ public enum StatusText {
         return line
     }
 
-    /// The full human summary, headed by the monitoring verdict.
-    public static func summary(_ inspection: StateFileInspection) -> [String] {
+    /// The full human summary, headed by the monitoring verdict; durations are counted
+    /// to `now` (seconds since the epoch).
+    public static func summary(_ inspection: StateFileInspection, now: Double = WallClock.now()) -> [String] {
         let (verdict, reason) = inspection.verdict
         var lines = ["\(verdict.label): \(reason)"]
         guard case .success(let document)? = inspection.result else { return lines }
         let agent = document.agent
-        lines.append("agent       \(agent.username): \(agentLine(agent))\(agent.synced ? "" : " (not synced)")")
+        lines.append(
+            "agent       \(agent.username): \(agentLine(agent, now: now))\(agent.synced ? "" : " (not synced)")")
         for device in agent.devices {
             let name = device.id ?? "(no id)"
             let phone = device.phoneNumber.map { " (\($0))" } ?? ""
             lines.append(
-                "device      \(name)\(phone): \(stateText(device.state, device.workMode, device.reason)), \(dndText(device.dnd))"
+                "device      \(name)\(phone): \(stateText(device.state, device.workMode, device.reason))"
+                    + "\(lasting(since: device.since, now: now)), \(dndText(device.dnd))"
             )
         }
         for channel in agent.channels {
             lines.append(
-                "channel     \(channel.name ?? "(all)"): \(stateText(channel.state, channel.workMode, channel.reason)), \(dndText(channel.dnd))"
+                "channel     \(channel.name ?? "(all)"): \(stateText(channel.state, channel.workMode, channel.reason))"
+                    + "\(lasting(since: channel.since, now: now)), \(dndText(channel.dnd))"
             )
         }
         var connection = "connection  \(connectionLine(document.connection))"

@@ -5,6 +5,8 @@ import GWS
 public struct AgentModel: Sendable, Equatable {
     public var username: String
     public private(set) var cache = AgentCache()
+    /// Since when each part of the picture has held its value.
+    public private(set) var since = StateSince()
     public var connection: StateDocument.ConnectionState = .connecting
     /// When ``connection`` last changed (RFC 3339).
     public var connectionSince: String?
@@ -36,15 +38,28 @@ public struct AgentModel: Sendable, Equatable {
         self.username = username
     }
 
-    /// Replaces the agent's picture with a REST snapshot.
-    mutating func replace(with snapshot: UserSnapshot) {
+    /// Replaces the agent's picture with a REST snapshot, then applies again the
+    /// notifications that arrived while it was read (already applied when they came).
+    /// Values the snapshot confirms keep their start; values it changed began at a time
+    /// nobody announced.
+    mutating func replace(with snapshot: UserSnapshot, replaying notifications: [GWSNotification] = []) {
         cache.replace(with: snapshot)
+        for notification in notifications { cache.apply(notification) }
+        since.update(to: cache, at: nil)
     }
 
-    /// Applies a notification; returns whether the picture changed.
+    /// Applies a notification that arrived at `time`; returns whether the picture changed.
     @discardableResult
-    mutating func apply(_ notification: GWSNotification) -> Bool {
-        cache.apply(notification)
+    mutating func apply(_ notification: GWSNotification, at time: String) -> Bool {
+        guard cache.apply(notification) else { return false }
+        since.update(to: cache, at: time)
+        return true
+    }
+
+    /// Remembers the starts a previous run's state file recorded (see
+    /// ``StateSince/init(remembering:)``); the first snapshot keeps those it confirms.
+    public mutating func remember(_ since: StateSince) {
+        self.since = since
     }
 
     /// Moves the connection to `state` at `time`.
@@ -62,7 +77,8 @@ public struct AgentModel: Sendable, Equatable {
             connection: .init(
                 state: connection, since: connectionSince, clientID: clientID, handshakes: handshakes,
                 lastError: lastError, server: server),
-            agent: .init(username: username, cache: cache, synced: synced, lastNotificationAt: lastNotificationAt))
+            agent: .init(
+                username: username, cache: cache, since: since, synced: synced, lastNotificationAt: lastNotificationAt))
     }
 
     /// The one-line status for systemd (`STATUS=`): "connected, Ready, DND off" or

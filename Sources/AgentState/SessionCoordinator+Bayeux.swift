@@ -103,8 +103,7 @@ extension SessionCoordinator {
             authFailures = 0
             nodeFailures = 0
             let before = AgentSummary(model.cache)
-            model.replace(with: snapshot)
-            for notification in resyncBuffer { model.apply(notification) }
+            model.replace(with: snapshot, replaying: resyncBuffer)
             resyncBuffer = []
             resync = .done
             updateSynced()
@@ -154,12 +153,12 @@ extension SessionCoordinator {
             case .devices(let devices):
                 sawNotification = true
                 reporters.devices += devices.compactMap(\.id)
-                model.apply(notification)
+                model.apply(notification, at: time)
                 if buffering { resyncBuffer.append(notification) }
             case .channels(let channels):
                 sawNotification = true
                 reporters.channels += channels.compactMap(\.name)
-                model.apply(notification)
+                model.apply(notification, at: time)
                 if buffering { resyncBuffer.append(notification) }
             case .error(let report):
                 actions.append(

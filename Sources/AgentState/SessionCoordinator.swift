@@ -80,6 +80,16 @@ public struct SessionCoordinator<Instant: InstantProtocol<Duration>>: Sendable w
         random = SplitMix64(seed: seed)
     }
 
+    /// Takes the state starts a previous run recorded in `document` (the state file it
+    /// finds at start), when that file was written for the same agent; the first snapshot
+    /// keeps those it confirms. Returns whether they were taken.
+    @discardableResult
+    public mutating func remember(_ document: StateDocument) -> Bool {
+        guard phase == .idle, document.agent.username == model.username else { return false }
+        model.remember(StateSince(remembering: document.agent))
+        return true
+    }
+
     /// Whether the daemon is past `start` and not finished.
     public var isActive: Bool { phase != .idle && phase != .finished }
 

@@ -64,15 +64,17 @@ extension StateDocument {
                         state: try d.optionalString("state"), workMode: try d.optionalString("work_mode"),
                         reason: try d.optionalString("reason"), displayName: try d.optionalString("display_name"),
                         dnd: try d.optionalBool("dnd"), phoneNumber: try d.optionalString("phone_number"),
-                        capabilities: try d.strings("capabilities"))
+                        capabilities: try d.strings("capabilities"), since: try d.optionalString("since"))
                 },
                 channels: try agent.objects("channels").map { c throws(StateFileError) in
                     Channel(
                         name: try c.optionalString("name"), state: try c.optionalString("state"),
                         workMode: try c.optionalString("work_mode"), reason: try c.optionalString("reason"),
-                        displayName: try c.optionalString("display_name"), dnd: try c.optionalBool("dnd"))
+                        displayName: try c.optionalString("display_name"), dnd: try c.optionalBool("dnd"),
+                        since: try c.optionalString("since"))
                 },
-                lastNotificationAt: try agent.optionalString("last_notification_at")))
+                lastNotificationAt: try agent.optionalString("last_notification_at"),
+                stateSince: try agent.optionalString("state_since"), dndSince: try agent.optionalString("dnd_since")))
     }
 }
 

@@ -51,6 +51,8 @@ extension StateDocument.Agent {
             "devices": .array(devices.map(\.json)),
             "channels": .array(channels.map(\.json)),
             "last_notification_at": lastNotificationAt.json,
+            "state_since": stateSince.json,
+            "dnd_since": dndSince.json,
         ]
     }
 }
@@ -67,6 +69,7 @@ extension StateDocument.Device {
             "dnd": dnd.map(JSONValue.bool) ?? .null,
             "phone_number": phoneNumber.json,
             "capabilities": .array(capabilities.map(JSONValue.string)),
+            "since": since.json,
         ]
     }
 }
@@ -80,6 +83,7 @@ extension StateDocument.Channel {
             "reason": reason.json,
             "display_name": displayName.json,
             "dnd": dnd.map(JSONValue.bool) ?? .null,
+            "since": since.json,
         ]
     }
 }

@@ -119,10 +119,16 @@ public struct StateDocument: Sendable, Equatable {
         public var devices: [Device]
         public var channels: [Channel]
         public var lastNotificationAt: String?
+        /// When ``state``, ``workMode`` and ``reason`` took their values (RFC 3339), `nil`
+        /// when unknown (first learned from a REST snapshot).
+        public var stateSince: String?
+        /// When ``dnd`` took its value, `nil` when unknown.
+        public var dndSince: String?
 
         public init(
             username: String, state: String, workMode: String?, reason: String?, dnd: Bool?, synced: Bool,
-            devices: [Device], channels: [Channel], lastNotificationAt: String?
+            devices: [Device], channels: [Channel], lastNotificationAt: String?, stateSince: String? = nil,
+            dndSince: String? = nil
         ) {
             self.username = username
             self.state = state
@@ -133,6 +139,8 @@ public struct StateDocument: Sendable, Equatable {
             self.devices = devices
             self.channels = channels
             self.lastNotificationAt = lastNotificationAt
+            self.stateSince = stateSince
+            self.dndSince = dndSince
         }
     }
 
@@ -147,10 +155,12 @@ public struct StateDocument: Sendable, Equatable {
         public var dnd: Bool?
         public var phoneNumber: String?
         public var capabilities: [String]
+        /// When ``state``, ``workMode`` and ``reason`` took their values, `nil` when unknown.
+        public var since: String?
 
         public init(
             id: String?, deviceState: String?, state: String?, workMode: String?, reason: String?,
-            displayName: String?, dnd: Bool?, phoneNumber: String?, capabilities: [String]
+            displayName: String?, dnd: Bool?, phoneNumber: String?, capabilities: [String], since: String? = nil
         ) {
             self.id = id
             self.deviceState = deviceState
@@ -161,6 +171,7 @@ public struct StateDocument: Sendable, Equatable {
             self.dnd = dnd
             self.phoneNumber = phoneNumber
             self.capabilities = capabilities
+            self.since = since
         }
     }
 
@@ -172,9 +183,12 @@ public struct StateDocument: Sendable, Equatable {
         public var reason: String?
         public var displayName: String?
         public var dnd: Bool?
+        /// When ``state``, ``workMode`` and ``reason`` took their values, `nil` when unknown.
+        public var since: String?
 
         public init(
-            name: String?, state: String?, workMode: String?, reason: String?, displayName: String?, dnd: Bool?
+            name: String?, state: String?, workMode: String?, reason: String?, displayName: String?, dnd: Bool?,
+            since: String? = nil
         ) {
             self.name = name
             self.state = state
@@ -182,13 +196,17 @@ public struct StateDocument: Sendable, Equatable {
             self.reason = reason
             self.displayName = displayName
             self.dnd = dnd
+            self.since = since
         }
     }
 }
 
 extension StateDocument.Agent {
-    /// The agent part of the document, built from the cache.
-    public init(username: String, cache: AgentCache, synced: Bool, lastNotificationAt: String?) {
+    /// The agent part of the document, built from the cache, with the starts `since` knows.
+    public init(
+        username: String, cache: AgentCache, since: StateSince = StateSince(), synced: Bool,
+        lastNotificationAt: String?
+    ) {
         let summary = AgentSummary(cache)
         self.init(
             username: username, state: summary.state, workMode: summary.workMode, reason: summary.reason,
@@ -206,5 +224,9 @@ extension StateDocument.Agent {
                     reason: channel.userState?.reason, displayName: channel.userState?.displayName, dnd: channel.dnd)
             },
             lastNotificationAt: lastNotificationAt)
+        stateSince = since.agentSince(self)
+        dndSince = since.dndSince(self)
+        for index in devices.indices { devices[index].since = since.since(of: devices[index], index: index) }
+        for index in channels.indices { channels[index].since = since.since(of: channels[index], index: index) }
     }
 }

@@ -1,5 +1,5 @@
-import AgentState
 import BayeuxCore
+import GWS
 import JSON
 import Locking
 import Logging
@@ -7,6 +7,7 @@ import Systemd
 import Testing
 
 @testable import AgentDaemon
+@testable import AgentState
 
 /// Collects the lines a handler writes.
 final class LineSink: Sendable {
@@ -102,6 +103,30 @@ struct LoggingAndMetricsTests {
         let helps = text.split(separator: "\n").filter { $0.hasPrefix("# HELP") }.count
         let types = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE") }.count
         #expect(helps == types)
+    }
+
+    @Test("The start of the current state is a gauge, absent while unknown")
+    func sinceGauges() throws {
+        func render(_ model: AgentModel) -> [Substring] {
+            MetricsText(
+                version: "0.2.0", startTime: 1000, model: model, counters: SessionCounters(), stateFileWrites: 0,
+                stateFileWriteFailures: 0, stateFileLastWrite: nil, lastNotification: nil
+            ).render().split(separator: "\n")
+        }
+        var model = AgentModel(username: "agent1")
+        model.replace(
+            with: UserSnapshot(
+                username: "agent1", devices: [],
+                channels: [
+                    ChannelResource(name: "chat", userState: UserState(state: "NotReady"), dnd: false)
+                ]))
+        #expect(!render(model).contains { $0.contains("since_timestamp_seconds") })
+        let at = "2026-12-02T10:00:00.500Z"
+        model.apply(
+            .channels([ChannelResource(name: "chat", userState: UserState(state: "Ready"), dnd: false)]), at: at)
+        let samples = render(model)
+        #expect(samples.contains("gws_agentd_agent_state_since_timestamp_seconds \(try #require(Timestamp.parse(at)))"))
+        #expect(!samples.contains { $0.hasPrefix("gws_agentd_agent_dnd_since_timestamp_seconds ") })
     }
 
     @Test("The watchdog sees a stuck session loop or a stuck Bayeux loop, not a slow server")

@@ -49,6 +49,19 @@ struct MetricsText {
         if let dnd = summary.dnd {
             metric("agent_dnd", "gauge", "1 when Do-Not-Disturb is on anywhere.", [("", dnd ? "1" : "0")])
         }
+        let agent = StateDocument.Agent(
+            username: model.username, cache: model.cache, since: model.since, synced: model.synced,
+            lastNotificationAt: nil)
+        if let start = agent.stateSince.flatMap(Timestamp.parse) {
+            metric(
+                "agent_state_since_timestamp_seconds", "gauge",
+                "When the agent's current state began (absent while unknown).", [("", number(start))])
+        }
+        if let start = agent.dndSince.flatMap(Timestamp.parse) {
+            metric(
+                "agent_dnd_since_timestamp_seconds", "gauge",
+                "When the current Do-Not-Disturb value began (absent while unknown).", [("", number(start))])
+        }
         metric("bayeux_handshakes_total", "counter", "Successful Bayeux handshakes.", [("", String(model.handshakes))])
         metric("logins_total", "counter", "Logins to GWS, each in a fresh HTTP session.", [("", String(model.logins))])
         metric(

@@ -59,6 +59,19 @@ final class SessionLoop {
         publisher = StatePublisher(
             writer: AtomicFileWriter(path: configuration.stateFile, fileSystem: environment.fileSystem),
             header: environment.header, spacing: environment.stateWriteSpacing)
+        rememberPreviousRun()
+    }
+
+    /// The state file a previous run left (systemd keeps the runtime directory across
+    /// restarts) is the memory of since when each state has held: its starts are kept for
+    /// the values the first snapshot confirms. Any file that cannot be read is ignored.
+    private func rememberPreviousRun() {
+        guard let bytes = try? FileInfo.read(configuration.stateFile, limit: 1 << 20),
+            let previous = try? StateDocument.decode(bytes)
+        else { return }
+        if coordinator.remember(previous) {
+            logger.debug("state starts taken from the previous run's state file")
+        }
     }
 
     static func settings(for configuration: DaemonConfiguration) -> CoordinatorSettings {

@@ -1,0 +1,32 @@
+import AgentState
+import Testing
+
+@testable import AgentOperator
+
+/// How `gws-agentd status` says for how long each state has held.
+@Suite("Status durations")
+struct StatusTextTests {
+    static let durations: [(Double, String)] = [
+        (0, "0s"), (59.9, "59s"), (60, "1m"), (2850, "47m"), (7500, "2h05m"), (273_659, "3d04h"), (-5, "0s"),
+        (Double.infinity, "0s"),
+    ]
+
+    @Test("Durations read as an operator says them", arguments: durations)
+    func elapsed(seconds: Double, text: String) {
+        #expect(StatusText.elapsed(seconds) == text)
+    }
+
+    @Test("The agent line says for how long when the start is known, and nothing when it is not")
+    func agentLine() throws {
+        let now = try #require(Timestamp.parse("2026-12-02T12:00:00.000Z"))
+        var agent = StateDocument.Agent(
+            username: "agent1", state: "NotReady", workMode: "AuxWork", reason: "Lunch", dnd: false, synced: true,
+            devices: [], channels: [], lastNotificationAt: nil, stateSince: "2026-12-02T11:13:00.000Z",
+            dndSince: "2026-12-02T09:55:00.000Z")
+        #expect(
+            StatusText.agentLine(agent, now: now) == "NotReady (AuxWork, reason Lunch) for 47m, DND off for 2h05m")
+        agent.dndSince = nil
+        #expect(StatusText.agentLine(agent, now: now) == "NotReady (AuxWork, reason Lunch) for 47m, DND off")
+        #expect(StatusText.agentLine(agent) == "NotReady (AuxWork, reason Lunch), DND off")
+    }
+}
