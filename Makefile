@@ -26,7 +26,7 @@ SYSCONFDIR    ?= /etc
 CONFIGURATION ?= release
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
 VERSION       := 0.2.0
-APT_PACKAGES  := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 python3-jsonschema openssl dpkg-dev binutils lintian debootstrap systemd-container
+APT_PACKAGES  := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 python3-jsonschema openssl python3-cryptography dpkg-dev binutils lintian debootstrap systemd-container
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 ifeq ($(CONFIGURATION),release)

@@ -11,6 +11,7 @@ enum CurlEasyOptions {
         let userdata = Unmanaged.passRetained(transfer).toOpaque()
         setString(easy, CURLOPT_URL, request.url)
         setLong(easy, CURLOPT_NOSIGNAL, 1)
+        _ = gws_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, UnsafeRawPointer(transfer.errorBuffer))
         setLong(easy, CURLOPT_TIMEOUT_MS, max(1, Int(request.timeout.wholeMilliseconds)))
         setLong(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(configuration.connectTimeout.wholeMilliseconds)))
         setLong(easy, CURLOPT_TCP_KEEPALIVE, 1)
@@ -31,6 +32,15 @@ enum CurlEasyOptions {
         if let cert = configuration.clientCertificateFile { setString(easy, CURLOPT_SSLCERT, cert) }
         if let key = configuration.clientKeyFile { setString(easy, CURLOPT_SSLKEY, key) }
         if let proxy = configuration.proxy { setString(easy, CURLOPT_PROXY, proxy) }
+        if transfer.purpose == .certificateProbe {
+            // Only the handshake: nothing is sent, so no credential or cookie can leak to a
+            // server whose certificate did not verify.
+            setLong(easy, CURLOPT_CONNECT_ONLY, 1)
+            setLong(easy, CURLOPT_SSL_VERIFYPEER, 0)
+            setLong(easy, CURLOPT_SSL_VERIFYHOST, 0)
+            setLong(easy, CURLOPT_CERTINFO, 1)
+            return
+        }
 
         switch request.method {
         case .get:

@@ -47,10 +47,30 @@ public final class CurlHTTPClient: HTTPClient {
     }
 
     public func perform(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
-        if Task.isCancelled { throw .cancelled }
-        if isShutDown.withLock({ $0 }) { throw .shutDown }
         let transfer = CurlTransfer(request: request, configuration: configuration, share: share)
-        let result = await withTaskCancellationHandler {
+        let result = await run(transfer)
+        if case .failure(.tls) = result, var diagnosis = transfer.diagnosis, diagnosis.wantsCertificate {
+            diagnosis.certificate = await readCertificate(request.url)
+            throw .tls(diagnosis.description)
+        }
+        return try result.get()
+    }
+
+    /// The certificate the server at `url` presents, read in a handshake that verifies
+    /// nothing and sends nothing (for a diagnosis only); `nil` when it cannot be read.
+    func readCertificate(_ url: String) async -> PeerCertificate? {
+        let probe = CurlTransfer(
+            request: HTTPRequest(method: .get, url: url, timeout: configuration.connectTimeout),
+            configuration: configuration, share: share, purpose: .certificateProbe)
+        guard case .success = await run(probe), !probe.certificateFields.isEmpty else { return nil }
+        return PeerCertificate(fields: probe.certificateFields)
+    }
+
+    /// Runs one transfer on the loop; cancelling the calling task aborts it.
+    private func run(_ transfer: CurlTransfer) async -> Result<HTTPResponse, TransportError> {
+        if Task.isCancelled { return .failure(.cancelled) }
+        if isShutDown.withLock({ $0 }) { return .failure(.shutDown) }
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 transfer.continuation = continuation
                 loop.submit(transfer)
@@ -58,7 +78,6 @@ public final class CurlHTTPClient: HTTPClient {
         } onCancel: {
             loop.cancel(transfer)
         }
-        return try result.get()
     }
 
     public func clearCookies() async {

@@ -203,15 +203,37 @@ final class CurlLoop: @unchecked Sendable {
             let code = message.pointee.data.result
             var status = 0
             _ = gws_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            if transfer.purpose == .certificateProbe, code == CURLE_OK {
+                transfer.certificateFields = Self.serverCertificateFields(easy)
+            }
             curl_multi_remove_handle(multi, easy)
             release(transfer)
             if code == CURLE_OK {
                 transfer.finish(.success(HTTPResponse(status: status, headers: transfer.headers, body: transfer.body)))
             } else {
-                transfer.finish(
-                    .failure(.from(code: code, exceededLimit: transfer.exceededLimit, limit: transfer.limit)))
+                let (error, diagnosis) = TransportError.from(
+                    code: code, specific: transfer.specificError, endpoint: transfer.endpoint,
+                    exceededLimit: transfer.exceededLimit, limit: transfer.limit)
+                transfer.diagnosis = diagnosis
+                transfer.finish(.failure(error))
             }
         }
+    }
+
+    /// The information lines of the server's own certificate (the first of the chain),
+    /// at most 64 of them; read before the easy handle is freed.
+    private static func serverCertificateFields(_ easy: UnsafeMutableRawPointer) -> [String] {
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard gws_easy_getinfo_certinfo(easy, &info) == CURLE_OK, let info, info.pointee.num_of_certs > 0,
+            let chain = info.pointee.certinfo
+        else { return [] }
+        var fields: [String] = []
+        var item = chain[0]
+        while let node = item, fields.count < 64 {
+            if let data = node.pointee.data { fields.append(String(cString: data)) }
+            item = node.pointee.next
+        }
+        return fields
     }
 
     /// Frees the easy handle and header list of a transfer that left the multi handle,

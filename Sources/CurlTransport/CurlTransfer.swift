@@ -6,10 +6,24 @@ import Text
 /// continuation to resume when it ends.
 ///
 /// Ownership: a transfer is created by the calling task, then handed to the loop thread,
-/// which alone touches `easy`, `headerList`, `body` and `headers` from then on. Only
-/// `cancelled` is shared, and it is read and written under the loop's inbox lock.
+/// which alone touches `easy`, `headerList`, `errorBuffer`, `body`, `headers`,
+/// `diagnosis` and `certificateFields` until it resumes the continuation; after that only
+/// the calling task reads `diagnosis` and `certificateFields` (the resume orders the two).
+/// Only `cancelled` is shared, and it is read and written under the loop's inbox lock.
+/// `errorBuffer` is allocated here and freed in `deinit`, after the loop has freed the
+/// easy handle that writes into it (the loop holds a reference until then).
 final class CurlTransfer: @unchecked Sendable {
+    /// What the transfer is for.
+    enum Purpose {
+        /// The request itself.
+        case request
+        /// A TLS handshake without verification and without sending anything, to read
+        /// the server's certificate for a diagnosis.
+        case certificateProbe
+    }
+
     let request: HTTPRequest
+    let purpose: Purpose
     /// The connection settings of the client that made the request.
     let configuration: CurlConfiguration
     /// The client's cookie jar and caches, kept alive until the easy handle is freed.
@@ -21,13 +35,36 @@ final class CurlTransfer: @unchecked Sendable {
     var body: [UInt8] = []
     var headers: [HTTPHeader] = []
     var exceededLimit = false
+    /// libcurl's specific text for a failure (`CURLOPT_ERRORBUFFER`).
+    let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The classified failure, when the transfer failed to resolve, connect or verify.
+    var diagnosis: ConnectionDiagnosis?
+    /// The server certificate's information lines, for a ``Purpose/certificateProbe``.
+    var certificateFields: [String] = []
     /// Guarded by the loop's inbox lock.
     var cancelled = false
 
-    init(request: HTTPRequest, configuration: CurlConfiguration, share: CurlShare) {
+    init(
+        request: HTTPRequest, configuration: CurlConfiguration, share: CurlShare, purpose: Purpose = .request
+    ) {
         self.request = request
         self.configuration = configuration
         self.share = share
+        self.purpose = purpose
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        errorBuffer.deallocate()
+    }
+
+    /// Where the request goes, for error texts.
+    var endpoint: Endpoint { Endpoint(url: request.url, proxy: configuration.proxy) }
+
+    /// libcurl's specific error text, without its trailing newline.
+    var specificError: String {
+        String(cString: errorBuffer).trimmingWhitespace
     }
 
     /// Resumes the waiting task exactly once.

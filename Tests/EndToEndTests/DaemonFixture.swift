@@ -40,10 +40,11 @@ final class DaemonFixture: @unchecked Sendable {
         try writeConfig()
     }
 
-    /// Writes the configuration; `extra` lines are appended as they are.
+    /// Writes the configuration; `extra` lines are appended as they are, `server` lines
+    /// (`ca_file: …`) go into the `server` section.
     func writeConfig(
         url: String? = nil, urls: [String]? = nil, heartbeat: Int = 1, stateFile: String? = nil,
-        level: String = "debug", extra: String = ""
+        level: String = "debug", server: [String] = [], extra: String = ""
     ) throws {
         // One URL as a scalar, several as a YAML sequence (the nodes of a cluster).
         let list = urls ?? [url ?? self.url]
@@ -53,7 +54,7 @@ final class DaemonFixture: @unchecked Sendable {
               url:\(urlValue)
               username: agent1
               password_file: \(directory)/password
-              max_network_delay_s: 2
+              max_network_delay_s: 2\(server.map { "\n  " + $0 }.joined())
             state:
               file: \(stateFile ?? statePath)
               heartbeat_s: \(heartbeat)

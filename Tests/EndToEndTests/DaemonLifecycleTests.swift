@@ -49,10 +49,12 @@ struct DaemonLifecycleTests {
             #expect(document?.agent.dnd == nil)
             #expect(
                 await f.notify.wait {
-                    $0.contains { $0.hasPrefix("STATUS=reconnecting in") && $0.contains("connection failed") }
+                    $0.contains {
+                        $0.hasPrefix("STATUS=reconnecting in") && $0.contains("connection refused at 127.0.0.1:1")
+                    }
                 })
             let failed = await f.waitForState { $0.connection.lastError != nil }
-            #expect(failed?.connection.lastError?.message.contains("connection failed") == true)
+            #expect(failed?.connection.lastError?.message.contains("connection refused at 127.0.0.1:1: ") == true)
         }
     }
 
