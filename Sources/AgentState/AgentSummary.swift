@@ -25,23 +25,51 @@ public struct AgentSummary: Sendable, Equatable {
         self.dnd = dnd
     }
 
-    /// Summarises `cache`.
+    /// Summarises `cache`. One pass over the devices and channels and no intermediate
+    /// arrays: this runs for every notification.
     public init(_ cache: AgentCache) {
-        let userStates = cache.devices.compactMap(\.userState) + cache.channels.compactMap(\.userState)
-        let known = userStates.filter { $0.state != nil }
-        if let first = known.first, known.allSatisfy({ $0.state == first.state }) {
+        var first: UserState?
+        var allSameState = true
+        var sameWorkMode = true
+        var sameReason = true
+        func visit(_ userState: UserState?) {
+            guard let userState, userState.state != nil else { return }
+            guard let reference = first else {
+                first = userState
+                return
+            }
+            if userState.state != reference.state { allSameState = false }
+            if userState.workMode != reference.workMode { sameWorkMode = false }
+            if userState.reason != reference.reason { sameReason = false }
+        }
+        var anyOn = false
+        var allOff = true
+        var flags = 0
+        func flag(_ dnd: Bool?) {
+            flags += 1
+            if dnd == true { anyOn = true }
+            if dnd != false { allOff = false }
+        }
+        for device in cache.devices {
+            visit(device.userState)
+            flag(device.doNotDisturb)
+        }
+        for channel in cache.channels {
+            visit(channel.userState)
+            flag(channel.dnd)
+        }
+        if let first, allSameState {
             state = first.state ?? Self.unknown
-            workMode = known.allSatisfy { $0.workMode == first.workMode } ? first.workMode : nil
-            reason = known.allSatisfy { $0.reason == first.reason } ? first.reason : nil
+            workMode = sameWorkMode ? first.workMode : nil
+            reason = sameReason ? first.reason : nil
         } else {
-            state = known.isEmpty ? Self.unknown : Self.mixed
+            state = first == nil ? Self.unknown : Self.mixed
             workMode = nil
             reason = nil
         }
-        let flags = cache.devices.map(\.doNotDisturb) + cache.channels.map(\.dnd)
-        if flags.contains(true) {
+        if anyOn {
             dnd = true
-        } else if !flags.isEmpty, flags.allSatisfy({ $0 == false }) {
+        } else if flags > 0, allOff {
             dnd = false
         } else {
             dnd = nil

@@ -29,12 +29,30 @@ public struct StateSince: Sendable, Equatable {
         }
     }
 
+    /// Which device or channel an entry belongs to, across snapshots.
+    enum EntryKey: Hashable, Sendable {
+        /// A device's id, lowercased (GWS compares device ids case-insensitively).
+        case id(String)
+        /// A device without id, by its phone number.
+        case phoneNumber(String)
+        /// A channel, by name.
+        case name(String)
+        /// Neither: by position.
+        case position(Int)
+    }
+
+    /// One device's or channel's start, in the cache's order.
+    struct Entry: Sendable, Equatable {
+        var key: EntryKey
+        var mark: Mark<StateValue>
+    }
+
     var agent: Mark<StateValue>?
     var dnd: Mark<Bool?>?
-    /// By ``deviceKey(id:phoneNumber:index:)``.
-    var devices: [String: Mark<StateValue>] = [:]
-    /// By ``channelKey(name:index:)``.
-    var channels: [String: Mark<StateValue>] = [:]
+    /// In the order of ``AgentCache/devices``.
+    var devices: [Entry] = []
+    /// In the order of ``AgentCache/channels``.
+    var channels: [Entry] = []
 
     /// Nothing known.
     public init() {}
@@ -46,39 +64,78 @@ public struct StateSince: Sendable, Equatable {
             value: StateValue(state: agent.state, workMode: agent.workMode, reason: agent.reason),
             since: agent.stateSince)
         dnd = Mark(value: agent.dnd, since: agent.dndSince)
-        for (index, device) in agent.devices.enumerated() {
-            devices[Self.deviceKey(id: device.id, phoneNumber: device.phoneNumber, index: index)] = Mark(
-                value: StateValue(state: device.state, workMode: device.workMode, reason: device.reason),
-                since: device.since)
+        devices = agent.devices.enumerated().map { index, device in
+            Entry(
+                key: Self.deviceKey(id: device.id, phoneNumber: device.phoneNumber, index: index),
+                mark: Mark(
+                    value: StateValue(state: device.state, workMode: device.workMode, reason: device.reason),
+                    since: device.since))
         }
-        for (index, channel) in agent.channels.enumerated() {
-            channels[Self.channelKey(name: channel.name, index: index)] = Mark(
-                value: StateValue(state: channel.state, workMode: channel.workMode, reason: channel.reason),
-                since: channel.since)
+        channels = agent.channels.enumerated().map { index, channel in
+            Entry(
+                key: Self.channelKey(name: channel.name, index: index),
+                mark: Mark(
+                    value: StateValue(state: channel.state, workMode: channel.workMode, reason: channel.reason),
+                    since: channel.since))
         }
     }
 
     /// Moves every start on to what `cache` says now: values that changed began at
     /// `time` (a notification's), or at an unknown time when `time` is `nil` (a snapshot).
+    ///
+    /// Runs for every notification. When the devices and channels are the ones already
+    /// known, in the same order (a notification changes values, rarely the set), the
+    /// entries are updated in place without allocating.
     mutating func update(to cache: AgentCache, at time: String?) {
         let summary = AgentSummary(cache)
         let state = StateValue(state: summary.state, workMode: summary.workMode, reason: summary.reason)
         agent = agent?.next(state, at: time) ?? Mark(value: state, since: time)
         dnd = dnd?.next(summary.dnd, at: time) ?? Mark(value: summary.dnd, since: time)
-        var nextDevices: [String: Mark<StateValue>] = [:]
-        for (index, device) in cache.devices.enumerated() {
-            let key = Self.deviceKey(id: device.id, phoneNumber: device.phoneNumber, index: index)
-            let value = StateValue(device.userState)
-            nextDevices[key] = devices[key]?.next(value, at: time) ?? Mark(value: value, since: time)
+        carryDevices(to: cache.devices, at: time)
+        carryChannels(to: cache.channels, at: time)
+    }
+
+    /// Moves the devices' starts on: in place when the devices line up with the entries,
+    /// else by key. (Written out for each kind, not generic: this is the hot path.)
+    private mutating func carryDevices(to resources: [DeviceResource], at time: String?) {
+        let linedUp =
+            devices.count == resources.count
+            && resources.indices.allSatisfy { Self.device(resources[$0], index: $0, has: devices[$0].key) }
+        if linedUp {
+            for index in resources.indices {
+                let current = StateValue(resources[index].userState)
+                if devices[index].mark.value != current { devices[index].mark = Mark(value: current, since: time) }
+            }
+            return
         }
-        devices = nextDevices
-        var nextChannels: [String: Mark<StateValue>] = [:]
-        for (index, channel) in cache.channels.enumerated() {
-            let key = Self.channelKey(name: channel.name, index: index)
-            let value = StateValue(channel.userState)
-            nextChannels[key] = channels[key]?.next(value, at: time) ?? Mark(value: value, since: time)
+        var known: [EntryKey: Mark<StateValue>] = [:]
+        for entry in devices { known[entry.key] = entry.mark }
+        devices = resources.indices.map { index in
+            let key = Self.deviceKey(id: resources[index].id, phoneNumber: resources[index].phoneNumber, index: index)
+            let current = StateValue(resources[index].userState)
+            return Entry(key: key, mark: known[key]?.next(current, at: time) ?? Mark(value: current, since: time))
         }
-        channels = nextChannels
+    }
+
+    /// As ``carryDevices(to:at:)``, for the channels.
+    private mutating func carryChannels(to resources: [ChannelResource], at time: String?) {
+        let linedUp =
+            channels.count == resources.count
+            && resources.indices.allSatisfy { Self.channelKey(name: resources[$0].name, index: $0) == channels[$0].key }
+        if linedUp {
+            for index in resources.indices {
+                let current = StateValue(resources[index].userState)
+                if channels[index].mark.value != current { channels[index].mark = Mark(value: current, since: time) }
+            }
+            return
+        }
+        var known: [EntryKey: Mark<StateValue>] = [:]
+        for entry in channels { known[entry.key] = entry.mark }
+        channels = resources.indices.map { index in
+            let key = Self.channelKey(name: resources[index].name, index: index)
+            let current = StateValue(resources[index].userState)
+            return Entry(key: key, mark: known[key]?.next(current, at: time) ?? Mark(value: current, since: time))
+        }
     }
 
     /// When the agent's state (`state`, `work_mode`, `reason`) began, if known.
@@ -91,17 +148,21 @@ public struct StateSince: Sendable, Equatable {
         Self.since(dnd, agent.dnd)
     }
 
-    /// When device number `index` entered its state, if known.
+    /// When device number `index` (in the cache's order) entered its state, if known.
     func since(of device: StateDocument.Device, index: Int) -> String? {
-        Self.since(
-            devices[Self.deviceKey(id: device.id, phoneNumber: device.phoneNumber, index: index)],
-            StateValue(state: device.state, workMode: device.workMode, reason: device.reason))
+        guard devices.indices.contains(index),
+            devices[index].key == Self.deviceKey(id: device.id, phoneNumber: device.phoneNumber, index: index)
+        else { return nil }
+        return Self.since(
+            devices[index].mark, StateValue(state: device.state, workMode: device.workMode, reason: device.reason))
     }
 
-    /// When channel number `index` entered its state, if known.
+    /// When channel number `index` (in the cache's order) entered its state, if known.
     func since(of channel: StateDocument.Channel, index: Int) -> String? {
-        Self.since(
-            channels[Self.channelKey(name: channel.name, index: index)],
+        guard channels.indices.contains(index), channels[index].key == Self.channelKey(name: channel.name, index: index)
+        else { return nil }
+        return Self.since(
+            channels[index].mark,
             StateValue(state: channel.state, workMode: channel.workMode, reason: channel.reason))
     }
 
@@ -113,15 +174,28 @@ public struct StateSince: Sendable, Equatable {
 
     /// A device's identity across snapshots: its id (case-insensitive), else its phone
     /// number, else its position.
-    static func deviceKey(id: String?, phoneNumber: String?, index: Int) -> String {
-        if let id { return "id:" + id.lowercased() }
-        if let phoneNumber { return "dn:" + phoneNumber }
-        return "#\(index)"
+    static func deviceKey(id: String?, phoneNumber: String?, index: Int) -> EntryKey {
+        if let id { return .id(id.lowercased()) }
+        if let phoneNumber { return .phoneNumber(phoneNumber) }
+        return .position(index)
+    }
+
+    /// Whether `device` at `index` is the one `key` names, without allocating when its id
+    /// is already in lower case (GWS's ids are UUIDs).
+    static func device(_ device: DeviceResource, index: Int, has key: EntryKey) -> Bool {
+        switch key {
+        case .id(let lowered):
+            guard let id = device.id else { return false }
+            return id == lowered || id.lowercased() == lowered
+        case .phoneNumber(let number): return device.id == nil && device.phoneNumber == number
+        case .position(let position): return device.id == nil && device.phoneNumber == nil && position == index
+        case .name: return false
+        }
     }
 
     /// A channel's identity across snapshots: its name, else its position.
-    static func channelKey(name: String?, index: Int) -> String {
-        name.map { "name:" + $0 } ?? "#\(index)"
+    static func channelKey(name: String?, index: Int) -> EntryKey {
+        name.map(EntryKey.name) ?? .position(index)
     }
 }
 
