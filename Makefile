@@ -47,7 +47,8 @@ ZSHCOMPDIR    = $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR   = $(PREFIX)/share/fish/vendor_completions.d
 CONFDIR       = $(SYSCONFDIR)/gws-agentd
 DOCS          = README.md docs/configuration.md docs/state-file.md docs/state-file.schema.json \
-                docs/operations.md docs/deployment.md docs/control-socket.md docs/logging.md
+                docs/operations.md docs/deployment.md docs/control-socket.md docs/control-socket.schema.json \
+                docs/integration.md docs/logging.md
 
 FUZZ_SECONDS  ?= 600
 # make test fuzzes a debug build: it compiles in half the time, and its 60 s are a smoke test.

@@ -38,7 +38,7 @@ expect_mode /usr/share/bash-completion/completions/gws-agentd 644
 expect_mode /usr/share/zsh/vendor-completions/_gws-agentd 644
 expect_mode /usr/share/fish/vendor_completions.d/gws-agentd.fish 644
 expect_mode /etc/gws-agentd/config.yaml 644
-for doc in README.md configuration.md state-file.md state-file.schema.json operations.md deployment.md control-socket.md logging.md gws-agentd.yaml; do
+for doc in README.md configuration.md state-file.md state-file.schema.json operations.md deployment.md control-socket.md control-socket.schema.json integration.md logging.md gws-agentd.yaml; do
   expect_mode /usr/share/doc/gws-agentd/$doc 644
 done
 grep -q '^ExecStart=/usr/bin/gws-agentd run$' "$root/usr/lib/systemd/system/gws-agentd.service" \
@@ -62,6 +62,15 @@ for unit in gws-agentd.service gws-agentd@.service; do
   for name in $(grep -hoE '^(User|Group)=[a-z-]+|chgrp [a-z-]+' "$root/usr/lib/systemd/system/$unit" | sed -E 's/^(User=|Group=|chgrp )//'); do
     grep -qE "^[ug] $name " "$sysusers" || fail "$unit names $name, which sysusers.d does not create"
   done
+  # The control socket: in the unit's own runtime directory (0751: operators reach the
+  # socket without listing the directory), handed to the operators' group, mode 0660 by the daemon.
+  file=$root/usr/lib/systemd/system/$unit
+  case $unit in *@*) dir='gws-agentd@%i' ;; *) dir='gws-agentd' ;; esac
+  grep -q "^RuntimeDirectory=$dir\$" "$file" || fail "$unit: RuntimeDirectory is not $dir"
+  grep -q '^RuntimeDirectoryMode=0751$' "$file" || fail "$unit: RuntimeDirectoryMode is not 0751"
+  grep -q "^ExecStartPost=-+/bin/chgrp gws-agentd-operators %t/$dir/control.sock\$" "$file" \
+    || fail "$unit: the control socket is not handed to gws-agentd-operators"
+  grep -q "^ExecReload=/usr/bin/gws-agentd reload" "$file" || fail "$unit: ExecReload does not use the control socket"
 done
 
 # An edited configuration survives a second install and the uninstall.

@@ -227,6 +227,25 @@ as opsuser gws-agentd reload >/dev/null 2>&1 && ok "a member of gws-agentd-opera
 status=0
 as stranger gws-agentd reload >/dev/null 2>&1 || status=$?
 [ $status = 77 ] && ok "another user is refused by the control socket (exit 77)" || bad "another user got exit $status from reload"
+# The documented deployment: the password is a credential only the service reads, and an
+# operator changes the agent's state through the daemon.
+if as opsuser gws-agentd set dnd-on --wait --timeout 20 > "$work/set.out" 2>&1 &&
+  grep -q "confirmed by the daemon's notifications: agent1 .*DND on" "$work/set.out" &&
+  as opsuser gws-agentd set dnd-off --wait --timeout 20 >/dev/null 2>&1; then
+  ok "an operator sets DND on and off with --wait through the daemon, with no password"
+else
+  cat "$work/set.out"
+  bad "an operator could not set DND through the daemon"
+fi
+if as opsuser gws-agentd check-config --online > "$work/check.out" 2>&1 && grep -q "the running daemon (pid" "$work/check.out"; then
+  ok "check-config --online as an operator: through the daemon"
+else
+  cat "$work/check.out"
+  bad "check-config --online failed for an operator"
+fi
+inside journalctl -u gws-agentd -o json --no-pager | grep '"MESSAGE":"control: set DoNotDisturbOn' |
+  grep -q '"PEER_UID":"' && ok "the journal records the operator's set with the caller's uid" ||
+  bad "no journal entry for the operator's set"
 
 # --- a crash is restarted; stop is clean ------------------------------------------------------
 echo "step: crash and stop"

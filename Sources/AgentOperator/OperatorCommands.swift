@@ -41,11 +41,10 @@ public enum OperatorCommands {
 
     // MARK: set
 
-    /// `gws-agentd set`: POSTs the operation; with `wait`, waits for the confirming
-    /// notification and prints the resulting state.
+    /// `gws-agentd set` with a login of its own (no daemon answers on its socket): POSTs
+    /// the operation; with `wait`, confirms it in a short CometD session of its own.
     public static func set(
-        _ request: OperationRequest, configuration: DaemonConfiguration, wait: Duration?, stateFile: String,
-        console: Console
+        _ request: OperationRequest, configuration: DaemonConfiguration, wait: Duration?, console: Console
     ) async -> ExitStatus {
         guard let (http, rest) = connect(configuration) else {
             console.error("gws-agentd: libcurl could not start")
@@ -55,12 +54,6 @@ public enum OperatorCommands {
         let target = "\(request.operation.name) on \(request.operation.scope)"
         guard let wait else {
             return await post(request, rest: rest, target: target, console: console).status
-        }
-        let daemonFile = StateFileInspection.inspect(stateFile)
-        if daemonFile.verdict.0 == .ok, case .success(let before)? = daemonFile.result {
-            let outcome = await post(request, rest: rest, target: target, console: console)
-            guard outcome.accepted else { return outcome.status }
-            return await waitForFile(stateFile, after: before, request: request, timeout: wait, console: console)
         }
         return await confirmWithOwnSession(
             request, http: http, rest: rest, configuration: configuration,
@@ -88,27 +81,6 @@ public enum OperatorCommands {
             console.error("gws-agentd: \(target): \(error.explanation)")
             return (error.exitStatus, false)
         }
-    }
-
-    /// Waits for the running daemon's state file to show a newer notification that
-    /// confirms the change.
-    static func waitForFile(
-        _ path: String, after before: StateDocument, request: OperationRequest, timeout: Duration, console: Console
-    ) async -> ExitStatus {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if case .success(let document)? = StateFileInspection.inspect(path).result,
-                document.pid != before.pid || document.seq > before.seq,
-                document.agent.lastNotificationAt != before.agent.lastNotificationAt,
-                request.isConfirmed(by: document.agent)
-            {
-                printConfirmed(document.agent, source: "from the daemon's state file", console: console)
-                return .success
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        console.error("gws-agentd: accepted, but no confirming notification reached \(path) within \(timeout)")
-        return .unavailable
     }
 
     /// Opens a short CometD session of its own: subscribe, read the snapshot, POST, wait
@@ -169,7 +141,8 @@ public enum OperatorCommands {
                     continue
                 }
             }
-            return .unavailable
+            // The deadline cancelled the wait: accepted but unconfirmed is not "unreachable".
+            return posted ? .notConfirmed : .unavailable
         }
         let timer = Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
@@ -177,8 +150,10 @@ public enum OperatorCommands {
         }
         defer { timer.cancel() }
         let status = await waiter.value
-        if Task.isCancelled || (status == .unavailable && ContinuousClock.now >= deadline) {
-            console.error("gws-agentd: no confirming notification within \(timeout)")
+        if status == .notConfirmed {
+            console.error("gws-agentd: accepted, but no confirming notification within \(timeout)")
+        } else if status == .unavailable, ContinuousClock.now >= deadline {
+            console.error("gws-agentd: no answer from GWS within \(timeout)")
         }
         return status
     }
@@ -204,34 +179,26 @@ public enum OperatorCommands {
         guard let (http, rest) = connect(configuration) else { return .failure }
         defer { http.shutdown() }
         do {
-            let settings = try await rest.agentStates()
-            if json {
-                let array = settings.map { setting -> JSONValue in
-                    [
-                        "operation": .string(setting.operationName),
-                        "state": setting.state.map(JSONValue.string) ?? .null,
-                        "work_mode": setting.workMode.map(JSONValue.string) ?? .null,
-                        "reason": setting.reason.map(JSONValue.string) ?? .null,
-                        "display_name": setting.displayName.map(JSONValue.string) ?? .null,
-                    ]
-                }
-                console.out(JSONWriter.string(.array(array)))
-            } else {
-                let rows =
-                    [["OPERATION", "STATE", "WORK MODE", "REASON", "DISPLAY NAME"]]
-                    + settings.map {
-                        [
-                            $0.operationName, $0.state ?? "-", $0.workMode ?? "-", $0.reason ?? "-",
-                            $0.displayName ?? "-",
-                        ]
-                    }
-                for line in table(rows) { console.out(line) }
-            }
+            printStates(try await rest.agentStates(), json: json, console: console)
             return .success
         } catch {
             console.error("gws-agentd: \(error.explanation)")
             return error.exitStatus
         }
+    }
+
+    /// The operations as a table, or as a JSON array.
+    static func printStates(_ settings: [AgentStateSetting], json: Bool, console: Console) {
+        if json {
+            console.out(JSONWriter.string(.array(settings.map(\.json))))
+            return
+        }
+        let rows =
+            [["OPERATION", "STATE", "WORK MODE", "REASON", "DISPLAY NAME"]]
+            + settings.map {
+                [$0.operationName, $0.state ?? "-", $0.workMode ?? "-", $0.reason ?? "-", $0.displayName ?? "-"]
+            }
+        for line in table(rows) { console.out(line) }
     }
 
     /// Left-aligned columns separated by two spaces.
@@ -252,10 +219,16 @@ public enum OperatorCommands {
     /// `gws-agentd check-config`: prints what the configuration says; with `online`,
     /// checks that GWS accepts the credentials.
     public static func checkConfig(
-        path: String?, environment: [String: String], online: Bool, console: Console
+        path: String?, environment: [String: String], online: Bool, verbose: Bool = false, console: Console
     ) async -> ExitStatus {
-        let loader = ConfigurationLoader(environment: environment)
-        guard let configuration = await loadConfiguration(path: path, environment: environment, console: console) else {
+        var loader = ConfigurationLoader(environment: environment)
+        // Online, a running daemon can vouch for the password this user cannot read.
+        loader.passwordOptional = online
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try await loader.load(explicitPath: path)
+        } catch {
+            console.error("gws-agentd: configuration error: \(error)")
             return .configuration
         }
         console.out("configuration OK: \(loader.path(explicit: path))")
@@ -269,6 +242,22 @@ public enum OperatorCommands {
         console.out("  log         \(configuration.logFormat.rawValue), level \(configuration.logLevel.rawValue)")
         if let metrics = configuration.metricsTextfile { console.out("  metrics     \(metrics)") }
         guard online else { return .success }
+        let route = DaemonRoute.find(socket: configuration.controlSocket)
+        if verbose { console.error("gws-agentd: \(route.explanation)") }
+        switch route {
+        case .socket(let socket):
+            return await checkOnline(socket: socket, console: console)
+        case .refused(let socket) where configuration.server.password.origin == .unreadable:
+            console.error("gws-agentd: \(DaemonRoute.refusal(socket))")
+            return .noPermission
+        case .ownLogin, .refused:
+            if configuration.server.password.origin == .unreadable {
+                console.error(
+                    "gws-agentd: configuration error: no password readable here, and no daemon answers on "
+                        + "\(configuration.controlSocket): \(configuration.server.password.source)")
+                return .configuration
+            }
+        }
         guard let (http, rest) = connect(configuration) else { return .failure }
         defer { http.shutdown() }
         do {

@@ -13,9 +13,17 @@ public enum RuntimeFiles {
         return "/run/gws-agentd"
     }
 
-    /// The control socket: `explicit`, else `control.sock` in ``directory(instance:environment:)``.
-    public static func controlSocket(explicit: String?, instance: String?, environment: [String: String]) -> String {
-        explicit ?? directory(instance: instance, environment: environment) + "/control.sock"
+    /// The control socket: `explicit`, else `control.sock` beside `stateFile`, else in
+    /// ``directory(instance:environment:)``.
+    public static func controlSocket(
+        explicit: String?, instance: String?, stateFile: String? = nil, environment: [String: String]
+    ) -> String {
+        if let explicit { return explicit }
+        if let stateFile, let slash = stateFile.lastIndex(of: "/") {
+            return (slash == stateFile.startIndex ? "" : String(stateFile[..<slash])) + "/control.sock"
+        }
+        if stateFile != nil { return "control.sock" }
+        return directory(instance: instance, environment: environment) + "/control.sock"
     }
 
     /// Whether `name` can be an instance name (a path component, not empty).

@@ -1,5 +1,6 @@
 import AgentDaemon
 import AgentState
+import JSON
 
 /// Human renderings of a state file for `gws-agentd status`.
 public enum StatusText {
@@ -82,6 +83,11 @@ public enum StatusText {
             "file        \(inspection.path) (seq \(document.seq), pid \(document.pid)\(age), heartbeat \(document.heartbeatSeconds) s)"
         )
         return lines
+    }
+
+    /// The line `status --watch --json` prints when the state file goes away.
+    public static func removedLine(path: String, at time: String) -> String {
+        JSONWriter.string(["removed": true, "path": .string(path), "at": .string(time)])
     }
 
     /// One line per change, for `status --watch`.

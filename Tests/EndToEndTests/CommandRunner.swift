@@ -8,9 +8,11 @@ struct CommandResult {
     var stderr: String
 }
 
-/// Runs `gws-agentd ARGUMENTS` to completion (killed after `timeout`).
+/// Runs `gws-agentd ARGUMENTS` to completion (killed after `timeout`); as user and group
+/// `asUser` (through setpriv, without supplementary groups) when given.
 func runCommand(
-    _ arguments: [String], environment: [String: String] = [:], directory: String, timeout: Duration = .seconds(30)
+    _ arguments: [String], environment: [String: String] = [:], directory: String, timeout: Duration = .seconds(30),
+    asUser: UInt32? = nil
 ) async throws -> CommandResult {
     let id = UUID().uuidString
     let out = directory + "/\(id).out"
@@ -18,8 +20,14 @@ func runCommand(
     _ = FileManager.default.createFile(atPath: out, contents: nil)
     _ = FileManager.default.createFile(atPath: err, contents: nil)
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
-    process.arguments = arguments
+    if let asUser {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments =
+            ["--reuid=\(asUser)", "--regid=\(asUser)", "--clear-groups", DaemonProcess.binary] + arguments
+    } else {
+        process.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
+        process.arguments = arguments
+    }
     process.environment = ["PATH": "/usr/bin:/bin", "SWIFT_BACKTRACE": "enable=no"].merging(environment) { _, new in new
     }
     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))

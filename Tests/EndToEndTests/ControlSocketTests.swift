@@ -117,6 +117,17 @@ final class SocketPeer {
 
     deinit { close(fd) }
 
+    /// The next line the daemon sends (within the 10 s receive timeout).
+    func readLine() throws -> String {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while recv(fd, &byte, 1, 0) == 1 {
+            if byte == 0x0A { break }
+            line.append(byte)
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+
     /// Sends `text` (what fits before the daemon closes) and returns the first line back.
     func exchange(_ text: String) throws -> String {
         let bytes = Array(text.utf8)

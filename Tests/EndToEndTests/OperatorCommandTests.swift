@@ -68,7 +68,7 @@ struct OperatorCommandTests {
         }
     }
 
-    @Test("set --wait confirms through the running daemon's fresh state file")
+    @Test("set --wait finds the running daemon through the configuration's socket; no CometD session of its own")
     func waitWithDaemon() async throws {
         try await withDaemon { f in
             try f.start()
@@ -76,7 +76,7 @@ struct OperatorCommandTests {
             let handshakes = f.simulator.counters[.handshakes]
             let result = try await run(f, ["set", "ready", "--wait", "--config", f.configPath])
             #expect(result.status == 0)
-            #expect(result.stdout.contains("confirmed from the daemon's state file: agent1 Ready, DND off"))
+            #expect(result.stdout.contains("confirmed by the daemon's notifications: agent1 Ready, DND off"))
             #expect(f.simulator.counters[.handshakes] == handshakes)
         }
     }

@@ -18,6 +18,10 @@ public struct ConfigurationLoader: Sendable {
     /// The process environment (injected by tests).
     public var environment: [String: String]
 
+    /// Accept a configuration whose password this process cannot read (its origin is then
+    /// ``Password/Origin/unreadable``): for `check-config --online` through the daemon.
+    public var passwordOptional = false
+
     public init(environment: [String: String]) {
         self.environment = environment
     }
@@ -55,7 +59,9 @@ public struct ConfigurationLoader: Sendable {
             secretsSpecifier: .specific([passwordEnvironmentVariable]))
         let reader = ConfigReader(
             providers: [variables.prefixKeys(with: "gws_agentd"), file], accessReporter: problems)
-        let values = ConfigurationValues(reader: reader, problems: problems, environment: environment, file: path)
+        let values = ConfigurationValues(
+            reader: reader, problems: problems, environment: environment, file: path,
+            passwordOptional: passwordOptional)
         return try values.build()
     }
 

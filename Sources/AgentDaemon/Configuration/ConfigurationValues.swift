@@ -9,6 +9,8 @@ struct ConfigurationValues {
     let environment: [String: String]
     /// The configuration file, for messages.
     let file: String
+    /// See ``ConfigurationLoader/passwordOptional``.
+    var passwordOptional = false
 
     func build() throws(ConfigurationError) -> DaemonConfiguration {
         let urls = try urlValues()
@@ -77,7 +79,12 @@ struct ConfigurationValues {
         if let proxy, !(proxy.contains("://")) {
             throw invalid(.serverProxy, "must be a URL such as http://proxy:3128, got '\(proxy)'")
         }
-        let password = try PasswordSource(environment: environment).read(passwordFile: passwordFile)
+        let password: Password
+        do {
+            password = try PasswordSource(environment: environment).read(passwordFile: passwordFile)
+        } catch  where passwordOptional {
+            password = Password("", source: "nowhere this user can read (\(error))", origin: .unreadable)
+        }
         return DaemonConfiguration(
             server: .init(
                 urls: urls, username: username, password: password, caFile: caFile, tlsVerify: tlsVerify,

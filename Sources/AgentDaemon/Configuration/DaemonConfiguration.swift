@@ -125,6 +125,9 @@ public struct Password: Sendable, Equatable, CustomStringConvertible, CustomDebu
         case environment(String)
         /// Given directly (tests, library users); never read again.
         case given
+        /// Not readable by this process (``ConfigurationLoader/passwordOptional``): an
+        /// operator command that goes through the running daemon needs none.
+        case unreadable
     }
 
     /// The secret itself; read it only to build the Basic credentials.

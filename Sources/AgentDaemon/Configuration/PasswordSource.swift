@@ -62,7 +62,7 @@ struct PasswordSource {
             let key =
                 checkPermissions ? ConfigurationKey.serverPasswordFile.rawValue : "credential \(Self.credentialName)"
             return try readFile(path, key: key, checkPermissions: checkPermissions)
-        case .environment, .given:
+        case .environment, .given, .unreadable:
             return password
         }
     }

@@ -15,15 +15,17 @@ final class DaemonControl: Sendable {
     private let group: String?
     private let logger: Logger
     private let reloader: Reloader
+    private let operations: ControlOperations
     private let identity: JSONObject
     private let server = Locked<ControlServer?>(nil)
     private let retry = Locked<Task<Void, Never>?>(nil)
 
-    init(configuration: DaemonConfiguration, reloader: Reloader, logger: Logger) {
+    init(configuration: DaemonConfiguration, reloader: Reloader, session: AgentSession, logger: Logger) {
         path = configuration.controlSocket
         group = configuration.controlGroup
         self.logger = logger
         self.reloader = reloader
+        operations = ControlOperations(session: session, logger: logger)
         identity = [
             "version": .string(AgentDaemonVersion.current), "pid": .int(Int64(getpid())),
             "username": .string(configuration.server.username),
@@ -63,9 +65,11 @@ final class DaemonControl: Sendable {
             guard let entry = getgrnam(group) else { throw .system("no group \(group)", ENOENT) }
             gid = entry.pointee.gr_gid
         }
-        let started = try ControlServer.start(path: path, mode: 0o660, group: gid) { [weak self] request, connection in
-            self?.handle(request, from: connection)
-        }
+        let operations = self.operations
+        let started = try ControlServer.start(
+            path: path, mode: 0o660, group: gid,
+            handler: { [weak self] request, connection in self?.handle(request, from: connection) },
+            onDisconnect: { operations.disconnected($0) })
         server.withLock { $0 = started }
         logger.info("control socket ready", metadata: ["control.socket": "\(path)"])
     }
@@ -91,6 +95,17 @@ final class DaemonControl: Sendable {
                     connection.send(ControlProtocol.reply(id: request.id, ["reloaded": true]))
                 }
             }
+        case "snapshot":
+            logger.debug("control: snapshot", metadata: metadata)
+            operations.snapshot(request, connection)
+        case "subscribe":
+            logger.info("control: subscribe", metadata: metadata)
+            operations.subscribe(request, connection)
+        case "set":
+            operations.set(request, connection, metadata: metadata)
+        case "states":
+            logger.debug("control: states", metadata: metadata)
+            operations.states(request, connection)
         default:
             logger.info("control: unknown operation", metadata: metadata)
             connection.send(

@@ -101,7 +101,7 @@ public enum Daemon {
             notifier: notifier, logger: logger, username: username)
         // The control socket: `gws-agentd reload` (the units' ExecReload) and the operator
         // commands. Another live daemon on it means another daemon writes the same state file.
-        let control = DaemonControl(configuration: configuration, reloader: reloader, logger: logger)
+        let control = DaemonControl(configuration: configuration, reloader: reloader, session: session, logger: logger)
         do {
             try control.start()
         } catch {

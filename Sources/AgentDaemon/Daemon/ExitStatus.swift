@@ -8,7 +8,10 @@ public enum ExitStatus: Int32, Sendable {
     case failure = 1
     /// The server was unreachable, or refused the session (`reconnect: none`).
     case unavailable = 69
-    /// The credentials were refused again and again.
+    /// GWS accepted a change, but no notification confirmed it in time (`set --wait`):
+    /// it may still happen; try again or look.
+    case notConfirmed = 75
+    /// The credentials were refused again and again, or the control socket refused the caller.
     case noPermission = 77
     /// The configuration is invalid (the units do not restart on this one).
     case configuration = 78

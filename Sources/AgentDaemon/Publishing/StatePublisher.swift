@@ -34,6 +34,8 @@ final class StatePublisher {
     private(set) var writes = 0
     private(set) var writeFailures = 0
     private(set) var lastWriteTime: Double?
+    /// Called with each document after it is written (the control socket's view).
+    var onWrite: ((StateDocument) -> Void)?
 
     init(writer: AtomicFileWriter, header: StateHeader, spacing: Duration = .milliseconds(10)) {
         self.writer = writer
@@ -94,6 +96,7 @@ final class StatePublisher {
         writes += 1
         lastWriteTime = WallClock.now()
         scheduler.wrote(at: now)
+        onWrite?(document)
         return .wrote
     }
 

@@ -1,6 +1,7 @@
 import AgentState
 import BayeuxClient
 import CurlTransport
+import GWS
 import HTTPTransport
 import Locking
 import Logging
@@ -21,6 +22,8 @@ public final class AgentSession: Sendable {
     /// The allowances the watchdog applies, as the current configuration sets them.
     let allowance: Locked<HealthAllowance>
     let environment: SessionEnvironment
+    /// The state documents as written, for the control socket.
+    public let published = PublishedState()
 
     /// What the session needs from its surroundings; tests substitute the clock, the HTTP
     /// client, the notifier and the file system.
@@ -79,6 +82,21 @@ public final class AgentSession: Sendable {
     public func reload(_ configuration: DaemonConfiguration) async {
         await withCheckedContinuation { continuation in
             sink.yield(.reload(configuration, done: continuation))
+        }
+    }
+
+    /// Performs `operation` over the session's own GWS session (its cookies and CSRF
+    /// token); `nil` while the session has none (not logged in yet, or stopping).
+    public func operate(_ operation: AgentOperation) async -> Result<OperationReply, RESTError>? {
+        await withCheckedContinuation { continuation in
+            sink.yield(.operate(operation, reply: { continuation.resume(returning: $0) }))
+        }
+    }
+
+    /// The agent-state operations GWS offers, read over the session's own GWS session.
+    public func agentStates() async -> Result<[AgentStateSetting], RESTError>? {
+        await withCheckedContinuation { continuation in
+            sink.yield(.agentStates(reply: { continuation.resume(returning: $0) }))
         }
     }
 

@@ -13,6 +13,11 @@ enum SessionInput: Sendable {
     case heartbeat
     /// A reloaded configuration; resume `done` once applied.
     case reload(DaemonConfiguration, done: CheckedContinuation<Void, Never>)
+    /// An agent-state operation from the control socket, over the session's own HTTP
+    /// session; `reply` gets GWS's answer, or `nil` while no GWS session is open.
+    case operate(AgentOperation, reply: @Sendable (Result<OperationReply, RESTError>?) -> Void)
+    /// The agent-state operations GWS offers, for the control socket, as for ``operate(_:reply:)``.
+    case agentStates(reply: @Sendable (Result<[AgentStateSetting], RESTError>?) -> Void)
     /// SIGTERM or SIGINT.
     case stop
 }

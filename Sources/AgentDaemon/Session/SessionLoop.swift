@@ -59,6 +59,7 @@ final class SessionLoop {
         publisher = StatePublisher(
             writer: AtomicFileWriter(path: configuration.stateFile, fileSystem: environment.fileSystem),
             header: environment.header, spacing: environment.stateWriteSpacing)
+        publisher.onWrite = { [published = session.published] in published.publish($0) }
         rememberPreviousRun()
     }
 
@@ -136,6 +137,26 @@ final class SessionLoop {
         case .reload(let configuration, let done):
             reload(configuration)
             reloaded = done
+        case .operate(let operation, let reply):
+            guard let rest = connection?.rest else {
+                reply(nil)
+                return nil
+            }
+            Task {
+                do throws(RESTError) { reply(.success(try await rest.perform(operation))) } catch {
+                    reply(.failure(error))
+                }
+            }
+            return nil
+        case .agentStates(let reply):
+            guard let rest = connection?.rest else {
+                reply(nil)
+                return nil
+            }
+            Task {
+                do throws(RESTError) { reply(.success(try await rest.agentStates())) } catch { reply(.failure(error)) }
+            }
+            return nil
         }
         if let outcome {
             finish(outcome)

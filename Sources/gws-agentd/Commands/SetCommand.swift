@@ -1,5 +1,6 @@
 import AgentDaemon
 import AgentOperator
+import AgentState
 import ArgumentParser
 import GWS
 
@@ -12,12 +13,16 @@ extension GWSAgentd {
             discussion: """
                 Gets a session cookie and CSRF token (GET /api/v2/me), then POSTs the operation to \
                 /api/v2/me (all channels), /api/v2/me/channels/NAME or /api/v2/me/devices/ID. \
-                GWS answering 200 only means "accepted": with --wait the command also waits for the \
-                notification that confirms the change, through the running daemon's state file when \
-                it is fresh, otherwise through a short CometD session of its own.
+                When a daemon answers on its control socket (--socket, --instance, beside \
+                --state-file, or the default runtime directory), the command goes through it: the \
+                daemon's own GWS session, no password needed. Otherwise it logs in itself with the \
+                configuration. GWS answering 200 only means "accepted": with --wait the command also \
+                waits for the notification that confirms the change (the daemon's own notifications, \
+                or a short CometD session of its own). --verbose says which way it went.
 
                 Exit status: 0 accepted (and confirmed, with --wait), 1 rejected by the server, \
-                64 usage error, 69 server unreachable or timed out, 77 credentials refused, \
+                64 usage error, 69 server or daemon unreachable, 75 accepted but not confirmed within \
+                --timeout, 77 credentials refused or not allowed to use the socket, \
                 78 configuration error.
                 """)
 
@@ -58,8 +63,7 @@ extension GWSAgentd {
         @Option(help: ArgumentHelp("Seconds to wait with --wait.", valueName: "seconds"))
         var timeout: Double = 10
 
-        @Option(help: ArgumentHelp("The daemon's state file, for --wait.", valueName: "path"))
-        var stateFile: String?
+        @OptionGroup var daemon: DaemonOptions
 
         @OptionGroup var config: ConfigOption
 
@@ -85,21 +89,24 @@ extension GWSAgentd {
                     throw ValidationError("--work-mode applies to the voice channel only.")
                 }
             }
-            guard timeout > 0, timeout <= 3600 else {
-                throw ValidationError("--timeout must be between 0 and 3600 seconds.")
+            guard timeout > 0, timeout <= 300 else {
+                throw ValidationError("--timeout must be between 0 and 300 seconds.")
             }
+            try daemon.validate()
         }
 
         func run() async throws {
-            let environment = ProcessEnvironment.current
-            guard
-                let configuration = await OperatorCommands.loadConfiguration(
-                    path: config.path, environment: environment, console: .standard)
-            else { throw ExitCode(ExitStatus.configuration.rawValue) }
-            let status = await OperatorCommands.set(
-                OperationRequest.named(operationName, scope: scope), configuration: configuration,
-                wait: wait ? .milliseconds(Int64(timeout * 1000)) : nil,
-                stateFile: stateFile ?? configuration.stateFile, console: .standard)
+            let request = OperationRequest.named(operationName, scope: scope)
+            let waitFor: Duration? = wait ? .milliseconds(Int64(timeout * 1000)) : nil
+            let status = await daemon.route(config: config) { route in
+                switch route {
+                case .socket(let path):
+                    return await OperatorCommands.set(request, socket: path, wait: waitFor, console: .standard)
+                case .configuration(let configuration):
+                    return await OperatorCommands.set(
+                        request, configuration: configuration, wait: waitFor, console: .standard)
+                }
+            }
             if status != .success { throw ExitCode(status.rawValue) }
         }
 

@@ -7,19 +7,33 @@ extension GWSAgentd {
     struct States: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the agent-state operations GWS offers (GET /api/v2/settings/agent-states).",
-            discussion: "Any listed operation can be sent with `gws-agentd set --operation NAME`.")
+            discussion: """
+                Any listed operation can be sent with `gws-agentd set --operation NAME`. Goes through \
+                the running daemon when one answers on its control socket (no password needed), else \
+                logs in with the configuration.
+
+                Exit status: 0 listed, 1 refused, 69 GWS or the daemon unreachable, 77 not allowed to \
+                use the socket or credentials refused, 78 configuration error.
+                """)
 
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
+        @OptionGroup var daemon: DaemonOptions
+
         @OptionGroup var config: ConfigOption
 
+        func validate() throws { try daemon.validate() }
+
         func run() async throws {
-            guard
-                let configuration = await OperatorCommands.loadConfiguration(
-                    path: config.path, environment: ProcessEnvironment.current, console: .standard)
-            else { throw ExitCode(ExitStatus.configuration.rawValue) }
-            let status = await OperatorCommands.states(configuration: configuration, json: json, console: .standard)
+            let status = await daemon.route(config: config) { way in
+                switch way {
+                case .socket(let path):
+                    return await OperatorCommands.states(socket: path, json: json, console: .standard)
+                case .configuration(let configuration):
+                    return await OperatorCommands.states(configuration: configuration, json: json, console: .standard)
+                }
+            }
             if status != .success { throw ExitCode(status.rawValue) }
         }
     }

@@ -13,7 +13,8 @@ extension GWSAgentd {
                 Without flags, prints a summary: the agent's state, work mode and DND, each device and \
                 channel, the connection and since when, and the file's age. --json prints the file \
                 itself. --watch prints each change as it happens (inotify on the directory, as \
-                systemd's own monitors do; it follows the daemon across restarts).
+                systemd's own monitors do; it follows the daemon across restarts); with --json, one \
+                state document per line (JSON lines), and {"removed":true,…} when the file goes.
 
                 Exit status (monitoring-plugin convention, usable as a Nagios or Icinga check): \
                 0 connected and synced, 1 not connected or not synced, 2 stale (mtime older than \
@@ -67,6 +68,8 @@ extension GWSAgentd {
                         case nil:
                             break
                         }
+                    case .removed where json:
+                        console.out(StatusText.removedLine(path: path, at: WallClock.timestamp()))
                     case .removed:
                         console.out("\(WallClock.timestamp()) \(path) removed (the daemon stopped)")
                     }

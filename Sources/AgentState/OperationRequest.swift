@@ -1,5 +1,3 @@
-import AgentDaemon
-import AgentState
 import GWS
 
 /// The agent-state change `gws-agentd set` asks for, and how to recognise it in the
