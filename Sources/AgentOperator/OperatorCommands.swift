@@ -17,10 +17,20 @@ public enum OperatorCommands {
         path: String?, environment: [String: String], console: Console
     ) async -> DaemonConfiguration? {
         do {
-            return try await ConfigurationLoader(environment: environment).load(explicitPath: path)
+            return try await ConfigurationLoader(environment: asUnits(environment)).load(explicitPath: path)
         } catch {
             console.error("gws-agentd: configuration error: \(error)")
             return nil
+        }
+    }
+
+    /// The environment an operator command reads the configuration with: as
+    /// `gws-agentd.service` runs it, so that a `state.file` left to its default
+    /// (`$RUNTIME_DIRECTORY/state.json`) names the unit's file rather than being an error
+    /// outside the unit.
+    static func asUnits(_ environment: [String: String]) -> [String: String] {
+        environment.merging(["RUNTIME_DIRECTORY": RuntimeFiles.directory(instance: nil, environment: environment)]) {
+            own, _ in own
         }
     }
 
@@ -100,7 +110,7 @@ public enum OperatorCommands {
                 url: configuration.server.notificationsURL,
                 session: SessionConfiguration(maxNetworkDelay: configuration.server.maxNetworkDelay),
                 subscriptions: configuration.channels, headers: { rest.bayeuxHeaders }),
-            http: http, clock: ContinuousClock(),
+            http: http, clock: DaemonClock.continuous,
             logger: Logger(label: "gws-agentd.set") { _ in SwiftLogNoOpLogHandler() })
         let run = Task { await client.run() }
         defer {
@@ -145,7 +155,7 @@ public enum OperatorCommands {
             return posted ? .notConfirmed : .unavailable
         }
         let timer = Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
+            try? await DaemonClock.continuous.sleep(until: deadline, tolerance: nil)
             waiter.cancel()
         }
         defer { timer.cancel() }
@@ -221,7 +231,7 @@ public enum OperatorCommands {
     public static func checkConfig(
         path: String?, environment: [String: String], online: Bool, verbose: Bool = false, console: Console
     ) async -> ExitStatus {
-        var loader = ConfigurationLoader(environment: environment)
+        var loader = ConfigurationLoader(environment: asUnits(environment))
         // Online, a running daemon can vouch for the password this user cannot read.
         loader.passwordOptional = online
         let configuration: DaemonConfiguration

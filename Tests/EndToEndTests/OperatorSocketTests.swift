@@ -46,6 +46,9 @@ struct OperatorSocketTests {
                 ["set", "--operation", "NoSuchOperation", "--state-file", f.statePath],
                 environment: Self.bareEnvironment, directory: f.directory)
             #expect(rejected.status == 1, "stderr: \(rejected.stderr)")
+            // Serving operators starts no thread beyond the daemon's own (no libdispatch worker).
+            let threads = Set(f.daemon?.threadNames ?? [])
+            #expect(threads.isSubset(of: ["gws-agentd", "swift-executor", "signals", "control-socket"]), "\(threads)")
         }
     }
 

@@ -192,7 +192,8 @@ final class ConfirmationWatch: Sendable {
     func confirmation(within timeout: Duration) async -> StateDocument? {
         let sink = self.sink
         let timer = Task {
-            try? await Task.sleep(for: timeout)
+            // The daemon's clock: its sleeps are kept by the executor thread, not libdispatch.
+            try? await DaemonClock.continuous.sleep(for: timeout)
             sink.finish()
         }
         defer { timer.cancel() }
