@@ -310,7 +310,8 @@ for row in table.splitlines():
         every.update(names)
     elif cells[1].startswith("start"):
         at_start.update(names)
-problems, seen, daemon_entries = [], set(), 0
+ids = dict(re.findall(r"^\| `([0-9a-f]{32})` \| ([^|]+?) \|", doc, re.M))
+problems, seen, daemon_entries, seen_ids = [], set(), 0, set()
 for line in open(journal):
     entry = json.loads(line)
     ours = str(entry.get("SYSLOG_IDENTIFIER", "")).startswith("gws-agentd") or entry.get("_COMM") == "gws-agentd"
@@ -325,6 +326,10 @@ for line in open(journal):
     daemon_entries += 1
     fields = {key for key in entry if not key.startswith("_")}
     seen |= fields
+    if "MESSAGE_ID" in entry:
+        seen_ids.add(entry["MESSAGE_ID"])
+        if entry["MESSAGE_ID"] not in ids:
+            problems.append(f"MESSAGE_ID {entry['MESSAGE_ID']} is not in docs/logging.md ({entry.get('MESSAGE')!r})")
     for key in sorted(fields - documented):
         problems.append(f"{key} is not in docs/logging.md ({entry.get('MESSAGE')!r})")
     for key in sorted(every - fields):
@@ -336,9 +341,12 @@ for line in open(journal):
             problems.append(f"{key} holds a build path: {value}")
 for key in sorted(at_start - seen):
     problems.append(f"{key} (docs/logging.md: at start) is on no entry")
+for wanted in ("connected to GWS", "the agent's state or DND changed", "an operator command"):
+    if not any(event.startswith(wanted) and id in seen_ids for id, event in ids.items()):
+        problems.append(f"no entry with the MESSAGE_ID of '{wanted}'")
 for problem in sorted(set(problems))[:20]:
     print("        " + problem)
-print(f"{daemon_entries} entries, {len(seen)} fields")
+print(f"{daemon_entries} entries, {len(seen)} fields, {len(seen_ids)} MESSAGE_IDs")
 sys.exit(1 if problems or daemon_entries == 0 else 0)
 PY
   ok "journal: $(tail -1 "$work/journal.out"), each as docs/logging.md lists it; nothing on stdout, stderr or syslog"

@@ -68,7 +68,10 @@ extension SessionCoordinator {
                 .log(
                     CoordinatorLog(
                         .info, Self.connectionMessage(mapped),
-                        ["connection.state": mapped.rawValue, "bayeux.client_id": model.clientID ?? ""])))
+                        [
+                            "connection.state": mapped.rawValue, "bayeux.client_id": model.clientID ?? "",
+                            MessageID.key: mapped == .connected ? MessageID.connected : MessageID.connectionLost,
+                        ])))
         }
     }
 
@@ -108,7 +111,11 @@ extension SessionCoordinator {
             resync = .done
             updateSynced()
             logAgentChange(from: before, into: &actions)
-            actions.append(.log(CoordinatorLog(.info, "resynchronised from the REST snapshot", agentMetadata)))
+            actions.append(
+                .log(
+                    CoordinatorLog(
+                        .info, "resynchronised from the REST snapshot",
+                        agentMetadata.merging([MessageID.key: MessageID.resynced]) { _, new in new })))
         case .unauthorized(let detail), .forbidden(let detail):
             httpSessionLost("\(detail) on the REST snapshot", time: time, into: &actions)
         case .nodeFailed(let detail):
@@ -201,7 +208,8 @@ extension SessionCoordinator {
     ) {
         let after = AgentSummary(model.cache)
         guard after != before else { return }
-        let metadata = agentMetadata.merging(reporters.metadata) { own, _ in own }
+        var metadata = agentMetadata.merging(reporters.metadata) { own, _ in own }
+        metadata[MessageID.key] = MessageID.agentChanged
         actions.append(.log(CoordinatorLog(.info, "agent \(after.state), \(Self.dndText(after.dnd))", metadata)))
     }
 

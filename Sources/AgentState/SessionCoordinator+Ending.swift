@@ -32,7 +32,7 @@ extension SessionCoordinator {
         model.clientID = nil
         model.lastError = StateDocument.LastError(message: reason.description, at: time)
         model.setConnection(.disconnected, at: time)
-        actions.append(.log(CoordinatorLog(.error, "giving up: \(reason)")))
+        actions.append(.log(CoordinatorLog(.error, "giving up: \(reason)", [MessageID.key: MessageID.givingUp])))
         actions.append(.exit(reason))
     }
 }

@@ -71,6 +71,7 @@ final class ControlOperations: Sendable {
         var logged = metadata
         logged["gws.operation"] = "\(operation.operation.name)"
         logged["gws.scope"] = "\(operation.operation.scope)"
+        logged[MessageID.key] = "\(MessageID.operatorCommand)"
         logger.notice("control: set \(operation.operation.name) on \(operation.operation.scope)", metadata: logged)
         let session = self.session
         let id = request.id

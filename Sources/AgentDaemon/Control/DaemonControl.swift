@@ -1,3 +1,4 @@
+import AgentState
 import ControlSocket
 import Glibc
 import JSON
@@ -86,7 +87,9 @@ final class DaemonControl: Sendable {
             logger.debug("control: ping", metadata: metadata)
             connection.send(ControlProtocol.reply(id: request.id, identity.merging(["pong": true])))
         case "reload":
-            logger.notice("control: reload", metadata: metadata)
+            logger.notice(
+                "control: reload",
+                metadata: metadata.merging([MessageID.key: "\(MessageID.operatorCommand)"]) { _, new in new })
             let reloader = self.reloader
             Task {
                 if let error = await reloader.reload() {

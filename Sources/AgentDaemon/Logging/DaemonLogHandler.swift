@@ -64,9 +64,10 @@ public struct DaemonLogHandler: LogHandler {
         return entry
     }
 
-    /// Fields the handler sets itself; metadata may not replace them.
+    /// Fields the handler sets itself; metadata may not replace them. (`MESSAGE_ID` comes
+    /// from the metadata key ``MessageID/key`` of the events that carry one.)
     static let reservedFields: Set<String> = [
-        "MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "CODE_FUNC", "MESSAGE_ID",
+        "MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "CODE_FUNC",
     ]
 
     func jsonLine(_ event: LogEvent, fields: [(String, String)], error: String?) -> String {
