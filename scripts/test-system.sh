@@ -256,12 +256,45 @@ if within 30 restarted; then ok "SIGSEGV: restarted (NRestarts $(show gws-agentd
 else bad "not restarted after SIGSEGV: $(show gws-agentd ActiveState)"; fi
 within 30 synced /run/gws-agentd/state.json || bad "not synced after the restart"
 
+# --- the watchdog's verdicts: an unreachable server is not a fault, a wedged daemon is ------
+echo "step: watchdog verdicts"
+pid=$(show gws-agentd MainPID)
+restarts=$(show gws-agentd NRestarts)
+inside cp /etc/gws-agentd/config.yaml /tmp/config.reachable
+inside sed -i "s|url: http://127.0.0.1:$port|url: http://127.0.0.1:1|" /etc/gws-agentd/config.yaml
+inside systemctl reload gws-agentd.service
+unreachable() { state_of /run/gws-agentd/state.json | grep -q '"connected":false'; }
+within 20 unreachable || bad "the state file does not say unreachable"
+first=$(show gws-agentd WatchdogTimestampMonotonic)
+kept=1
+# Three watchdog intervals (4 s) with GWS unreachable: the same process throughout.
+for _ in $(seq 12); do
+  [ "$(show gws-agentd MainPID)" = "$pid" ] || kept=0
+  sleep 1
+done
+if [ $kept = 1 ] && [ "$(show gws-agentd NRestarts)" = "$restarts" ] && advanced; then
+  ok "GWS unreachable for 3 watchdog intervals: pinged on, not restarted (pid $pid)"
+else
+  bad "an unreachable GWS restarted the daemon (pid $(show gws-agentd MainPID), NRestarts $(show gws-agentd NRestarts))"
+fi
+inside cp /tmp/config.reachable /etc/gws-agentd/config.yaml
+inside systemctl reload gws-agentd.service
+within 30 synced /run/gws-agentd/state.json || bad "not synced after GWS came back"
+inside sh -c "kill -STOP $pid"
+if within 30 restarted; then ok "a wedged daemon (SIGSTOP): the watchdog restarted it (new pid $(show gws-agentd MainPID))"
+else bad "a wedged daemon was not restarted: $(show gws-agentd ActiveState)"; fi
+within 30 synced /run/gws-agentd/state.json || bad "not synced after the watchdog restart"
+
 # --- template instances beside the single unit ------------------------------------------
 echo "step: template instances"
-configure agent2 agent2 pw-two
+configure agent2 agent2 pw-two "metrics:
+  textfile: /run/gws-agentd@agent2/gws_agentd.prom"
 configure agent3 agent3 pw-three
 inside systemctl start gws-agentd@agent2.service && within 30 synced /run/gws-agentd@agent2/state.json &&
   ok "gws-agentd@agent2 starts beside gws-agentd.service" || bad "gws-agentd@agent2 beside gws-agentd.service: $(show gws-agentd@agent2 ActiveState)"
+within 10 inside test -s /run/gws-agentd@agent2/gws_agentd.prom &&
+  ok "gws-agentd@agent2 writes its metrics in its own runtime directory under ProtectSystem=strict" ||
+  bad "no metrics for gws-agentd@agent2"
 inside systemctl stop gws-agentd.service
 inside systemctl start gws-agentd@agent3.service && within 30 synced /run/gws-agentd@agent3/state.json &&
   ok "gws-agentd@agent3 starts after gws-agentd.service ran and stopped" || bad "gws-agentd@agent3: $(show gws-agentd@agent3 ActiveState)"
