@@ -57,7 +57,7 @@ let package = Package(
         // Pure GWS decoding: notifications, the REST snapshot, operation replies.
         .target(name: "GWS", dependencies: ["JSON", "Text"], swiftSettings: strict),
         // The pure agent picture: the cache, the summary, the session coordinator, the state document.
-        .target(name: "AgentState", dependencies: ["BayeuxCore", "GWS", "JSON"], swiftSettings: strict),
+        .target(name: "AgentState", dependencies: ["BayeuxCore", "GWS", "JSON", "Text"], swiftSettings: strict),
 
         // I/O, each kind behind its own module.
         // The HTTP client abstraction the Bayeux driver and REST calls talk through.

@@ -1,4 +1,5 @@
 import GWS
+import Text
 
 /// The state file's content (schema 1): the product's API for other programs.
 ///
@@ -96,11 +97,17 @@ public struct StateDocument: Sendable, Equatable {
 
     /// The last error seen on the connection.
     public struct LastError: Sendable, Equatable {
+        /// One line, safe for a log, `STATUS=` or a terminal: it may hold text from the
+        /// server (a GWS message, a Bayeux error, an excerpt of an error body), so control
+        /// characters are escaped and the length capped here, whatever the source.
         public var message: String
         public var at: String
 
+        /// The longest message kept, in characters.
+        public static let maximumLength = 400
+
         public init(message: String, at: String) {
-            self.message = message
+            self.message = ServerText.sanitized(message, limit: Self.maximumLength)
             self.at = at
         }
     }

@@ -3,21 +3,30 @@
 /// cannot forge a log line or move a cursor, and its length capped.
 public enum ServerText {
     /// `text` on one line: control characters (newlines, escape sequences, DEL, C1) as
-    /// `\u{…}`, at most `limit` characters (then `…`).
+    /// `\u{…}`, at most `limit` characters of output (then `…`). Sanitizing the result
+    /// again changes nothing.
     public static func sanitized(_ text: some StringProtocol, limit: Int = 200) -> String {
         var out = ""
         var count = 0
         for scalar in text.unicodeScalars {
-            if count >= limit {
-                out += "…"
-                break
-            }
-            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
-                out += scalar == "\t" ? " " : "\\u{\(String(scalar.value, radix: 16))}"
+            let isControl =
+                scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format
+            if isControl && scalar != "\t" {
+                let escape = "\\u{\(String(scalar.value, radix: 16))}"
+                guard count + escape.count <= limit else {
+                    out += "…"
+                    break
+                }
+                out += escape
+                count += escape.count
             } else {
-                out.unicodeScalars.append(scalar)
+                guard count < limit else {
+                    out += "…"
+                    break
+                }
+                out.unicodeScalars.append(isControl ? " " : scalar)
+                count += 1
             }
-            count += 1
         }
         return out
     }

@@ -94,3 +94,17 @@ extension String {
         return self
     }
 }
+
+/// `connection.last_error` may hold server text: it is one safe line, whatever the source.
+@Suite("last_error is one safe line")
+struct LastErrorTests {
+    @Test("Control characters escaped, length capped, and a round trip through the file keeps it")
+    func sanitized() throws {
+        let hostile = "HTTP 500: \u{1b}]0;owned\u{7}\nFAKE LOG LINE" + String(repeating: "x", count: 1000)
+        let error = StateDocument.LastError(message: hostile, at: "2026-12-02T10:00:00.000Z")
+        #expect(!error.message.contains("\n") && !error.message.contains("\u{1b}"))
+        #expect(error.message.hasPrefix("HTTP 500: \\u{1b}]0;owned\\u{7}\\u{a}FAKE LOG LINE"))
+        #expect(error.message.count <= StateDocument.LastError.maximumLength + 1)
+        #expect(StateDocument.LastError(message: error.message, at: error.at) == error)
+    }
+}

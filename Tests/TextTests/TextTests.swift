@@ -49,3 +49,21 @@ struct TextTests {
         #expect(inotify.add(directory + "/missing", mask: UInt32(IN_CREATE)) < 0)
     }
 }
+
+/// Server text in the state file and `STATUS=`: capped by what is written, and stable.
+@Suite("Sanitized server text")
+struct SanitizedTextTests {
+    @Test("The cap counts the escapes, and sanitizing twice changes nothing")
+    func idempotent() {
+        let hostile = String(repeating: "\u{1b}[2J", count: 100) + "tail"
+        let once = ServerText.sanitized(hostile, limit: 50)
+        #expect(once.count <= 51)
+        #expect(!once.unicodeScalars.contains { $0.properties.generalCategory == .control })
+        #expect(ServerText.sanitized(once, limit: 50) == once)
+        let plain = String(repeating: "a", count: 80)
+        let capped = ServerText.sanitized(plain, limit: 50)
+        #expect(capped == String(repeating: "a", count: 50) + "…")
+        #expect(ServerText.sanitized(capped, limit: 50) == capped)
+        #expect(ServerText.sanitized("a\tb\nc") == "a b\\u{a}c")
+    }
+}
