@@ -38,7 +38,7 @@ expect_mode /usr/share/bash-completion/completions/gws-agentd 644
 expect_mode /usr/share/zsh/vendor-completions/_gws-agentd 644
 expect_mode /usr/share/fish/vendor_completions.d/gws-agentd.fish 644
 expect_mode /etc/gws-agentd/config.yaml 644
-for doc in README.md configuration.md state-file.md state-file.schema.json operations.md deployment.md control-socket.md control-socket.schema.json integration.md logging.md gws-agentd.yaml; do
+for doc in README.md configuration.md state-file.md state-file.schema.json operations.md deployment.md control-socket.md control-socket.schema.json integration.md logging.md security.md gws-agentd.yaml; do
   expect_mode /usr/share/doc/gws-agentd/$doc 644
 done
 grep -q '^ExecStart=/usr/bin/gws-agentd run$' "$root/usr/lib/systemd/system/gws-agentd.service" \
@@ -71,6 +71,7 @@ for unit in gws-agentd.service gws-agentd@.service; do
   grep -q "^ExecStartPost=-+/bin/chgrp gws-agentd-operators %t/$dir/control.sock\$" "$file" \
     || fail "$unit: the control socket is not handed to gws-agentd-operators"
   grep -q "^ExecReload=/usr/bin/gws-agentd reload" "$file" || fail "$unit: ExecReload does not use the control socket"
+  grep -q '^LimitCORE=0$' "$file" || fail "$unit: core dumps are not off (the process holds the password)"
 done
 
 # An edited configuration survives a second install and the uninstall.

@@ -8,6 +8,13 @@ import GWS
 public struct AgentCache: Sendable, Equatable {
     public private(set) var devices: [DeviceResource] = []
     public private(set) var channels: [ChannelResource] = []
+    /// Devices and channels ignored because the cache held ``maximumEntries`` of their
+    /// kind already (a hostile or broken server), since the cache was made.
+    public private(set) var ignoredEntries = 0
+
+    /// The most devices, and the most channels, one agent's picture holds. An agent has a
+    /// few of each; the cap bounds the work and memory a server can cause.
+    public static let maximumEntries = 256
 
     public init() {}
 
@@ -39,6 +46,10 @@ public struct AgentCache: Sendable, Equatable {
     /// otherwise it is added as a device of unknown id.
     mutating func upsert(_ device: DeviceResource) {
         guard let index = deviceIndex(for: device) else {
+            guard devices.count < Self.maximumEntries else {
+                ignoredEntries += 1
+                return
+            }
             devices.append(device)
             return
         }
@@ -71,8 +82,10 @@ public struct AgentCache: Sendable, Equatable {
         }
         if let index = channels.firstIndex(where: { $0.name == name }) {
             merge(channel, into: index)
-        } else {
+        } else if channels.count < Self.maximumEntries {
             channels.append(channel)
+        } else {
+            ignoredEntries += 1
         }
     }
 

@@ -150,6 +150,7 @@ extension SessionCoordinator {
     /// Applies the GWS notifications among `messages`, keeping them for a resync in flight.
     mutating func deliver(_ messages: [BayeuxMessage], time: String, into actions: inout [CoordinatorAction]) {
         let before = AgentSummary(model.cache)
+        let ignoredBefore = model.cache.ignoredEntries
         var sawNotification = false
         var reporters = Reporters()
         let buffering: Bool
@@ -179,6 +180,14 @@ extension SessionCoordinator {
             }
         }
         if sawNotification { model.lastNotificationAt = time }
+        if ignoredBefore == 0, model.cache.ignoredEntries > 0 {
+            actions.append(
+                .log(
+                    CoordinatorLog(
+                        .warning,
+                        "GWS reported more than \(AgentCache.maximumEntries) devices or channels; ignoring the others"))
+            )
+        }
         if buffering, resyncBuffer.count > settings.maxBufferedNotifications {
             actions.append(
                 .log(CoordinatorLog(.notice, "too many notifications during the resync; reading the snapshot again")))

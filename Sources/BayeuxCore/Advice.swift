@@ -49,11 +49,24 @@ public struct Advice: Sendable, Equatable {
         if let scoped = advice[transport] { apply(scoped) }
     }
 
+    /// The longest `interval` followed: a server cannot park the client for hours.
+    public static let maximumInterval: Duration = .seconds(60)
+    /// The longest `timeout` (long-poll hold) believed: the watchdog's allowance follows it,
+    /// so a hostile value must not blind the watchdog.
+    public static let maximumTimeout: Duration = .seconds(300)
+    /// The longest `maxInterval` believed.
+    public static let maximumMaxInterval: Duration = .seconds(600)
+
     private mutating func apply(_ advice: JSONValue) {
         if let r = advice["reconnect"]?.stringValue, let value = ReconnectAdvice(rawValue: r) { reconnect = value }
-        if let ms = advice["interval"]?.doubleValue { interval = .milliseconds(ms) }
-        if let ms = advice["timeout"]?.doubleValue, ms >= 0 { timeout = .milliseconds(ms) }
-        if let ms = advice["maxInterval"]?.doubleValue { maxInterval = ms > 0 ? .milliseconds(ms) : nil }
+        // Clamped to documented ranges (docs/architecture.md); a negative interval keeps its meaning.
+        if let ms = advice["interval"]?.doubleValue { interval = Swift.min(.milliseconds(ms), Self.maximumInterval) }
+        if let ms = advice["timeout"]?.doubleValue, ms >= 0 {
+            timeout = Swift.min(.milliseconds(ms), Self.maximumTimeout)
+        }
+        if let ms = advice["maxInterval"]?.doubleValue {
+            maxInterval = ms > 0 ? Swift.min(.milliseconds(ms), Self.maximumMaxInterval) : nil
+        }
         if let multiple = advice["multiple-clients"]?.boolValue { multipleClients = multiple }
     }
 

@@ -11,6 +11,25 @@ public struct HTTPHeader: Sendable, Hashable {
     /// Header names whose values are secrets and must never be printed.
     static let secretNames: Set<String> = ["authorization", "cookie", "proxy-authorization", "set-cookie"]
 
+    /// Whether `name` can be sent as a header name: an RFC 9110 token (letters, digits and
+    /// ``!#$%&'*+-.^_`|~``), 1 to 64 bytes. A name a server hands out (GWS's
+    /// `X-CSRF-HEADER`) is checked with this before it is sent back, so that it cannot
+    /// smuggle a second header line.
+    public static func isToken(_ name: String) -> Bool {
+        let symbols = Array("!#$%&'*+-.^_`|~".utf8)
+        return (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || symbols.contains(byte)
+            }
+    }
+
+    /// Whether `value` can be sent as a header value: visible ASCII and spaces, at most
+    /// `limit` bytes (no CR, LF or other control character).
+    public static func isSafeValue(_ value: String, limit: Int = 1024) -> Bool {
+        value.utf8.count <= limit && value.utf8.allSatisfy { (0x20...0x7E).contains($0) }
+    }
+
     /// Whether the value is a secret: credentials, cookies, or a CSRF token.
     public var isSecret: Bool {
         let lower = name.lowercased()

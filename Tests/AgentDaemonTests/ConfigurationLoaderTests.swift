@@ -63,6 +63,7 @@ struct ConfigurationLoaderTests {
                   password_file: \(passwordFile)
                   ca_file: \(ca)
                   tls_verify: false
+                  allow_insecure: true
                   proxy: http://proxy:3128
                   max_network_delay_s: 2.5
                 notifications:
@@ -98,6 +99,7 @@ struct ConfigurationLoaderTests {
             environment: [
                 "GWS_AGENTD_SERVER_URL": "https://other.example.com", "GWS_AGENTD_LOG_LEVEL": "warning",
                 "GWS_AGENTD_STATE_HEARTBEAT_S": "5", "GWS_AGENTD_SERVER_TLS_VERIFY": "false",
+                "GWS_AGENTD_SERVER_ALLOW_INSECURE": "true",
                 "GWS_AGENTD_NOTIFICATIONS_CHANNELS": "/v2/me/channels,/v2/me/devices",
             ])
         #expect(configuration.server.url == "https://other.example.com")
@@ -112,7 +114,7 @@ struct ConfigurationLoaderTests {
         let configuration = try await load(
             nil,
             environment: [
-                "CONFIGURATION_DIRECTORY": dir.path + "/absent", "GWS_AGENTD_SERVER_URL": "http://h:1",
+                "CONFIGURATION_DIRECTORY": dir.path + "/absent", "GWS_AGENTD_SERVER_URL": "https://h:1",
                 "GWS_AGENTD_SERVER_USERNAME": "a", "GWS_AGENTD_SERVER_PASSWORD": "pw",
                 "RUNTIME_DIRECTORY": "/run/gws-agentd",
             ])
@@ -185,8 +187,58 @@ struct ConfigurationLoaderTests {
         let path = try config(minimal)
         let error = await #expect(throws: ConfigurationError.self) { try await load(path) }
         #expect(error?.key.hasPrefix("server.password_file") == true)
-        #expect(error?.problem.contains("chmod o-rwx") == true)
+        #expect(error?.problem.contains("chmod go-w,o-r") == true)
         #expect(error.map { "\($0)".contains("s3cret") } == false)
+    }
+
+    @Test("A password file: no symbolic link, no group write, an owner that is root or this user")
+    func passwordFileChecks() async throws {
+        let path = try config(minimal)
+        chmod(passwordFile, 0o620)
+        let groupWritable = await #expect(throws: ConfigurationError.self) { try await load(path) }
+        #expect(groupWritable?.problem.contains("accessible by other users (mode 620)") == true)
+        chmod(passwordFile, 0o640)
+        #expect(try await load(path).server.password.secret == "s3cret-pw")
+        let link = dir.path + "/password-link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: passwordFile)
+        let linked = try dir.write(
+            "linked.yaml", minimal.replacingOccurrences(of: passwordFile, with: link), mode: 0o644)
+        let refused = await #expect(throws: ConfigurationError.self) { try await load(linked) }
+        #expect(refused?.problem.contains("symbolic link") == true, "\(String(describing: refused))")
+        if getuid() == 0 {
+            chown(passwordFile, 65534, 65534)
+            let foreign = await #expect(throws: ConfigurationError.self) { try await load(path) }
+            #expect(foreign?.problem.contains("belongs to uid 65534") == true)
+        }
+    }
+
+    @Test(
+        "Cleartext to another host or TLS verification off needs server.allow_insecure, and is then reported",
+        arguments: [
+            ("  url: http://gws.example.com\n", "server.url", "cleartext HTTP to http://gws.example.com"),
+            ("  url: https://gws.example.com\n  tls_verify: false\n", "server.tls_verify", "TLS verification off"),
+        ])
+    func insecure(lines: String, key: String, reason: String) async throws {
+        let base = """
+            server:
+              username: agent1
+              password_file: \(passwordFile)
+            \(lines)state:
+              file: \(dir.path)/state.json
+            """
+        let refused = await #expect(throws: ConfigurationError.self) { try await load(try config(base)) }
+        #expect(refused?.key == key)
+        #expect(refused?.problem.contains("server.allow_insecure: true") == true)
+        let allowed = try await load(
+            try config(base.replacingOccurrences(of: "  username:", with: "  allow_insecure: true\n  username:")))
+        #expect(allowed.server.insecurity == [reason])
+        // The loopback is not the network: http:// to it needs nothing.
+        let local = try await load(
+            try config(
+                base.replacingOccurrences(of: "https://gws.example.com", with: "http://127.0.0.1:8080")
+                    .replacingOccurrences(of: "http://gws.example.com", with: "http://localhost:8080")
+                    .replacingOccurrences(of: "  tls_verify: false\n", with: "")))
+        #expect(local.server.insecurity.isEmpty)
     }
 
     @Test("Missing password, empty password, and an explicit file that does not exist")

@@ -127,3 +127,26 @@ struct AgentCacheTests {
         #expect(AgentSummary(cache()).dnd == nil)
     }
 }
+
+/// A server cannot grow the picture without bound.
+@Suite("Agent cache caps")
+struct AgentCacheCapTests {
+    @Test("Past the cap, new devices and channels are ignored and counted; known ones still update")
+    func capped() {
+        var cache = AgentCache()
+        let channels = (0..<(AgentCache.maximumEntries + 10)).map {
+            ChannelResource(name: "c\($0)", userState: UserState(state: "Ready"), dnd: false)
+        }
+        cache.apply(.channels(channels))
+        #expect(cache.channels.count == AgentCache.maximumEntries)
+        #expect(cache.ignoredEntries == 10)
+        cache.apply(.channels([ChannelResource(name: "c0", userState: UserState(state: "NotReady"), dnd: nil)]))
+        #expect(cache.channels.first?.userState?.state == "NotReady")
+        let devices = (0..<(AgentCache.maximumEntries + 1)).map {
+            DeviceResource(id: "d\($0)", userState: nil, doNotDisturb: nil)
+        }
+        cache.apply(.devices(devices))
+        #expect(cache.devices.count == AgentCache.maximumEntries)
+        #expect(cache.ignoredEntries == 11)
+    }
+}

@@ -9,6 +9,7 @@ enum ConfigurationKey: String, CaseIterable {
     case serverProxy = "server.proxy"
     case serverMaxNetworkDelay = "server.max_network_delay_s"
     case serverFailoverAfter = "server.failover_after"
+    case serverAllowInsecure = "server.allow_insecure"
     case notificationsChannels = "notifications.channels"
     case sessionStartContactCenterSession = "session.start_contact_center_session"
     case stateFile = "state.file"

@@ -23,6 +23,7 @@ struct ConfigurationValues {
         let proxy = string(.serverProxy)
         let delay = reader.double(forKey: key(.serverMaxNetworkDelay), default: 10)
         let failoverAfter = reader.int(forKey: key(.serverFailoverAfter), default: 3)
+        let allowInsecure = reader.bool(forKey: key(.serverAllowInsecure), default: false)
         let channels = reader.stringArray(
             forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
         let startSession = reader.bool(forKey: key(.sessionStartContactCenterSession), default: false)
@@ -38,6 +39,19 @@ struct ConfigurationValues {
 
         guard delay > 0, delay <= 600 else {
             throw invalid(.serverMaxNetworkDelay, "must be more than 0 and at most 600 seconds, got \(delay)")
+        }
+        if !allowInsecure {
+            if let url = urls.first(where: DaemonConfiguration.Server.isCleartextOffHost) {
+                throw invalid(
+                    .serverURL,
+                    "'\(url)' would send the password in cleartext: use https://, or set server.allow_insecure: true")
+            }
+            guard tlsVerify else {
+                throw invalid(
+                    .serverTLSVerify,
+                    "false lets anyone on the network path pose as GWS and read the password: "
+                        + "set server.ca_file instead, or server.allow_insecure: true to accept that")
+            }
         }
         guard (1...100).contains(failoverAfter) else {
             throw invalid(.serverFailoverAfter, "must be between 1 and 100 failures, got \(failoverAfter)")
@@ -88,7 +102,8 @@ struct ConfigurationValues {
         return DaemonConfiguration(
             server: .init(
                 urls: urls, username: username, password: password, caFile: caFile, tlsVerify: tlsVerify,
-                proxy: proxy, maxNetworkDelay: .milliseconds(Int64(delay * 1000)), failoverAfter: failoverAfter),
+                proxy: proxy, maxNetworkDelay: .milliseconds(Int64(delay * 1000)), failoverAfter: failoverAfter,
+                allowInsecure: allowInsecure),
             channels: channels, startContactCenterSession: startSession, stateFile: stateFile,
             heartbeatSeconds: heartbeat, logFormat: logFormat, logLevel: logLevel, metricsTextfile: metrics,
             controlSocket: controlSocket, controlGroup: controlGroup)

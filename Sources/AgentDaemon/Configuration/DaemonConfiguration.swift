@@ -1,3 +1,4 @@
+import HTTPTransport
 import Logging
 
 /// Everything `gws-agentd` reads from its configuration, validated.
@@ -19,11 +20,16 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var maxNetworkDelay: Duration
         /// Consecutive failures of a node after which the next one is used.
         public var failoverAfter: Int
+        /// `server.allow_insecure`: cleartext `http://` to a host other than the loopback,
+        /// or `tls_verify: false`, accepted (and warned about).
+        public var allowInsecure: Bool
 
         public init(
             urls: [String], username: String, password: Password, caFile: String? = nil, tlsVerify: Bool = true,
-            proxy: String? = nil, maxNetworkDelay: Duration = .seconds(10), failoverAfter: Int = 3
+            proxy: String? = nil, maxNetworkDelay: Duration = .seconds(10), failoverAfter: Int = 3,
+            allowInsecure: Bool = false
         ) {
+            self.allowInsecure = allowInsecure
             self.urls = urls
             self.username = username
             self.password = password
@@ -52,6 +58,22 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
         /// `{url}/api/v2/notifications` of the first node, the CometD endpoint.
         public var notificationsURL: String { url + "/api/v2/notifications" }
+
+        /// What exposes the password or the session to the network path: cleartext
+        /// `http://` to a host other than the loopback, TLS verification off. Empty when
+        /// nothing does.
+        public var insecurity: [String] {
+            var reasons = urls.filter(Self.isCleartextOffHost).map { "cleartext HTTP to \($0)" }
+            if !tlsVerify { reasons.append("TLS verification off") }
+            return reasons
+        }
+
+        /// Whether `url` is `http://` to a host other than the loopback.
+        static func isCleartextOffHost(_ url: String) -> Bool {
+            guard url.lowercased().hasPrefix("http://") else { return false }
+            let host = Endpoint(url: url, proxy: nil).host.lowercased()
+            return !(host == "localhost" || host == "::1" || host.hasPrefix("127."))
+        }
     }
 
     /// The log output chosen by `log.format`.

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Finds the agent's password: `server.password_file`, else the systemd credential
 /// `$CREDENTIALS_DIRECTORY/gws-password`, else `GWS_AGENTD_SERVER_PASSWORD`.
 struct PasswordSource {
@@ -31,26 +33,33 @@ struct PasswordSource {
 
     private func readFile(_ path: String, key: String, checkPermissions: Bool) throws(ConfigurationError) -> Password {
         let name = "\(key) (\(path))"
-        if checkPermissions {
-            guard let mode = FileInfo.mode(path) else {
-                throw ConfigurationError(key: name, "does not exist or cannot be examined")
+        var bytes: [UInt8]
+        do {
+            bytes = try FileInfo.readSecret(path, limit: 4096) { info in
+                checkPermissions ? Self.refusal(owner: info.st_uid, mode: info.st_mode) : nil
             }
-            if mode & 0o006 != 0 {
-                throw ConfigurationError(
-                    key: name,
-                    "is accessible by other users (mode \(String(mode & 0o777, radix: 8))); run chmod o-rwx on it")
-            }
+        } catch {
+            throw ConfigurationError(key: name, "cannot be used: \(error)")
         }
-        let bytes: [UInt8]
-        do { bytes = try FileInfo.read(path, limit: 4096) } catch {
-            throw ConfigurationError(key: name, "cannot be read: \(error)")
-        }
+        defer { bytes.withUnsafeMutableBytes { if let base = $0.baseAddress { explicit_bzero(base, $0.count) } } }
         var secret = String(decoding: bytes, as: UTF8.self)
         // Files usually end with a newline; the password itself does not.
         while let last = secret.last, last == "\n" || last == "\r" { secret.removeLast() }
         guard !secret.isEmpty else { throw ConfigurationError(key: name, "is empty") }
         guard !secret.contains("\n") else { throw ConfigurationError(key: name, "must hold the password on one line") }
         return Password(secret, source: path, origin: .file(path: path, checkPermissions: checkPermissions))
+    }
+
+    /// Why a password file with this owner and mode is refused: it must belong to root or
+    /// to the daemon's user, and be neither writable by group or others nor readable by others.
+    static func refusal(owner: uid_t, mode: mode_t) -> String? {
+        if owner != 0 && owner != geteuid() {
+            return "belongs to uid \(owner), neither root nor this process's user (uid \(geteuid()))"
+        }
+        if mode & 0o026 != 0 {
+            return "is accessible by other users (mode \(String(mode & 0o777, radix: 8))); run chmod go-w,o-r on it"
+        }
+        return nil
     }
 
     /// Reads the password again from where `password` came from (after GWS refused it:

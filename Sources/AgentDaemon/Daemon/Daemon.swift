@@ -62,6 +62,16 @@ public enum Daemon {
                 loader: loader))
     }
 
+    /// The warning `server.allow_insecure` asks for, at start and at every reload.
+    static func warnIfInsecure(_ configuration: DaemonConfiguration, logger: Logger) {
+        let insecurity = configuration.server.insecurity
+        guard !insecurity.isEmpty else { return }
+        let reasons = insecurity.joined(separator: ", ")
+        logger.warning(
+            "INSECURE (server.allow_insecure): \(reasons); the password and the session can be read or taken on the network path"
+        )
+    }
+
     /// Why the daemon did not start, as the exit status to return.
     public struct StartFailure: Error, Sendable {
         public let status: ExitStatus
@@ -87,6 +97,7 @@ public enum Daemon {
                 "version": "\(AgentDaemonVersion.current)", "server.url": "\(configuration.server.url)",
                 "state.file": "\(configuration.stateFile)",
             ])
+        Self.warnIfInsecure(configuration, logger: logger)
         let session = AgentSession(
             environment: .init(
                 configuration: configuration, logger: logger,

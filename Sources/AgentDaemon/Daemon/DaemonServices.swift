@@ -54,6 +54,7 @@ struct Reloader: Sendable {
                 output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
                 level: configuration.logLevel)
             username.withLock { $0 = configuration.server.username }
+            Daemon.warnIfInsecure(configuration, logger: logger)
             await session.reload(configuration)
             return nil
         } catch {

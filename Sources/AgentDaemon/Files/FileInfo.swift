@@ -49,6 +49,40 @@ public enum FileInfo {
         return bytes
     }
 
+    /// Reads a secret file of at most `limit` bytes: opened without following a symbolic
+    /// link (`O_NOFOLLOW`), then checked on the open descriptor (`fstat`, so that the file
+    /// checked is the file read) with `check`, which returns why it refuses, if it does.
+    /// The read buffer is zeroed once copied; the caller zeroes what it gets back.
+    public static func readSecret(
+        _ path: String, limit: Int, check: (stat) -> String?
+    ) throws(ReadError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            throw ReadError(description: errno == ELOOP ? "is a symbolic link; name the file itself" : errnoText())
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ReadError(description: errnoText()) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw ReadError(description: "not a regular file") }
+        if let refusal = check(info) { throw ReadError(description: refusal) }
+        var chunk = [UInt8](repeating: 0, count: limit + 1)
+        defer { chunk.withUnsafeMutableBytes { if let base = $0.baseAddress { explicit_bzero(base, $0.count) } } }
+        var filled = 0
+        while filled < chunk.count {
+            let count = chunk.withUnsafeMutableBytes {
+                Glibc.read(fd, $0.baseAddress.map { $0 + filled }, $0.count - filled)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(description: errnoText())
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        guard filled <= limit else { throw ReadError(description: "larger than \(limit) bytes") }
+        return Array(chunk[0..<filled])
+    }
+
     /// The text of the current `errno`.
     public static func errnoText(_ code: Int32 = errno) -> String {
         String(cString: strerror(code))

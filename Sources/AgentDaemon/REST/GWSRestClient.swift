@@ -13,6 +13,7 @@ public final class GWSRestClient: Sendable {
     private let authorization: HTTPHeader
     private let timeout: Duration
     private let csrf = Locked<HTTPHeader?>(nil)
+    private let redact: SecretRedaction
 
     /// - Parameters:
     ///   - baseURL: the server's base URL (`https://gws.example.com`), without `/api/v2`.
@@ -23,6 +24,7 @@ public final class GWSRestClient: Sendable {
         self.timeout = timeout
         let token = Data("\(username):\(password.secret)".utf8).base64EncodedString()
         authorization = HTTPHeader("Authorization", "Basic " + token)
+        redact = SecretRedaction(password: password.secret, basicToken: token)
     }
 
     /// The headers every CometD request carries: the Basic credentials and, once known,
@@ -34,6 +36,10 @@ public final class GWSRestClient: Sendable {
     /// `GET /api/v2/me?subresources=*`: the agent's snapshot. It also sets the session
     /// cookie and refreshes the CSRF token.
     public func fetchSnapshot() async throws(RESTError) -> UserSnapshot {
+        do { return try await snapshot() } catch { throw redact(error) }
+    }
+
+    private func snapshot() async throws(RESTError) -> UserSnapshot {
         let response = try await get("/api/v2/me?subresources=*")
         do {
             return try UserSnapshot.decode(response.body)
@@ -46,6 +52,10 @@ public final class GWSRestClient: Sendable {
 
     /// `GET /api/v2/settings/agent-states`: the operations the agent may use.
     public func agentStates() async throws(RESTError) -> [AgentStateSetting] {
+        do { return try await states() } catch { throw redact(error) }
+    }
+
+    private func states() async throws(RESTError) -> [AgentStateSetting] {
         let response = try await get("/api/v2/settings/agent-states")
         do { return try AgentStateSetting.decodeList(response.body) } catch { throw .reply(error) }
     }
@@ -53,6 +63,10 @@ public final class GWSRestClient: Sendable {
     /// POSTs an agent-state operation. Without a CSRF token yet, or when the token is
     /// refused (HTTP 403), it GETs the user resource for a fresh one and tries once more.
     public func perform(_ operation: AgentOperation) async throws(RESTError) -> OperationReply {
+        do { return redact(try await post(operation)) } catch { throw redact(error) }
+    }
+
+    private func post(_ operation: AgentOperation) async throws(RESTError) -> OperationReply {
         if csrf.withLock({ $0 }) == nil { _ = try await get("/api/v2/me") }
         var response = try await post(operation.path, body: operation.body)
         if response.status == 403 {
@@ -76,9 +90,12 @@ public final class GWSRestClient: Sendable {
     private func get(_ path: String) async throws(RESTError) -> HTTPResponse {
         let response = try await send(
             HTTPRequest(method: .get, url: baseURL + path, headers: [authorization], timeout: timeout))
-        if let token = response.header("X-CSRF-TOKEN") {
-            let name = response.header("X-CSRF-HEADER") ?? "X-CSRF-TOKEN"
-            csrf.withLock { $0 = HTTPHeader(name.isEmpty ? "X-CSRF-TOKEN" : name, token) }
+        // The header name and token are sent back on every POST: only an HTTP token as the
+        // name and a printable value, so that a hostile reply cannot add header lines.
+        if let token = response.header("X-CSRF-TOKEN"), HTTPHeader.isSafeValue(token, limit: 512) {
+            let offered = response.header("X-CSRF-HEADER") ?? "X-CSRF-TOKEN"
+            let name = HTTPHeader.isToken(offered) ? offered : "X-CSRF-TOKEN"
+            csrf.withLock { $0 = HTTPHeader(name, token) }
         }
         switch response.status {
         case 200..<300: return response

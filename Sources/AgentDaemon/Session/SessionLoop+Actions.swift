@@ -209,6 +209,8 @@ extension SessionLoop {
     func updateStatus() {
         var line = coordinator.model.statusLine
         if let failure = publisher.failure { line += "; state file not written: \(failure)" }
+        let insecurity = configuration.server.insecurity
+        if !insecurity.isEmpty { line = "INSECURE (\(insecurity.joined(separator: ", "))): " + line }
         guard line != lastStatus else { return }
         lastStatus = line
         session.environment.notifier.send(["STATUS": line])
