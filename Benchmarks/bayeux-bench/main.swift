@@ -139,4 +139,46 @@ print("throughput:      \(String(format: "%.0f", Double(received) / seconds)) me
 print(
     "client CPU:      \(String(format: "%.3f", cpu)) s, \(String(format: "%.2f", cpu * 1e6 / Double(received))) µs per message"
 )
-exit(inOrder && received == total ? 0 : 1)
+
+// The worst replies a hostile server can send under the 1 MiB response cap: each parsed
+// as the client parses a reply; CPU per parse (target: under 50 ms).
+func worstCase(_ name: String, _ body: [UInt8], parser: JSONParser = JSONParser()) -> Bool {
+    let rounds = 5
+    let start = cpuSeconds()
+    var outcome = ""
+    for _ in 0..<rounds {
+        do {
+            _ = try parser.parse(body)
+            outcome = "parsed"
+        } catch {
+            outcome = "refused: \(error)"
+        }
+    }
+    let perParse = (cpuSeconds() - start) / Double(rounds) * 1000
+    let met = perParse < 50
+    print(
+        "worst case:      \(name), \(body.count) bytes: \(String(format: "%.1f", perParse)) ms CPU per parse "
+            + "(target under 50 ms) \(met ? "ok" : "MISS"), \(outcome)")
+    return met
+}
+
+func manyKeys(limit: Int) -> [UInt8] {
+    var text = "{"
+    var index = 0
+    while text.utf8.count < limit - 32 {
+        text += "\"k\(index)\":\(index),"
+        index += 1
+    }
+    text.removeLast()
+    return Array((text + "}").utf8)
+}
+
+let cap = 1 << 20
+let keys = manyKeys(limit: cap)
+var worstOK = worstCase("one object, distinct keys, the daemon's parser", keys)
+worstOK = worstCase("the same, every key accepted", keys, parser: JSONParser(maximumMembers: 1 << 20)) && worstOK
+let nested = Array((String(repeating: "[", count: 64) + String(repeating: "]", count: 64)).utf8)
+worstOK = worstCase("arrays nested to the maximum depth", nested) && worstOK
+let escaped = Array(("\"" + String(repeating: "\\u00e9\\n", count: cap / 8 - 1) + "\"").utf8)
+worstOK = worstCase("one string of escapes", escaped) && worstOK
+exit(inOrder && received == total && worstOK ? 0 : 1)

@@ -58,7 +58,11 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        return lhs.members.allSatisfy { rhs[$0.key] == $0.value }
+        if lhs.count <= 16 { return lhs.members.allSatisfy { rhs[$0.key] == $0.value } }
+        // Large objects: by index, so that comparing stays linear.
+        var values = [String: JSONValue](minimumCapacity: rhs.count)
+        for member in rhs.members { values[member.key] = member.value }
+        return lhs.members.allSatisfy { values[$0.key] == $0.value }
     }
 
     public func hash(into hasher: inout Hasher) {

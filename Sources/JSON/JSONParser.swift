@@ -12,6 +12,8 @@ public enum JSONParseError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidString(offset: Int)
     /// Non-whitespace content after the document.
     case trailingContent(offset: Int)
+    /// An object with more members than the parser allows.
+    case tooManyMembers(limit: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum JSONParseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .invalidNumber(let o): return "invalid number at offset \(o)"
         case .invalidString(let o): return "invalid string at offset \(o)"
         case .trailingContent(let o): return "content after the JSON document at offset \(o)"
+        case .tooManyMembers(let limit): return "a JSON object with more than \(limit) members"
         }
     }
 }
@@ -28,26 +31,30 @@ public enum JSONParseError: Error, Sendable, Equatable, CustomStringConvertible 
 /// A strict RFC 8259 parser from UTF-8 bytes to ``JSONValue``.
 ///
 /// It reads bytes in one pass without intermediate strings for the structure, bounds
-/// nesting depth (a hostile body must not exhaust the stack), and never traps on input.
-/// Invalid UTF-8 inside strings is replaced with U+FFFD rather than rejected.
+/// nesting depth (a hostile body must not exhaust the stack) and members per object, keeps
+/// its work linear in the input, and never traps on input. Invalid UTF-8 inside strings is
+/// replaced with U+FFFD rather than rejected.
 public struct JSONParser: Sendable {
     /// The deepest nesting of arrays and objects accepted.
     public var maximumDepth: Int
+    /// The most members one object may have (GWS's and Bayeux's have a handful).
+    public var maximumMembers: Int
 
-    public init(maximumDepth: Int = 64) {
+    public init(maximumDepth: Int = 64, maximumMembers: Int = 10_000) {
         self.maximumDepth = maximumDepth
+        self.maximumMembers = maximumMembers
     }
 
     /// Parses one complete document from `bytes`.
     public func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            var cursor = Cursor(bytes: buffer, maximumDepth: maximumDepth)
+            var cursor = Cursor(bytes: buffer, maximumDepth: maximumDepth, maximumMembers: maximumMembers)
             return Result { () throws(JSONParseError) in try cursor.document() }
         }
         if let result { return try result.get() }
         let copy = Array(bytes)
         return try copy.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            var cursor = Cursor(bytes: buffer, maximumDepth: maximumDepth)
+            var cursor = Cursor(bytes: buffer, maximumDepth: maximumDepth, maximumMembers: maximumMembers)
             return try cursor.document()
         }
     }
@@ -60,14 +67,19 @@ public struct JSONParser: Sendable {
 
 /// The parser's position in one input buffer.
 private struct Cursor {
+    /// Objects up to this many members find duplicate keys by a scan; larger ones by an index.
+    static let scanLimit = 16
+
     let bytes: UnsafeBufferPointer<UInt8>
     let maximumDepth: Int
+    let maximumMembers: Int
     var offset = 0
     var depth = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, maximumMembers: Int) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.maximumMembers = maximumMembers
     }
 
     mutating func document() throws(JSONParseError) -> JSONValue {
@@ -137,6 +149,10 @@ private struct Cursor {
             depth -= 1
             return .object(JSONObject(uniqueMembers: members))
         }
+        // Small objects (all of Bayeux's and GWS's) are checked for duplicate keys by a
+        // scan; past `Self.scanLimit` members an index by key keeps the work linear, so
+        // that an object with 100,000 keys costs no more per key than one with 10.
+        var index: [String: Int]?
         while true {
             guard try peek() == UInt8(ascii: "\"") else { throw .unexpectedByte(bytes[offset], offset: offset) }
             let key = try string()
@@ -144,10 +160,23 @@ private struct Cursor {
             offset += 1
             let value = try value()
             // Later duplicates win, as in most parsers; checking keeps keys unique.
-            if let index = members.firstIndex(where: { $0.key == key }) {
-                members[index].value = value
+            if index != nil {
+                if let existing = index?[key] {
+                    members[existing].value = value
+                } else {
+                    guard members.count < maximumMembers else { throw .tooManyMembers(limit: maximumMembers) }
+                    index?[key] = members.count
+                    members.append((key, value))
+                }
+            } else if let existing = members.firstIndex(where: { $0.key == key }) {
+                members[existing].value = value
             } else {
                 members.append((key, value))
+                if members.count > Self.scanLimit {
+                    var built = [String: Int](minimumCapacity: members.count * 2)
+                    for (position, member) in members.enumerated() { built[member.key] = position }
+                    index = built
+                }
             }
             let next = try peek()
             offset += 1
