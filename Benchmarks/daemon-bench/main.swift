@@ -1,6 +1,6 @@
 // daemon-bench: the daemon end to end, against gws-sim in this process.
 //
-//   daemon-bench [--binary PATH] [latency|idle|burst|all] [--notifications N] [--idle-seconds S] [--burst N]
+//   daemon-bench [--binary PATH] [latency|idle|burst|set|all] [--notifications N] [--idle-seconds S] [--burst N] [--rounds N]
 //   daemon-bench [--binary PATH] soak [--duration 10m]
 //
 //   latency  one notification every 30 ms; for each, the time from the simulator handing it
@@ -12,6 +12,8 @@
 //            simulator (--floor-binary, default next to the daemon binary).
 //   burst    N notifications as fast as the simulator makes them; the final state, the
 //            daemon's CPU per notification, and state-file writes per 10 ms of burst.
+//   set      `gws-agentd set … --wait` from start to exit 0, through the daemon's control
+//            socket and with a login of the command's own, in alternation (--rounds N).
 //   soak     faults every few seconds with agent changes between them (Soak.swift);
 //            not part of `all`: `make soak DURATION=10m`.
 //
@@ -27,10 +29,11 @@ import Locking
 struct Options {
     var binary = ".build/release/gws-agentd"
     var floorBinary: String?
-    var scenarios: [String] = ["latency", "idle", "burst"]
+    var scenarios: [String] = ["latency", "idle", "burst", "set"]
     var notifications = 1000
     var idleSeconds = 60
     var burst = 100_000
+    var setRounds = 20
     var soakDuration: Duration = .seconds(600)
 
     init(_ arguments: [String]) throws {
@@ -43,9 +46,10 @@ struct Options {
             case "--notifications": notifications = try Self.number(rest.next(), for: argument)
             case "--idle-seconds": idleSeconds = try Self.number(rest.next(), for: argument)
             case "--burst": burst = try Self.number(rest.next(), for: argument)
+            case "--rounds": setRounds = try Self.number(rest.next(), for: argument)
             case "--duration": soakDuration = try Self.duration(rest.next(), for: argument)
-            case "latency", "idle", "burst", "soak": chosen.append(argument)
-            case "all": chosen += ["latency", "idle", "burst"]
+            case "latency", "idle", "burst", "set", "soak": chosen.append(argument)
+            case "all": chosen += ["latency", "idle", "burst", "set"]
             default: throw BenchError("unknown argument \(argument)")
             }
         }
@@ -259,6 +263,7 @@ do {
         case "latency": try await latency(options)
         case "idle": try await idle(options)
         case "soak": try await Soak(binary: options.binary, duration: options.soakDuration).run()
+        case "set": try await setRoundTrips(options)
         default: try await burst(options)
         }
     }
