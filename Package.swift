@@ -61,7 +61,7 @@ let package = Package(
 
         // I/O, each kind behind its own module.
         // The HTTP client abstraction the Bayeux driver and REST calls talk through.
-        .target(name: "HTTPTransport", swiftSettings: strict),
+        .target(name: "HTTPTransport", dependencies: ["Text"], swiftSettings: strict),
         // libcurl implementation of HTTPTransport (multi interface, one owner thread).
         .target(
             name: "CurlTransport", dependencies: ["CCurl", "CSerialExecutor", "HTTPTransport", "Locking", "Text"],

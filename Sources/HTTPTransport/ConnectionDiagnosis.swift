@@ -1,3 +1,5 @@
+import Text
+
 /// Why a connection to a server failed, classified for an operator: the cause, where the
 /// client was connecting, what the HTTP library said exactly, and what to do about it.
 ///
@@ -182,24 +184,14 @@ public struct PeerCertificate: Sendable, Equatable {
         for field in fields {
             guard let colon = field.firstIndex(of: ":") else { continue }
             let name = field[..<colon]
-            let value = String(field[field.index(after: colon)...]).trimming(" ")
+            let value = String(field[field.index(after: colon)...]).trimmingWhitespace
             switch name {
             case "Start date": notBefore = value
             case "Expire date": notAfter = value
             case "X509v3 Subject Alternative Name":
-                names = value.split(separator: ",").prefix(16).map { String($0.trimming(" ").prefix(256)) }
+                names = value.split(separator: ",").prefix(16).map { String($0.trimmingWhitespace.prefix(256)) }
             default: break
             }
         }
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing `character`s.
-    fileprivate func trimming(_ character: Character) -> String {
-        var slice = Substring(self)
-        while slice.first == character { slice = slice.dropFirst() }
-        while slice.last == character { slice = slice.dropLast() }
-        return String(slice)
     }
 }
