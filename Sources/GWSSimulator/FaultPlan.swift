@@ -14,6 +14,16 @@ public enum Fault: Sendable, Equatable {
     case oversized(Int)
     /// Announce a body, send part of it, close the connection.
     case closeMidBody
+    /// A 200 whose JSON holds one object with this many distinct keys (hostile).
+    case manyKeys(Int)
+    /// A 200 whose JSON nests arrays this deep (hostile).
+    case deepNesting(Int)
+    /// A valid body sent one byte every 100 ms (slow or hostile).
+    case trickle
+    /// A 200 with a header line of this many bytes (hostile).
+    case hugeHeader(Int)
+    /// A 200 with a chunked body that never ends (hostile).
+    case endlessBody
 }
 
 /// Which requests a fault applies to.

@@ -313,6 +313,32 @@ public actor GWSSimulator {
                 body: Array("[".utf8) + Array(repeating: 0x20, count: max(0, size - 2)) + Array("]".utf8))
         case .closeMidBody:
             return .truncated(declaredLength: 4096, body: Array("[{\"channel\":\"/v2/me/devices\",\"data\":{".utf8))
+        case .manyKeys(let count):
+            var body = Array("[{\"channel\":\"/v2/me/devices\",\"data\":{".utf8)
+            for index in 0..<max(1, count) {
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                body += Array("\"k\(index)\":0".utf8)
+            }
+            body += Array("}}]".utf8)
+            return .respond(status: 200, headers: [("Content-Type", "application/json")], body: body)
+        case .deepNesting(let depth):
+            let body =
+                Array("[{\"channel\":\"/v2/me/devices\",\"data\":".utf8)
+                + Array(repeating: UInt8(ascii: "["), count: depth)
+                + Array(repeating: UInt8(ascii: "]"), count: depth) + Array("}]".utf8)
+            return .respond(status: 200, headers: [("Content-Type", "application/json")], body: body)
+        case .trickle:
+            return .trickle(
+                body: Array("[{\"channel\":\"/meta/connect\",\"successful\":true}]".utf8), every: .milliseconds(100))
+        case .hugeHeader(let size):
+            return .respond(
+                status: 200,
+                headers: [
+                    ("Content-Type", "application/json"), ("X-Padding", String(repeating: "a", count: max(1, size))),
+                ],
+                body: Array("[]".utf8))
+        case .endlessBody:
+            return .endlessChunked(chunk: Array(repeating: 0x20, count: 4096), every: .milliseconds(1))
         }
     }
 
@@ -323,7 +349,7 @@ public actor GWSSimulator {
         let status: Int
         switch response {
         case .respond(let code, _, _): status = code
-        case .truncated: status = 200
+        case .truncated, .trickle, .endlessChunked: status = 200
         case .close, .hang: status = 0
         }
         let channels = cometd ? ((try? BayeuxCodec.decode(request.body))?.map(\.channel) ?? []) : []

@@ -31,6 +31,12 @@ public enum ScriptedResponse: Sendable {
     case close
     /// Never answer; the connection stays open until the client gives up or the server stops.
     case hang
+    /// Headers announcing `body`, then the body one byte per `every`, as a slow or hostile
+    /// server would send it.
+    case trickle(body: [UInt8], every: Duration)
+    /// A 200 with a chunked body that never ends: `chunk` again and again, one per `every`,
+    /// until the client closes the connection.
+    case endlessChunked(chunk: [UInt8], every: Duration)
 
     /// A 200 response with a JSON body.
     public static func json(_ text: String, status: Int = 200, headers: [(String, String)] = []) -> ScriptedResponse {
@@ -199,6 +205,28 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
+    /// Writes the body piece `next(n)` returns, one per `every`, until it returns `nil`
+    /// (then the response ends) or the client goes away.
+    static func sendSlowly(
+        context: ChannelHandlerContext, every: Duration, next: @escaping @Sendable (Int) -> [UInt8]?
+    ) {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let delay = TimeAmount.nanoseconds(
+            Int64(every.components.seconds) * 1_000_000_000 + every.components.attoseconds / 1_000_000_000)
+        @Sendable func step(_ index: Int) {
+            let context = loopBound.value
+            guard context.channel.isActive else { return }
+            guard let piece = next(index) else {
+                context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                return
+            }
+            context.writeAndFlush(
+                NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: piece)))), promise: nil)
+            context.eventLoop.scheduleTask(in: delay) { step(index + 1) }
+        }
+        step(0)
+    }
+
     /// Writes `response`. A complete response is encoded first, then `beforeFlush` runs,
     /// then it is flushed to the socket.
     static func write(
@@ -221,6 +249,19 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
             beforeFlush()
             context.flush()
             if !keepAlive { context.close(promise: nil) }
+        case .trickle(let body, let every):
+            let head = HTTPResponseHead(
+                version: .http1_1, status: .ok,
+                headers: ["Content-Type": "application/json", "Content-Length": String(body.count)])
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+            sendSlowly(
+                context: context, every: every,
+                next: { index in index < body.count ? [body[index]] : nil })
+        case .endlessChunked(let chunk, let every):
+            // No Content-Length: the encoder sends the body chunked.
+            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Type": "application/json"])
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+            sendSlowly(context: context, every: every, next: { _ in chunk })
         case .truncated(let declared, let body):
             let head = HTTPResponseHead(
                 version: .http1_1, status: .ok, headers: ["Content-Length": String(declared)])
