@@ -1,5 +1,6 @@
 import AgentDaemon
 import Glibc
+import Text
 
 /// Where a command writes: standard output for results, standard error for problems.
 public struct Console: Sendable {
@@ -11,10 +12,17 @@ public struct Console: Sendable {
         self.error = error
     }
 
-    /// The process's standard output and standard error.
+    /// The process's standard output and standard error. Each line is written with its
+    /// control characters escaped (`\u{…}`): what a server sent (a device name, a reason)
+    /// cannot move the cursor, retitle the terminal or forge a second line.
     public static let standard = Console(
-        out: { line in StandardStreams.write(line + "\n", to: 1) },
-        error: { line in StandardStreams.write(line + "\n", to: 2) })
+        out: { line in StandardStreams.write(terminalLine(line), to: 1) },
+        error: { line in StandardStreams.write(terminalLine(line), to: 2) })
+
+    /// `line` as written to a terminal: control characters escaped, then a newline.
+    static func terminalLine(_ line: String) -> String {
+        ServerText.sanitized(line, limit: .max) + "\n"
+    }
 }
 
 /// Whole writes to a file descriptor, retried on interruption.

@@ -49,6 +49,17 @@ struct LoggingAndMetricsTests {
         #expect(sink.all.last?.hasPrefix("{") == true)
     }
 
+    @Test("Text lines escape control characters and quotes: server text cannot forge a line")
+    func textEscaping() {
+        let (logger, sink, _) = logger(.text)
+        logger.info("GWS said \("x\nFAKE info: owned")", metadata: ["reason": "a \"b\"\u{1b}[2J"])
+        #expect(sink.all.count == 1)
+        let line = sink.all.first ?? ""
+        #expect(!line.contains("\n") && !line.contains("\u{1b}"))
+        #expect(line.contains(#"GWS said x\u{a}FAKE info: owned"#))
+        #expect(line.hasSuffix(#"reason="a \"b\"\u{1b}[2J""#), "\(line)")
+    }
+
     @Test("Journal entries carry native fields, including the code location and mapped metadata")
     func journalFields() {
         let settings = LogSettings(output: .journal, level: .info, identifier: "gws-agentd@site1")

@@ -30,3 +30,14 @@ struct StatusTextTests {
         #expect(StatusText.agentLine(agent) == "NotReady (AuxWork, reason Lunch), DND off")
     }
 }
+
+/// What a server sent cannot reach a terminal or a text log as control characters.
+@Suite("Terminal and text-log escaping")
+struct TerminalEscapingTests {
+    @Test("A console line escapes control characters and keeps one newline")
+    func console() {
+        let hostile = "device \u{1b}]0;pwned\u{7}x\nFAKE: line"
+        #expect(Console.terminalLine(hostile) == "device \\u{1b}]0;pwned\\u{7}x\\u{a}FAKE: line\n")
+        #expect(Console.terminalLine(#"{"a":"b"}"#) == "{\"a\":\"b\"}\n", "JSON lines pass unchanged")
+    }
+}

@@ -2,6 +2,7 @@ import AgentState
 import JSON
 import Logging
 import Systemd
+import Text
 
 /// The daemon's swift-log handler: journal entries with native fields, JSON lines, or
 /// text, as ``LogSettings`` says at the moment of each event.
@@ -80,12 +81,20 @@ public struct DaemonLogHandler: LogHandler {
         return JSONWriter.string(.object(object))
     }
 
+    /// One line of the text format: control characters in the message and the values
+    /// escaped (`\u{…}`), so that no text from a server forges a log line or a terminal
+    /// sequence; a value with a space or a quote is quoted, its quotes escaped.
     func textLine(_ event: LogEvent, fields: [(String, String)], error: String?) -> String {
-        var line = "\(WallClock.timestamp()) \(event.level.rawValue): \(event.message)"
-        if let error { line += ": \(error)" }
+        var line = "\(WallClock.timestamp()) \(event.level.rawValue): \(Self.safe("\(event.message)"))"
+        if let error { line += ": \(Self.safe(error))" }
         for (key, value) in fields {
-            line += " \(key)=" + (value.contains(" ") || value.isEmpty ? "\"\(value)\"" : value)
+            let safe = Self.safe(value)
+            let quoted = safe.isEmpty || safe.contains(" ") || safe.contains("\"")
+            line += " \(key)=" + (quoted ? "\"" + safe.replacing("\"", with: "\\\"") + "\"" : safe)
         }
         return line
     }
+
+    /// `text` on one line, control characters escaped.
+    static func safe(_ text: String) -> String { ServerText.sanitized(text, limit: 4096) }
 }
