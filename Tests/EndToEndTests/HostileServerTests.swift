@@ -65,3 +65,25 @@ struct HostileServerTests {
         }
     }
 }
+
+/// `server.allow_insecure`: accepted, and never silent.
+@Suite("Insecure settings, end to end", .serialized)
+struct InsecureSettingTests {
+    @Test("tls_verify: false runs only with allow_insecure, with a warning and INSECURE in STATUS=")
+    func insecureIsLoud() async throws {
+        try await withDaemon { f in
+            try f.writeConfig(server: ["tls_verify: false"])
+            let refused = try f.start()
+            #expect(await refused.waitForExit() == 78, "refused without allow_insecure")
+            #expect(refused.output.contains("server.allow_insecure: true"))
+            try f.writeConfig(server: ["tls_verify: false", "allow_insecure: true"])
+            let daemon = try f.start()
+            #expect(await f.waitForSynced() != nil)
+            #expect(
+                await f.notify.wait {
+                    $0.contains { $0.hasPrefix("STATUS=INSECURE (TLS verification off): connected") }
+                })
+            #expect(daemon.output.contains("INSECURE (server.allow_insecure): TLS verification off"))
+        }
+    }
+}
