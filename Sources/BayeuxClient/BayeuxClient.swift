@@ -185,7 +185,9 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
             let response = try await self.http.perform(http)
             if response.status != 200 {
                 // The reason GWS gives (for example "Missing or invalid Csrf token") is worth showing.
-                let reason = ServerText.excerpt(of: response.body).map { ": \($0)" } ?? ""
+                // Never the credentials, though: a proxy may echo the request's headers.
+                let reason =
+                    ServerText.excerpt(of: response.body).map { ": " + HTTPHeader.redacting(headers, in: $0) } ?? ""
                 outcome = .requestFailed(
                     request.id, RequestFailure(.http, "HTTP \(response.status)\(reason)", httpStatus: response.status))
             } else {

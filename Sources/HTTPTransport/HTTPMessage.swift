@@ -30,6 +30,24 @@ public struct HTTPHeader: Sendable, Hashable {
         value.utf8.count <= limit && value.utf8.allSatisfy { (0x20...0x7E).contains($0) }
     }
 
+    /// `text` (a server's reply) with the value of every secret header among `headers`
+    /// replaced by `[redacted]`, and for a credential with a scheme (`Basic …`) the
+    /// credential alone too: a proxy or server that echoes the request must not leak them.
+    public static func redacting(_ headers: [HTTPHeader], in text: String) -> String {
+        var result = text
+        for header in headers where header.isSecret && header.value.utf8.count >= 4 {
+            var secrets = [header.value]
+            if let space = header.value.firstIndex(of: " ") {
+                let credential = String(header.value[header.value.index(after: space)...])
+                if credential.utf8.count >= 4 { secrets.append(credential) }
+            }
+            for secret in secrets where result.contains(secret) {
+                result = result.replacing(secret, with: "[redacted]")
+            }
+        }
+        return result
+    }
+
     /// Whether the value is a secret: credentials, cookies, or a CSRF token.
     public var isSecret: Bool {
         let lower = name.lowercased()

@@ -101,6 +101,22 @@ struct BayeuxClientTests {
         await f.stop()
     }
 
+    @Test("An error body that echoes the request's credentials is reported without them")
+    func echoedCredentialsRedacted() async throws {
+        let f = try await DriverFixture()
+        #expect(await f.waitConnected())
+        let echo = "forbidden: you sent Authorization: Basic c2VjcmV0, X-CSRF-TOKEN: csrf-secret, token c2VjcmV0"
+        await f.cometd.inject(.status(403, body: echo), count: 1)
+        #expect(await f.recorder.wait { $0.contains { if case .requestFailed = $0 { true } else { false } } })
+        let details = await f.recorder.events.compactMap { event -> String? in
+            if case .requestFailed(let failure) = event { failure.detail } else { nil }
+        }
+        #expect(details.contains { $0.contains("HTTP 403: forbidden") }, "\(details)")
+        #expect(!details.contains { $0.contains("c2VjcmV0") || $0.contains("csrf-secret") }, "\(details)")
+        #expect(details.contains { $0.contains("[redacted]") })
+        await f.stop()
+    }
+
     @Test("A storm of 500s gets a bounded number of attempts")
     func fiveHundredStorm() async throws {
         let f = try await DriverFixture(backoff: BackoffPolicy(increment: .milliseconds(500), maximum: .seconds(5)))
