@@ -95,6 +95,17 @@ struct CoordinatorHarness {
         try bayeux(.subscribed("/v2/me/channels"))
         try answerSnapshot(.success(snapshot))
     }
+
+    /// The Bayeux session lost and made again as `clientID`: handshake, connect, both
+    /// subscriptions, then the resync answered with `snapshot`.
+    mutating func rehandshake(as clientID: String, resyncWith snapshot: UserSnapshot) throws {
+        try bayeux(.stateChanged(.rehandshaking))
+        try bayeux(.handshook(clientID: clientID))
+        try bayeux(.stateChanged(.connected))
+        try bayeux(.subscribed("/v2/me/devices"))
+        try bayeux(.subscribed("/v2/me/channels"))
+        try answerSnapshot(.success(snapshot))
+    }
 }
 
 func snapshot(state: String, dnd: Bool = false) -> UserSnapshot {

@@ -16,7 +16,7 @@ final class FayeServer: @unchecked Sendable {
 
     /// Starts a server on a free port without blocking the calling task.
     static func launch() async throws -> FayeServer {
-        let server = FayeServer(port: try freePort())
+        let server = FayeServer(port: try unusedLoopbackPort())
         try await server.restart()
         return server
     }
@@ -62,23 +62,6 @@ final class FayeServer: @unchecked Sendable {
     }
 
     deinit { kill() }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-            }
-        }
-        guard bound else { throw FayeError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     private static func accepts(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
