@@ -81,7 +81,11 @@ struct StrictSessionTests {
 
     @Test("Expiring every HTTP session: the next POST gets 403, a GET starts a new session")
     func expireControl() async throws {
-        let f = try await SimulatorFixture()
+        // A long maxInterval: the point is the HTTP session, and on a loaded machine the
+        // steps below can take longer than the default 2 s the simulator keeps a Bayeux
+        // session without a connect.
+        let f = try await SimulatorFixture(
+            SimulatorConfiguration(cometd: CometDSettings(timeout: .milliseconds(500), maxInterval: .seconds(60))))
         let id = try await f.handshake()
         await f.simulator.expireHTTPSessions()
         let refused = try await f.http.perform(
