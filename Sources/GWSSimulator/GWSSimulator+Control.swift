@@ -41,7 +41,7 @@ extension GWSSimulator {
             Task { try? await self.restart(downtime: downtime, node: node) }
         case ("POST", "expire-http-sessions"):
             guard let node = node(in: body) else { return badNode }
-            expireHTTPSessions(node: node)
+            expireHTTPSessions(node: node, username: body["username"]?.stringValue)
         case ("POST", "password"):
             guard let password = body["password"]?.stringValue, !password.isEmpty else {
                 return .json(["error": "password is required"] as JSONValue, status: 400)

@@ -176,8 +176,14 @@ public actor GWSSimulator {
 
     /// Forgets the HTTP sessions of node `index` (every node when nil), as their idle
     /// timeout would: the next request with one of their cookies meets a CSRF refusal.
-    public func expireHTTPSessions(node index: Int? = nil) {
-        for i in index.map({ [$0] }) ?? Array(nodes.indices) { nodes[i].httpSessions.removeAll() }
+    public func expireHTTPSessions(node index: Int? = nil, username: String? = nil) {
+        for i in index.map({ [$0] }) ?? Array(nodes.indices) {
+            if let username {
+                nodes[i].httpSessions.remove(username: username)
+            } else {
+                nodes[i].httpSessions.removeAll()
+            }
+        }
         counters.increment(.httpSessionsExpired)
     }
 

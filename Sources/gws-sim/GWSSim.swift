@@ -27,6 +27,9 @@ struct GWSSim: AsyncParsableCommand {
     @Option(name: .customLong("user"), help: "An agent as USER:PASSWORD; repeat for more agents.")
     var users: [String] = ["agent1:secret"]
 
+    @Option(help: "Serve this many more agents, agent1 to agentN, each with the password 'secret'.")
+    var agents = 0
+
     @Option(help: "Change the agents' state and DND every this many seconds (0: never).")
     var scriptedActivity: Double = 0
 
@@ -61,15 +64,25 @@ struct GWSSim: AsyncParsableCommand {
         guard timeout >= 0, maxInterval > 0, scriptedActivity >= 0 else {
             throw ValidationError("--timeout, --max-interval and --scripted-activity must not be negative")
         }
+        guard (0...100_000).contains(agents) else { throw ValidationError("--agents must be between 0 and 100000") }
         guard (1...64).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 64") }
         guard httpSessionTimeout > 0 else { throw ValidationError("--http-session-timeout must be more than 0") }
     }
 
     func run() async throws {
-        let agents = users.enumerated().map { index, spec in
+        raiseFileLimit()
+        // --agents N replaces the default single user; explicit --user entries come first.
+        let specs = agents > 0 && users == ["agent1:secret"] ? [] : users
+        var agents = specs.enumerated().map { index, spec in
             let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
             return SimulatedAgent(
                 username: parts[0], password: parts.count > 1 ? parts[1] : "", phoneNumber: String(5001 + index))
+        }
+        let taken = Set(agents.map(\.username))
+        for number in 0..<self.agents where !taken.contains("agent\(number + 1)") {
+            agents.append(
+                SimulatedAgent(
+                    username: "agent\(number + 1)", password: "secret", phoneNumber: String(100_001 + number)))
         }
         let settings = CometDSettings(
             timeout: .milliseconds(Int64(timeout * 1000)), maxInterval: .milliseconds(Int64(maxInterval * 1000)),
@@ -88,8 +101,20 @@ struct GWSSim: AsyncParsableCommand {
         }
         // Unbuffered, so that a supervising script sees it at once.
         let urls = await simulator.baseURLs.joined(separator: " ")
-        let line = "gws-sim listening on \(urls) (users: \(agents.map(\.username).joined(separator: ", ")))\n"
+        let names =
+            agents.count > 10 ? "\(agents.count) agents" : "users: " + agents.map(\.username).joined(separator: ", ")
+        let line = "gws-sim listening on \(urls) (\(names))\n"
         _ = line.withCString { write(1, $0, strlen($0)) }
         while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
     }
+}
+
+/// Raises the soft limit of open files to the hard limit: each agent's long poll holds a
+/// connection, and the usual soft limit (1,024) is too few for 1,000 agents.
+func raiseFileLimit() {
+    var limit = rlimit()
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = min(limit.rlim_max, 1 << 20)
+    _ = setrlimit(resource, &limit)
 }
