@@ -16,7 +16,7 @@ struct FayeClientTests {
         // relaxes the check on CometD (gws-sim --no-csrf-on-cometd).
         let simulator = GWSSimulator(
             configuration: SimulatorConfiguration(
-                cometd: CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), csrfOnCometD: false))
+                cometd: CometDSettings(timeout: .seconds(1), maxInterval: .seconds(10)), csrfOnCometD: false))
         let url = try await simulator.start()
         let client = try await FayeClient.launch(
             url: url + GWSSimulator.notificationsPath, channels: ["/v2/me/devices"])
