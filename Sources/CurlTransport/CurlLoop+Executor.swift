@@ -5,7 +5,7 @@ import Locking
 /// Driving a loop from the process's executor thread instead of a thread of its own.
 ///
 /// In a process that made one thread its Swift executor (`gws-agentd run`), that thread
-/// waits in `curl_multi_poll` whenever it has no job to run, and does libcurl's work when
+/// waits on the loop's sockets (``SocketReadiness``) whenever it has no job to run, and does libcurl's work when
 /// a socket is ready. A response then resumes its task on the thread that read it, with
 /// no hand-over between threads. Every client created on the executor thread uses this
 /// one loop (each with its own cookie jar); it lives as long as the process.
@@ -33,7 +33,7 @@ extension CurlLoop {
             wake: { context in
                 // The executor holds the loop (and its multi handle) for good.
                 guard let context else { return }
-                _ = curl_multi_wakeup(Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().multi)
+                Unmanaged<CurlLoop>.fromOpaque(context).takeUnretainedValue().readiness.wake()
             },
             context: Unmanaged.passRetained(self).toOpaque())
         guard gws_serial_executor_set_idle_source(&source) == 0 else {
@@ -52,7 +52,7 @@ extension CurlLoop {
         // Resuming a task in `turn` queues a job without waking anyone: block only when
         // the executor really has nothing to do.
         guard timeout != 0, gws_serial_executor_has_jobs() == 0 else { return }
-        _ = curl_multi_poll(multi, nil, 0, timeout < 0 ? 1000 : min(timeout, 1000), nil)
-        _ = turn()
+        act(waitingUpTo: timeout < 0 ? 1000 : min(timeout, 1000))
+        _ = turn(polling: false)
     }
 }

@@ -15,8 +15,8 @@ import Locking
 /// `init`, driven only on the loop's thread, and freed in `deinit`, when no thread can
 /// reach the loop any more; every easy handle and `active` live only on the loop's
 /// thread. Other threads reach the loop only through `inbox` (a `Locked`) followed
-/// by `curl_multi_wakeup`, which libcurl documents as callable from any thread, and
-/// which stays valid on a stopped loop until `deinit`.
+/// by a write to the readiness's eventfd (``SocketReadiness/wake()``), which stays valid
+/// on a stopped loop until `deinit`.
 final class CurlLoop: @unchecked Sendable {
     /// Work handed to the loop thread.
     struct Inbox {
@@ -31,6 +31,8 @@ final class CurlLoop: @unchecked Sendable {
 
     let inbox = Locked(Inbox())
     let multi: UnsafeMutableRawPointer
+    /// The sockets and timer libcurl asks the loop to watch, and the wake-up.
+    let readiness: SocketReadiness
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// True when the executor thread drives the loop. Set in `init`, before any other
     /// thread can see the loop, and never changed.
@@ -43,8 +45,30 @@ final class CurlLoop: @unchecked Sendable {
     /// or the executor is taken.
     init?(onExecutor: Bool = false) {
         _ = Self.globalInit
+        guard let readiness = SocketReadiness() else { return nil }
         guard let multi = curl_multi_init() else { return nil }
         self.multi = multi
+        self.readiness = readiness
+        // libcurl calls these on the loop's thread, from inside its multi calls; the
+        // readiness lives as long as the multi handle (both go in `deinit`).
+        let context = Unmanaged.passUnretained(readiness).toOpaque()
+        _ = gws_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, context)
+        _ = gws_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, context)
+        _ = gws_multi_setopt_socket_cb(multi) { _, socket, what, context, _ in
+            guard let context else { return 0 }
+            Unmanaged<SocketReadiness>.fromOpaque(context).takeUnretainedValue().watch(socket, what: what)
+            return 0
+        }
+        _ = gws_multi_setopt_timer_cb(multi) { _, milliseconds, context in
+            guard let context else { return 0 }
+            Unmanaged<SocketReadiness>.fromOpaque(context).takeUnretainedValue().setTimer(
+                milliseconds: Int(milliseconds))
+            return 0
+        }
+        // A client keeps one connection once its requests are done (its pool is its
+        // share's, see CurlShare): the long poll's. A REST call made meanwhile opens a
+        // second, closed when it is done, rather than one idle connection per agent at GWS.
+        _ = gws_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 1)
         if onExecutor {
             // On failure `deinit` frees the multi handle.
             guard attachToExecutor() else { return nil }
@@ -109,20 +133,40 @@ final class CurlLoop: @unchecked Sendable {
     /// before it next waits).
     private func wakeUp() {
         if drivenByExecutor && gws_serial_executor_is_current() != 0 { return }
-        _ = curl_multi_wakeup(multi)
+        readiness.wake()
     }
 
     /// The loop's own thread: turns until stopped.
     private func run() {
         while turn() {
-            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+            act(waitingUpTo: 1000)
         }
         finishStopping()
     }
 
-    /// Takes the inbox, starts and aborts transfers, lets libcurl work, and finishes what
-    /// completed. Returns false once asked to stop.
-    func turn() -> Bool {
+    /// Waits up to `timeout` milliseconds (0: not at all) for a socket, libcurl's timer or
+    /// a wake-up; lets libcurl work on exactly the sockets that are ready and on its timer;
+    /// finishes what completed.
+    func act(waitingUpTo timeout: Int32) {
+        var running: Int32 = 0
+        readiness.wait(upTo: timeout) { socket, mask in
+            _ = curl_multi_socket_action(multi, socket, mask, &running)
+        }
+        runTimerIfDue()
+        collectFinished()
+    }
+
+    /// Lets libcurl handle its timer when it is due (timeouts, and transfers just added).
+    private func runTimerIfDue() {
+        guard readiness.timerDue else { return }
+        var running: Int32 = 0
+        _ = curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
+    }
+
+    /// Takes the inbox, starts and aborts transfers, lets libcurl work (on the sockets that
+    /// are ready now, unless `polling` is false because the caller just waited for them),
+    /// and finishes what completed. Returns false once asked to stop.
+    func turn(polling: Bool = true) -> Bool {
         let work = inbox.withLock { inbox -> Inbox in
             let taken = inbox
             inbox.adds = []
@@ -146,9 +190,13 @@ final class CurlLoop: @unchecked Sendable {
             request.share.emptyCookieJar()
             request.done.resume()
         }
-        var stillRunning: Int32 = 0
-        _ = curl_multi_perform(multi, &stillRunning)
-        collectFinished()
+        if polling {
+            act(waitingUpTo: 0)
+        } else {
+            // New transfers set libcurl's timer to now: start them.
+            runTimerIfDue()
+            collectFinished()
+        }
         return true
     }
 

@@ -1,6 +1,12 @@
 import CCurl
 
-/// One client's libcurl share handle: its cookie jar, DNS cache and TLS session cache.
+/// One client's libcurl share handle: its cookie jar, DNS cache, TLS session cache and
+/// connection pool.
+///
+/// The pool is the client's own rather than the loop's: with one pool for every client,
+/// libcurl scans every open connection of every client for each new request (1,000 agents'
+/// held long polls made that most of the daemon's idle CPU), and a client's requests only
+/// ever go to its own server anyway. Its keep-alive connections are reused as before.
 ///
 /// Ownership rule (why this is `@unchecked Sendable`): the handle is created with the
 /// client and used only on the loop's thread (attached to the client's easy handles, and
@@ -19,6 +25,7 @@ final class CurlShare: @unchecked Sendable {
         _ = gws_share_setopt_long(handle, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_COOKIE.rawValue))
         _ = gws_share_setopt_long(handle, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_DNS.rawValue))
         _ = gws_share_setopt_long(handle, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_SSL_SESSION.rawValue))
+        _ = gws_share_setopt_long(handle, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_CONNECT.rawValue))
     }
 
     deinit {

@@ -91,13 +91,26 @@ final class CurlTransfer: @unchecked Sendable {
             return
         }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = String(decoding: bytes[..<colon], as: UTF8.self).trimmingWhitespace
-        let value = String(decoding: bytes[(colon + 1)...], as: UTF8.self).trimmingWhitespace
+        let name = Self.trimmed(bytes[..<colon])
+        let value = Self.trimmed(bytes[(colon + 1)...])
         guard !name.isEmpty else { return }
         headers.append(HTTPHeader(name, value))
         // Size the body buffer once instead of growing it through many copies.
-        if body.isEmpty, name.lowercased() == "content-length", let length = Int(value), length > 0, length <= limit {
+        if body.isEmpty, name.utf8.count == 14, name.lowercased() == "content-length", let length = Int(value),
+            length > 0, length <= limit
+        {
             body.reserveCapacity(length)
         }
+    }
+
+    /// The text of `bytes` without leading and trailing spaces, tabs, CR and LF, trimmed
+    /// on the bytes (every header line of every response comes through here).
+    static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 }
