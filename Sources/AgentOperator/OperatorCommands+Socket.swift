@@ -10,9 +10,10 @@ import JSON
 extension OperatorCommands {
     /// `set` over the socket at `path`. Exit statuses as for the direct path.
     public static func set(
-        _ request: OperationRequest, socket path: String, wait: Duration?, console: Console
+        _ request: OperationRequest, socket path: String, agent: String? = nil, wait: Duration?, console: Console
     ) async -> ExitStatus {
         var arguments: JSONObject = ["operation": .string(request.operation.name)]
+        if let agent { arguments["agent"] = .string(agent) }
         switch request.operation.scope {
         case .all: break
         case .channel(let name): arguments["channel"] = .string(name)
@@ -52,9 +53,15 @@ extension OperatorCommands {
     }
 
     /// `states` over the socket at `path`.
-    public static func states(socket path: String, json: Bool, console: Console) async -> ExitStatus {
+    public static func states(
+        socket path: String, agent: String? = nil, json: Bool, console: Console
+    ) async
+        -> ExitStatus
+    {
         let outcome = await ControlClient.exchange(
-            path: path, ControlRequest(id: "states", op: "states"), timeout: .seconds(30)
+            path: path,
+            ControlRequest(id: "states", op: "states", arguments: agent.map { ["agent": .string($0)] } ?? [:]),
+            timeout: .seconds(30)
         ) { line -> JSONValue? in line["ok"] != nil ? line : nil }
         switch outcome {
         case .failure(let error):

@@ -245,10 +245,19 @@ public enum OperatorCommands {
         console.out(
             "  server      \(configuration.server.url) (TLS verification \(configuration.server.tlsVerify ? "on" : "OFF"))"
         )
-        console.out(
-            "  user        \(configuration.server.username), password from \(configuration.server.password.source)")
+        if let roster = configuration.roster {
+            console.out(
+                "  agents      \(roster.agents.count) (logins: \(roster.loginConcurrency) at once, jitter up to \(roster.loginJitter))"
+            )
+            console.out("  state dir   \(roster.stateDirectory) (heartbeat \(configuration.heartbeatSeconds) s)")
+        } else {
+            console.out(
+                "  user        \(configuration.server.username), password from \(configuration.server.password.source)")
+        }
         console.out("  channels    \(configuration.channels.joined(separator: ", "))")
-        console.out("  state file  \(configuration.stateFile) (heartbeat \(configuration.heartbeatSeconds) s)")
+        if configuration.roster == nil {
+            console.out("  state file  \(configuration.stateFile) (heartbeat \(configuration.heartbeatSeconds) s)")
+        }
         console.out("  log         \(configuration.logFormat.rawValue), level \(configuration.logLevel.rawValue)")
         if let metrics = configuration.metricsTextfile { console.out("  metrics     \(metrics)") }
         guard online else { return .success }
@@ -256,6 +265,7 @@ public enum OperatorCommands {
         if verbose { console.error("gws-agentd: \(route.explanation)") }
         switch route {
         case .socket(let socket):
+            if configuration.roster != nil { return await checkOnlineAgents(socket: socket, console: console) }
             return await checkOnline(socket: socket, console: console)
         case .refused(let socket) where configuration.server.password.origin == .unreadable:
             console.error("gws-agentd: \(DaemonRoute.refusal(socket))")
@@ -268,6 +278,7 @@ public enum OperatorCommands {
                 return .configuration
             }
         }
+        if configuration.roster != nil { return await checkAgentsOwnLogin(configuration, console: console) }
         guard let (http, rest) = connect(configuration) else { return .failure }
         defer { http.shutdown() }
         do {

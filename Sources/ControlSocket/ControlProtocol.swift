@@ -114,6 +114,9 @@ public struct ControlError: Error, Sendable, Equatable, CustomStringConvertible 
         case reloadFailed = "reload_failed"
         /// Waiting for a confirmation took longer than asked.
         case timeout
+        /// `agent` names no agent this daemon follows, or the daemon follows several and
+        /// the request names none.
+        case unknownAgent = "unknown_agent"
     }
 
     public var code: Code

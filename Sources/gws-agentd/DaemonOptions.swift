@@ -15,6 +15,11 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The running daemon's state file: its socket is beside it.", valueName: "path"))
     var stateFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The agent, when the daemon follows several (agents.* in the configuration).", valueName: "username"))
+    var agent: String?
+
     @Flag(help: "Say whether the command went through the running daemon or logged in itself.")
     var verbose = false
 
@@ -62,7 +67,16 @@ struct DaemonOptions: ParsableArguments {
             Console.standard.error("gws-agentd: \(DaemonRoute.refusal(path))")
             return .noPermission
         case .ownLogin:
-            guard let configuration else { return .configuration }
+            guard var configuration else { return .configuration }
+            if let roster = configuration.roster {
+                guard let agent, let entry = roster.agents.first(where: { $0.username == agent }) else {
+                    Console.standard.error(
+                        "gws-agentd: the configuration lists \(roster.agents.count) agents: name one of them with --agent"
+                    )
+                    return .configuration
+                }
+                configuration = configuration.configuration(for: entry)
+            }
             return await body(.configuration(configuration))
         }
     }

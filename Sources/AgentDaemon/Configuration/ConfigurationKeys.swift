@@ -13,12 +13,17 @@ enum ConfigurationKey: String, CaseIterable {
     case notificationsChannels = "notifications.channels"
     case sessionStartContactCenterSession = "session.start_contact_center_session"
     case stateFile = "state.file"
+    case stateDirectory = "state.directory"
     case stateHeartbeat = "state.heartbeat_s"
     case logFormat = "log.format"
     case logLevel = "log.level"
     case metricsTextfile = "metrics.textfile"
     case controlSocket = "control.socket"
     case controlGroup = "control.group"
+    case agentsDirectory = "agents.directory"
+    case agentsUsernames = "agents.usernames"
+    case agentsLoginConcurrency = "agents.login_concurrency"
+    case agentsLoginJitter = "agents.login_jitter_ms"
 
     /// The environment variable that overrides this key: `GWS_AGENTD_` + the key in
     /// upper case with `_` for `.`, as swift-configuration's environment provider maps it.

@@ -14,9 +14,23 @@ struct ConfigurationValues {
 
     func build() throws(ConfigurationError) -> DaemonConfiguration {
         let urls = try urlValues()
-        guard let username = string(.serverUsername), !username.isEmpty else {
-            throw missing(.serverUsername)
+        let agentsDirectory = string(.agentsDirectory)
+        let agentsUsernames = reader.stringArray(forKey: key(.agentsUsernames))
+        let severalAgents = agentsDirectory != nil || agentsUsernames != nil
+        let username = string(.serverUsername)
+        if severalAgents {
+            for single in [ConfigurationKey.serverUsername, .serverPasswordFile, .stateFile] where string(single) != nil
+            {
+                throw invalid(single, "applies to a daemon of one agent; with agents.* leave it out")
+            }
+        } else {
+            guard username != nil else { throw missing(.serverUsername) }
+            if string(.stateDirectory) != nil {
+                throw invalid(.stateDirectory, "needs agents.directory or agents.usernames (one agent uses state.file)")
+            }
         }
+        let loginConcurrency = reader.int(forKey: key(.agentsLoginConcurrency), default: 8)
+        let loginJitter = reader.int(forKey: key(.agentsLoginJitter), default: 1000)
         let passwordFile = string(.serverPasswordFile)
         let caFile = string(.serverCAFile)
         let tlsVerify = reader.bool(forKey: key(.serverTLSVerify), default: true)
@@ -27,8 +41,14 @@ struct ConfigurationValues {
         let channels = reader.stringArray(
             forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
         let startSession = reader.bool(forKey: key(.sessionStartContactCenterSession), default: false)
+        let runtimeDirectory = environment["RUNTIME_DIRECTORY"].flatMap(firstPath)
+        var stateDirectory = string(.stateDirectory) ?? runtimeDirectory
+        while let directory = stateDirectory, directory.count > 1, directory.hasSuffix("/") {
+            stateDirectory = String(directory.dropLast())
+        }
         let stateFile =
-            string(.stateFile) ?? environment["RUNTIME_DIRECTORY"].flatMap(firstPath).map { $0 + "/state.json" }
+            severalAgents
+            ? stateDirectory.map { $0 + "/" } : string(.stateFile) ?? runtimeDirectory.map { $0 + "/state.json" }
         let heartbeat = reader.int(forKey: key(.stateHeartbeat), default: 10)
         let format = string(.logFormat) ?? "auto"
         let level = string(.logLevel) ?? "info"
@@ -61,10 +81,24 @@ struct ConfigurationValues {
             throw invalid(.notificationsChannels, "'\(channel)' is not a channel name such as /v2/me/devices")
         }
         guard let stateFile else {
-            throw invalid(.stateFile, "is required when $RUNTIME_DIRECTORY is not set (systemd's RuntimeDirectory=)")
+            throw invalid(
+                severalAgents ? .stateDirectory : .stateFile,
+                "is required when $RUNTIME_DIRECTORY is not set (systemd's RuntimeDirectory=)")
         }
-        guard stateFile.hasPrefix("/"), !stateFile.hasSuffix("/") else {
-            throw invalid(.stateFile, "must be an absolute file path, got '\(stateFile)'")
+        if severalAgents {
+            guard stateFile.hasPrefix("/"), !stateFile.hasPrefix("//") else {
+                throw invalid(.stateDirectory, "must be an absolute directory path, got '\(stateFile.dropLast())'")
+            }
+        } else {
+            guard stateFile.hasPrefix("/"), !stateFile.hasSuffix("/") else {
+                throw invalid(.stateFile, "must be an absolute file path, got '\(stateFile)'")
+            }
+        }
+        guard (1...256).contains(loginConcurrency) else {
+            throw invalid(.agentsLoginConcurrency, "must be between 1 and 256 logins, got \(loginConcurrency)")
+        }
+        guard (0...60_000).contains(loginJitter) else {
+            throw invalid(.agentsLoginJitter, "must be between 0 and 60000 milliseconds, got \(loginJitter)")
         }
         guard (1...3600).contains(heartbeat) else {
             throw invalid(.stateHeartbeat, "must be between 1 and 3600 seconds, got \(heartbeat)")
@@ -93,20 +127,38 @@ struct ConfigurationValues {
         if let proxy, !(proxy.contains("://")) {
             throw invalid(.serverProxy, "must be a URL such as http://proxy:3128, got '\(proxy)'")
         }
+        var roster: AgentRosterConfiguration?
         let password: Password
-        do {
-            password = try PasswordSource(environment: environment).read(passwordFile: passwordFile)
-        } catch  where passwordOptional {
-            password = Password("", source: "nowhere this user can read (\(error))", origin: .unreadable)
+        if severalAgents {
+            var agents: [AgentRosterConfiguration.Agent] = []
+            do {
+                agents = try AgentListReader(environment: environment).read(
+                    directory: agentsDirectory, usernames: agentsUsernames)
+            } catch  where passwordOptional {
+                // An operator command through the daemon needs the agents' names, not their passwords.
+                agents = (agentsUsernames ?? []).map {
+                    .init(username: $0, password: Password("", source: "unreadable", origin: .unreadable))
+                }
+            }
+            password = Password("", source: "agents.*", origin: .given)
+            roster = AgentRosterConfiguration(
+                agents: agents, stateDirectory: String(stateFile.dropLast()), loginConcurrency: loginConcurrency,
+                loginJitter: .milliseconds(loginJitter))
+        } else {
+            do {
+                password = try PasswordSource(environment: environment).read(passwordFile: passwordFile)
+            } catch  where passwordOptional {
+                password = Password("", source: "nowhere this user can read (\(error))", origin: .unreadable)
+            }
         }
         return DaemonConfiguration(
             server: .init(
-                urls: urls, username: username, password: password, caFile: caFile, tlsVerify: tlsVerify,
+                urls: urls, username: username ?? "", password: password, caFile: caFile, tlsVerify: tlsVerify,
                 proxy: proxy, maxNetworkDelay: .milliseconds(Int64(delay * 1000)), failoverAfter: failoverAfter,
                 allowInsecure: allowInsecure),
             channels: channels, startContactCenterSession: startSession, stateFile: stateFile,
             heartbeatSeconds: heartbeat, logFormat: logFormat, logLevel: logLevel, metricsTextfile: metrics,
-            controlSocket: controlSocket, controlGroup: controlGroup)
+            controlSocket: controlSocket, controlGroup: controlGroup, roster: roster)
     }
 
     /// `server.url`: one URL, or a list of the node URLs of one GWS cluster (in YAML a

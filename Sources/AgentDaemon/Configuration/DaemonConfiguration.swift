@@ -103,6 +103,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The group that may use the control socket (`control.group`); the process's own
     /// group when `nil`.
     public var controlGroup: String?
+    /// The agents of a daemon that follows several (`agents.*`); `nil` for the one agent
+    /// of `server.username`, whose state file is ``stateFile``.
+    public var roster: AgentRosterConfiguration?
 
     /// `control.sock` in the state file's directory.
     public static func defaultControlSocket(stateFile: String) -> String {
@@ -116,8 +119,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public init(
         server: Server, channels: [String] = defaultChannels, startContactCenterSession: Bool = false,
         stateFile: String, heartbeatSeconds: Int = 10, logFormat: LogFormat = .auto, logLevel: Logger.Level = .info,
-        metricsTextfile: String? = nil, controlSocket: String? = nil, controlGroup: String? = nil
+        metricsTextfile: String? = nil, controlSocket: String? = nil, controlGroup: String? = nil,
+        roster: AgentRosterConfiguration? = nil
     ) {
+        self.roster = roster
         self.controlSocket = controlSocket ?? Self.defaultControlSocket(stateFile: stateFile)
         self.controlGroup = controlGroup
         self.server = server

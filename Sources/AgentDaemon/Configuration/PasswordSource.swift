@@ -31,7 +31,7 @@ struct PasswordSource {
                 + "or set \(passwordEnvironmentVariable)")
     }
 
-    private func readFile(_ path: String, key: String, checkPermissions: Bool) throws(ConfigurationError) -> Password {
+    func readFile(_ path: String, key: String, checkPermissions: Bool) throws(ConfigurationError) -> Password {
         let name = "\(key) (\(path))"
         var bytes: [UInt8]
         do {

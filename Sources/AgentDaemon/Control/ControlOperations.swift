@@ -11,21 +11,37 @@ import Logging
 ///
 /// Called on the socket's thread; anything that waits runs in a task.
 final class ControlOperations: Sendable {
-    private let session: AgentSession
+    private let agents: AgentDirectory
     private let logger: Logger
-    /// The subscriptions by connection: the observer's token.
-    private let subscriptions = Locked<[ControlConnection: UInt64]>([:])
+    /// The subscriptions by connection: the session observed and the observer's token.
+    private let subscriptions = Locked<[ControlConnection: (session: AgentSession, token: UInt64)]>([:])
 
     /// The longest `wait_s` a `set` may ask for.
     static let maximumWait: Double = 300
 
-    init(session: AgentSession, logger: Logger) {
-        self.session = session
+    init(agents: AgentDirectory, logger: Logger) {
+        self.agents = agents
         self.logger = logger
+    }
+
+    /// The session a request is for (its `agent` member), or the error that answers it.
+    private func session(for request: ControlRequest, _ connection: ControlConnection) -> AgentSession? {
+        let name = request.arguments["agent"]
+        if let name, name != .null, name.stringValue == nil {
+            connection.send(ControlProtocol.reply(ControlError(.badRequest, "\"agent\" is a username", id: request.id)))
+            return nil
+        }
+        switch agents.session(name?.stringValue) {
+        case .success(let session): return session
+        case .failure(let error):
+            connection.send(ControlProtocol.reply(ControlError(.unknownAgent, error.description, id: request.id)))
+            return nil
+        }
     }
 
     /// `snapshot`: the state document as the state file holds it now.
     func snapshot(_ request: ControlRequest, _ connection: ControlConnection) {
+        guard let session = session(for: request, connection) else { return }
         guard let document = session.published.latest else {
             return connection.send(
                 ControlProtocol.reply(ControlError(.unavailable, "no state document written yet", id: request.id)))
@@ -37,20 +53,21 @@ final class ControlOperations: Sendable {
     /// until the client goes. A client that does not read is dropped by the server's
     /// output limit, never waited for.
     func subscribe(_ request: ControlRequest, _ connection: ControlConnection) {
+        guard let session = session(for: request, connection) else { return }
         let id = request.id
         let token = session.published.observe { document in
             connection.send(ControlProtocol.event(id: id, "state", ["state": document.json]))
         }
-        let previous = subscriptions.withLock { $0.updateValue(token, forKey: connection) }
-        if let previous { session.published.stopObserving(previous) }
+        let previous = subscriptions.withLock { $0.updateValue((session, token), forKey: connection) }
+        if let previous { previous.session.published.stopObserving(previous.token) }
         let current = session.published.latest.map(\.json) ?? .null
         connection.send(ControlProtocol.reply(id: id, ["subscribed": true, "state": current]))
     }
 
     /// The client is gone: its subscription ends.
     func disconnected(_ connection: ControlConnection) {
-        if let token = subscriptions.withLock({ $0.removeValue(forKey: connection) }) {
-            session.published.stopObserving(token)
+        if let previous = subscriptions.withLock({ $0.removeValue(forKey: connection) }) {
+            previous.session.published.stopObserving(previous.token)
         }
     }
 
@@ -60,6 +77,7 @@ final class ControlOperations: Sendable {
     /// `set`: the operation over the daemon's own GWS session; with `wait_s`, answered
     /// once a notification confirms the change (no polling), or `timeout`.
     func set(_ request: ControlRequest, _ connection: ControlConnection, metadata: Logger.Metadata) {
+        guard let session = session(for: request, connection) else { return }
         let parsed: (OperationRequest, Duration?)
         switch Self.parseSet(request.arguments) {
         case .success(let value): parsed = value
@@ -72,8 +90,8 @@ final class ControlOperations: Sendable {
         logged["gws.operation"] = "\(operation.operation.name)"
         logged["gws.scope"] = "\(operation.operation.scope)"
         logged[MessageID.key] = "\(MessageID.operatorCommand)"
+        logged["gws.username"] = "\(session.environment.configuration.server.username)"
         logger.notice("control: set \(operation.operation.name) on \(operation.operation.scope)", metadata: logged)
-        let session = self.session
         let id = request.id
         Task {
             // Watch before posting, so that a quick notification is not missed.
@@ -116,7 +134,7 @@ final class ControlOperations: Sendable {
 
     /// `states`: the operations GWS offers (`GET /api/v2/settings/agent-states`).
     func states(_ request: ControlRequest, _ connection: ControlConnection) {
-        let session = self.session
+        guard let session = session(for: request, connection) else { return }
         let id = request.id
         Task {
             switch await session.agentStates() {
@@ -220,4 +238,48 @@ extension AgentStateSetting {
             "display_name": displayName.map(JSONValue.string) ?? .null,
         ]
     }
+}
+
+/// Finds the session a control request is for: the daemon's one session, or one agent of
+/// several by its username.
+struct AgentDirectory: Sendable {
+    /// The sessions by username; `nil` when the daemon follows several agents and none is named.
+    let lookup: @Sendable (String?) -> Result<AgentSession, AgentLookupError>
+    /// The usernames followed now.
+    let usernames: @Sendable () -> [String]
+
+    func session(_ name: String?) -> Result<AgentSession, AgentLookupError> { lookup(name) }
+
+    /// The one session of a daemon that follows one agent.
+    static func single(_ session: AgentSession) -> AgentDirectory {
+        let username = session.environment.configuration.server.username
+        return AgentDirectory(
+            lookup: { name in
+                guard let name, name != username else { return .success(session) }
+                return .failure(AgentLookupError(description: "this daemon follows \(username), not \(name)"))
+            }, usernames: { [username] })
+    }
+
+    /// The agents of a fleet.
+    static func fleet(_ fleet: AgentFleet) -> AgentDirectory {
+        AgentDirectory(
+            lookup: { name in
+                guard let name else {
+                    return .failure(
+                        AgentLookupError(
+                            description:
+                                "this daemon follows \(fleet.usernames.count) agents: name one with \"agent\" (--agent NAME)"
+                        ))
+                }
+                guard let session = fleet.session(of: name) else {
+                    return .failure(AgentLookupError(description: "this daemon does not follow an agent \(name)"))
+                }
+                return .success(session)
+            }, usernames: { fleet.usernames })
+    }
+}
+
+/// Why no session answers a request.
+struct AgentLookupError: Error, CustomStringConvertible {
+    let description: String
 }

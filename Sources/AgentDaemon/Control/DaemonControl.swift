@@ -17,20 +17,31 @@ final class DaemonControl: Sendable {
     private let logger: Logger
     private let reloader: Reloader
     private let operations: ControlOperations
-    private let identity: JSONObject
+    private let agents: AgentDirectory
+    private let severalAgents: Bool
     private let server = Locked<ControlServer?>(nil)
     private let retry = Locked<Task<Void, Never>?>(nil)
 
-    init(configuration: DaemonConfiguration, reloader: Reloader, session: AgentSession, logger: Logger) {
+    init(configuration: DaemonConfiguration, reloader: Reloader, agents: AgentDirectory, logger: Logger) {
         path = configuration.controlSocket
         group = configuration.controlGroup
         self.logger = logger
         self.reloader = reloader
-        operations = ControlOperations(session: session, logger: logger)
-        identity = [
-            "version": .string(AgentDaemonVersion.current), "pid": .int(Int64(getpid())),
-            "username": .string(configuration.server.username),
-        ]
+        self.agents = agents
+        severalAgents = configuration.roster != nil
+        operations = ControlOperations(agents: agents, logger: logger)
+    }
+
+    /// What `ping` answers: the daemon's version and pid, and its agent (or agents).
+    private var identity: JSONObject {
+        var identity: JSONObject = ["version": .string(AgentDaemonVersion.current), "pid": .int(Int64(getpid()))]
+        let usernames = agents.usernames()
+        if severalAgents {
+            identity["agents"] = .array(usernames.map(JSONValue.string))
+        } else {
+            identity["username"] = .string(usernames.first ?? "")
+        }
+        return identity
     }
 
     /// Starts serving. Throws only when another daemon serves the socket.

@@ -86,48 +86,77 @@ public enum Daemon {
         let signals = prepared.signals
         let loader = prepared.loader
         let notifier = SystemdNotifier()
-        // Every entry names the agent (GWS_USERNAME), also after a reload that changes it.
-        let username = Locked(configuration.server.username)
+        let header = StateHeader(
+            generator: "gws-agentd \(AgentDaemonVersion.current)", pid: Int(getpid()),
+            invocationID: options.environment["INVOCATION_ID"], heartbeatSeconds: configuration.heartbeatSeconds)
+        // Every entry names the agent (GWS_USERNAME), also after a reload that changes it;
+        // with several agents, each agent's entries name their own.
+        let username = configuration.roster == nil ? Locked(configuration.server.username) : nil
         let logger = Logger(
             label: "gws-agentd",
-            metadataProvider: Logger.MetadataProvider { ["gws.username": .string(username.withLock { $0 })] })
+            metadataProvider: Logger.MetadataProvider {
+                username.map { ["gws.username": .string($0.withLock { $0 })] } ?? [:]
+            })
         logger.info(
             "starting",
             metadata: [
                 "version": "\(AgentDaemonVersion.current)", "server.url": "\(configuration.server.url)",
-                "state.file": "\(configuration.stateFile)",
+                configuration.roster == nil ? "state.file" : "state.directory":
+                    "\(configuration.roster?.stateDirectory ?? configuration.stateFile)",
+                "agents": "\(configuration.roster?.agents.count ?? 1)",
             ])
         Self.warnIfInsecure(configuration, logger: logger)
-        let session = AgentSession(
-            environment: .init(
-                configuration: configuration, logger: logger,
-                header: StateHeader(
-                    generator: "gws-agentd \(AgentDaemonVersion.current)", pid: Int(getpid()),
-                    invocationID: options.environment["INVOCATION_ID"], heartbeatSeconds: configuration.heartbeatSeconds
-                ),
-                notifier: notifier, version: AgentDaemonVersion.current))
+        raiseFileLimit(logger: logger)
         let outcome = OutcomeBox()
+        let agents: AgentDirectory
+        let apply: @Sendable (DaemonConfiguration) async -> Void
+        var services: [any Service]
+        let isHealthy: @Sendable (ContinuousClock.Instant) -> Bool
+        if configuration.roster != nil {
+            let fleet = AgentFleet(
+                configuration: configuration,
+                environment: .init(
+                    logger: logger, header: header, notifier: notifier, version: AgentDaemonVersion.current))
+            agents = .fleet(fleet)
+            apply = { await fleet.reload($0) }
+            services = [
+                FleetService(
+                    fleet: fleet, configuration: { fleet.currentConfiguration }, notifier: notifier, logger: logger,
+                    status: outcome)
+            ]
+            isHealthy = { fleet.isHealthy(now: $0) }
+        } else {
+            let session = AgentSession(
+                environment: .init(
+                    configuration: configuration, logger: logger, header: header, notifier: notifier,
+                    version: AgentDaemonVersion.current))
+            agents = .single(session)
+            apply = { await session.reload($0) }
+            services = [SessionService(session: session, notifier: notifier, status: outcome)]
+            isHealthy = { session.health.isHealthy(now: $0) }
+        }
         let reloader = Reloader(
-            loader: loader, explicitPath: options.configPath, session: session, logSettings: logSettings,
-            notifier: notifier, logger: logger, username: username)
+            loader: loader, explicitPath: options.configPath, apply: apply, logSettings: logSettings,
+            notifier: notifier, logger: logger, username: username, severalAgents: configuration.roster != nil)
         // The control socket: `gws-agentd reload` (the units' ExecReload) and the operator
         // commands. Another live daemon on it means another daemon writes the same state file.
-        let control = DaemonControl(configuration: configuration, reloader: reloader, session: session, logger: logger)
+        let control = DaemonControl(configuration: configuration, reloader: reloader, agents: agents, logger: logger)
         do {
             try control.start()
         } catch {
             let holder = await Self.holder(of: configuration.controlSocket)
+            let written = configuration.roster?.stateDirectory ?? configuration.stateFile
             let message =
-                "another gws-agentd\(holder.map { " (pid \($0))" } ?? "") already runs for \(configuration.stateFile) (it serves \(configuration.controlSocket))"
+                "another gws-agentd\(holder.map { " (pid \($0))" } ?? "") already runs for \(written) (it serves \(configuration.controlSocket))"
             logger.critical("\(message)")
             notifier.send(["STATUS": "not started: \(message)"])
             return .configuration
         }
         defer { control.stop() }
-        var services: [any Service] = [SessionService(session: session, notifier: notifier, status: outcome)]
         if let timeout = SystemdNotifier.watchdogTimeout() {
             services.append(
-                WatchdogService(session: session, timeout: timeout, notifier: notifier, logger: logger))
+                WatchdogService(
+                    isHealthy: isHealthy, clock: .continuous, timeout: timeout, notifier: notifier, logger: logger))
         }
         var lifecycleLogger = logger
         lifecycleLogger.logLevel = .notice
@@ -160,6 +189,19 @@ public enum Daemon {
             return ExitStatus(reason)
         case nil:
             return .failure
+        }
+    }
+
+    /// Raises the soft limit of open files to the hard limit: every agent's long poll holds
+    /// a connection, and 1,024 (the usual soft limit) is too few for a daemon of many agents.
+    static func raiseFileLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max
+        else { return }
+        let wanted = min(limit.rlim_max, 1 << 20)
+        limit.rlim_cur = wanted
+        if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+            logger.warning("cannot raise the open-file limit", metadata: ["error": "\(FileInfo.errnoText())"])
         }
     }
 

@@ -13,21 +13,66 @@ struct MetricsText {
     var stateFileWriteFailures: Int
     var stateFileLastWrite: Double?
     var lastNotification: Double?
+    /// The `agent` label of every per-agent sample, in a daemon that follows several agents.
+    var agent: String? = nil
+
+    /// One metric: its name (without the `gws_agentd_` prefix), type, help and samples.
+    struct Family {
+        var name: String
+        var type: String
+        var help: String
+        var samples: [(labels: String, value: String)]
+    }
 
     /// Agent states reported as their own label value; anything else is `other`.
     static let agentStates = ["Ready", "NotReady", "LoggedOut", "LoggedIn", "Mixed", "Unknown"]
 
-    func render() -> String {
+    func render() -> String { Self.render([self]) }
+
+    /// The exposition of several agents' metrics: each family once, with every agent's
+    /// samples (told apart by their `agent` label); the process's own families from the first.
+    static func render(_ texts: [MetricsText]) -> String {
+        guard let first = texts.first else { return "" }
+        var families = first.families(process: true)
+        var index: [String: Int] = [:]
+        for (position, family) in families.enumerated() { index[family.name] = position }
+        for text in texts.dropFirst() {
+            for family in text.families(process: false) {
+                if let position = index[family.name] {
+                    families[position].samples += family.samples
+                } else {
+                    index[family.name] = families.count
+                    families.append(family)
+                }
+            }
+        }
         var out = ""
+        for family in families {
+            out += "# HELP gws_agentd_\(family.name) \(family.help)\n# TYPE gws_agentd_\(family.name) \(family.type)\n"
+            for sample in family.samples { out += "gws_agentd_\(family.name)\(sample.labels) \(sample.value)\n" }
+        }
+        return out
+    }
+
+    /// The families of this agent; with `process`, also those of the daemon as a whole.
+    func families(process: Bool) -> [Family] {
+        var out: [Family] = []
+        let agentLabel = agent.map { "agent=\"\(Self.escape($0))\"" }
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            out += "# HELP gws_agentd_\(name) \(help)\n# TYPE gws_agentd_\(name) \(type)\n"
-            for sample in samples { out += "gws_agentd_\(name)\(sample.labels) \(sample.value)\n" }
+            let isProcess = name == "build_info" || name == "start_time_seconds"
+            if isProcess && !process { return }
+            let labelled = samples.map { sample -> (labels: String, value: String) in
+                guard let agentLabel, !isProcess else { return sample }
+                if sample.labels.isEmpty { return ("{\(agentLabel)}", sample.value) }
+                return ("{\(agentLabel),\(sample.labels.dropFirst())", sample.value)
+            }
+            out.append(Family(name: name, type: type, help: help, samples: labelled))
         }
         func number(_ value: Double) -> String {
             value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         }
         let summary = AgentSummary(model.cache)
-        let agentLabel = Self.agentStates.contains(summary.state) ? summary.state : "other"
+        let stateLabel = Self.agentStates.contains(summary.state) ? summary.state : "other"
         metric("build_info", "gauge", "Version of gws-agentd.", [("{version=\"\(version)\"}", "1")])
         metric(
             "start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.",
@@ -45,7 +90,7 @@ struct MetricsText {
             [("", model.synced ? "1" : "0")])
         metric(
             "agent_state", "gauge", "The agent's state (one-hot).",
-            (Self.agentStates + ["other"]).map { ("{state=\"\($0)\"}", agentLabel == $0 ? "1" : "0") })
+            (Self.agentStates + ["other"]).map { ("{state=\"\($0)\"}", stateLabel == $0 ? "1" : "0") })
         if let dnd = summary.dnd {
             metric("agent_dnd", "gauge", "1 when Do-Not-Disturb is on anywhere.", [("", dnd ? "1" : "0")])
         }
@@ -93,6 +138,20 @@ struct MetricsText {
                 [("", number(lastNotification))])
         }
         return out
+    }
+
+    /// A label value as the exposition format writes it.
+    static func escape(_ value: String) -> String {
+        var escaped = ""
+        for character in value {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 }
 

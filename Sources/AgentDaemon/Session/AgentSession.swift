@@ -24,6 +24,8 @@ public final class AgentSession: Sendable {
     let environment: SessionEnvironment
     /// The state documents as written, for the control socket.
     public let published = PublishedState()
+    /// The metrics as of the last heartbeat, for a daemon that writes one file for all agents.
+    let metrics = Locked<MetricsText?>(nil)
 
     /// What the session needs from its surroundings; tests substitute the clock, the HTTP
     /// client, the notifier and the file system.
@@ -42,6 +44,14 @@ public final class AgentSession: Sendable {
         public var makeHTTPClient: @Sendable (CurlConfiguration) -> (any HTTPClient)?
         /// The least time between two state-file writes during a burst.
         public var stateWriteSpacing: Duration
+        /// Keep the metrics of each heartbeat in ``AgentSession/metrics`` even without a
+        /// metrics file of the session's own (a daemon of several agents writes one for all).
+        public var collectsMetrics = false
+        /// Paces logins across the sessions of a daemon that follows several agents.
+        public var loginPacer: LoginPacer?
+        /// Takes the session's `STATUS=` line and whether it is synced instead of systemd
+        /// (a daemon of several agents sends one line for all).
+        public var statusSink: (@Sendable (_ line: String, _ synced: Bool) -> Void)?
 
         public init(
             configuration: DaemonConfiguration, logger: Logger, header: StateHeader,
@@ -50,8 +60,11 @@ public final class AgentSession: Sendable {
             makeHTTPClient: @escaping @Sendable (CurlConfiguration) -> (any HTTPClient)? = {
                 CurlHTTPClient(configuration: $0)
             },
-            stateWriteSpacing: Duration = .milliseconds(10)
+            stateWriteSpacing: Duration = .milliseconds(10), loginPacer: LoginPacer? = nil,
+            statusSink: (@Sendable (_ line: String, _ synced: Bool) -> Void)? = nil
         ) {
+            self.loginPacer = loginPacer
+            self.statusSink = statusSink
             self.stateWriteSpacing = stateWriteSpacing
             self.configuration = configuration
             self.logger = logger
@@ -78,10 +91,17 @@ public final class AgentSession: Sendable {
     /// Asks the session to disconnect, write its final state and return from ``run(onReady:)``.
     public func stop() { sink.yield(.stop) }
 
-    /// Applies a reloaded configuration; returns once it is in effect.
+    /// Hands `input` to the session; one it can no longer handle (it has ended) is
+    /// answered at once instead (``SessionInput/abandon()``), so that no caller waits forever.
+    func send(_ input: SessionInput) {
+        if case .terminated = sink.yield(input) { input.abandon() }
+    }
+
+    /// Applies a reloaded configuration; returns once it is in effect (or at once when
+    /// the session has ended).
     public func reload(_ configuration: DaemonConfiguration) async {
         await withCheckedContinuation { continuation in
-            sink.yield(.reload(configuration, done: continuation))
+            send(.reload(configuration, done: continuation))
         }
     }
 
@@ -89,14 +109,14 @@ public final class AgentSession: Sendable {
     /// token); `nil` while the session has none (not logged in yet, or stopping).
     public func operate(_ operation: AgentOperation) async -> Result<OperationReply, RESTError>? {
         await withCheckedContinuation { continuation in
-            sink.yield(.operate(operation, reply: { continuation.resume(returning: $0) }))
+            send(.operate(operation, reply: { continuation.resume(returning: $0) }))
         }
     }
 
     /// The agent-state operations GWS offers, read over the session's own GWS session.
     public func agentStates() async -> Result<[AgentStateSetting], RESTError>? {
         await withCheckedContinuation { continuation in
-            sink.yield(.agentStates(reply: { continuation.resume(returning: $0) }))
+            send(.agentStates(reply: { continuation.resume(returning: $0) }))
         }
     }
 
@@ -112,8 +132,11 @@ public final class AgentSession: Sendable {
     /// - Parameter onReady: called once the first state file (`connected: false`) is
     ///   written or has failed (its error), before any network activity.
     public func run(onReady: @Sendable (FileSystemError?) -> Void) async -> SessionOutcome {
-        let loop = SessionLoop(session: self)
-        return await loop.run(onReady: onReady)
+        let outcome = await SessionLoop(session: self).run(onReady: onReady)
+        // Nothing reads the inbox any more: answer what is in it and whatever comes later.
+        sink.finish()
+        for await input in inbox { input.abandon() }
+        return outcome
     }
 }
 
@@ -141,6 +164,12 @@ public struct HealthAllowance: Sendable, Equatable {
 
 /// What the watchdog needs to tell a healthy session from a stuck one.
 public struct SessionHealth: Sendable {
+    /// Whether the session task handled an input within its heartbeat (plus `slack`):
+    /// the daemon's loop runs, whatever GWS does to this agent.
+    public func isLoopHealthy(now: ContinuousClock.Instant, slack: Duration = .seconds(15)) -> Bool {
+        loopProgress.duration(to: now) <= allowance.heartbeat + slack
+    }
+
     /// When the session task last handled an input (at least every heartbeat).
     public var loopProgress: ContinuousClock.Instant
     /// When the Bayeux client's loop last handled an event, if a client runs.
@@ -158,7 +187,7 @@ public struct SessionHealth: Sendable {
     /// client runs (logging in, waiting to retry), only the session loop is judged: GWS
     /// refusing or being unreachable is not a reason for systemd to restart the daemon.
     public func isHealthy(now: ContinuousClock.Instant, slack: Duration = .seconds(15)) -> Bool {
-        guard loopProgress.duration(to: now) <= allowance.heartbeat + slack else { return false }
+        guard isLoopHealthy(now: now, slack: slack) else { return false }
         guard let bayeuxProgress else { return true }
         let limit = max((adviceTimeout ?? .zero) + allowance.maxNetworkDelay, allowance.backoffMaximum) + slack
         return bayeuxProgress.duration(to: now) <= limit

@@ -22,6 +22,19 @@ enum SessionInput: Sendable {
     case stop
 }
 
+extension SessionInput {
+    /// Answers the caller of an input the session will never handle (it has ended): a
+    /// reload is done, an operation finds no GWS session.
+    func abandon() {
+        switch self {
+        case .reload(_, let done): done.resume()
+        case .operate(_, let reply): reply(nil)
+        case .agentStates(let reply): reply(nil)
+        case .coordinator, .flushDue, .heartbeat, .stop: break
+        }
+    }
+}
+
 /// How a session ended.
 public enum SessionOutcome: Sendable, Equatable {
     /// Stopped on request, final state written.

@@ -58,17 +58,21 @@ extension SessionLoop {
             session.sink.yield(.coordinator(.snapshotFetched(token: token, outcome)))
             return
         }
-        fetchSnapshot(token: token)
+        fetchSnapshot(token: token, paced: true)
     }
 
-    /// GETs the snapshot in the current HTTP session.
-    func fetchSnapshot(token: UInt64) {
+    /// GETs the snapshot in the current HTTP session; a login (`paced`) waits for the
+    /// daemon's login pacer first, when it has one.
+    func fetchSnapshot(token: UInt64, paced: Bool = false) {
+        let pacer = paced ? session.environment.loginPacer : nil
         let sink = session.sink
         guard let rest = connection?.rest else {
             sink.yield(.coordinator(.snapshotFetched(token: token, .failed("no HTTP session"))))
             return
         }
         tasks.add {
+            if let pacer, !(await pacer.acquire()) { return }
+            defer { pacer?.release() }
             let result: Result<UserSnapshot, RESTError>
             do throws(RESTError) {
                 result = .success(try await rest.fetchSnapshot())
@@ -211,8 +215,14 @@ extension SessionLoop {
         if let failure = publisher.failure { line += "; state file not written: \(failure)" }
         let insecurity = configuration.server.insecurity
         if !insecurity.isEmpty { line = "INSECURE (\(insecurity.joined(separator: ", "))): " + line }
-        guard line != lastStatus else { return }
+        let synced = coordinator.model.synced
+        guard line != lastStatus || synced != lastSynced else { return }
         lastStatus = line
-        session.environment.notifier.send(["STATUS": line])
+        lastSynced = synced
+        if let sink = session.environment.statusSink {
+            sink(line, synced)
+        } else {
+            session.environment.notifier.send(["STATUS": line])
+        }
     }
 }

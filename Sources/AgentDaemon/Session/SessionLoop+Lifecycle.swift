@@ -75,7 +75,7 @@ extension SessionLoop {
 
     /// Writes the node_exporter textfile, when configured.
     func writeMetrics() {
-        guard let path = configuration.metricsTextfile else { return }
+        guard configuration.metricsTextfile != nil || session.environment.collectsMetrics else { return }
         if coordinator.model.lastNotificationAt != nil {
             lastNotificationTime = coordinator.model.lastNotificationAt.flatMap(Timestamp.parse)
         }
@@ -83,10 +83,15 @@ extension SessionLoop {
             version: AgentDaemonVersion.current, startTime: startTime, model: coordinator.model,
             counters: pastCounters.adding(client?.client.snapshot.counters ?? .init()),
             stateFileWrites: publisher.writes, stateFileWriteFailures: publisher.writeFailures,
-            stateFileLastWrite: publisher.lastWriteTime, lastNotification: lastNotificationTime)
+            stateFileLastWrite: publisher.lastWriteTime, lastNotification: lastNotificationTime,
+            agent: configuration.server.username)
+        session.metrics.withLock { $0 = text }
+        guard let path = configuration.metricsTextfile else { return }
+        var single = text
+        single.agent = nil
         do {
             try AtomicFileWriter(path: path, fileSystem: session.environment.fileSystem).write(
-                Array(text.render().utf8))
+                Array(single.render().utf8))
             if metricsError != nil {
                 logger.notice("metrics file written again", metadata: ["metrics.textfile": "\(path)"])
                 metricsError = nil

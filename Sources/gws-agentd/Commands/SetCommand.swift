@@ -101,7 +101,8 @@ extension GWSAgentd {
             let status = await daemon.route(config: config) { route in
                 switch route {
                 case .socket(let path):
-                    return await OperatorCommands.set(request, socket: path, wait: waitFor, console: .standard)
+                    return await OperatorCommands.set(
+                        request, socket: path, agent: daemon.agent, wait: waitFor, console: .standard)
                 case .configuration(let configuration):
                     return await OperatorCommands.set(
                         request, configuration: configuration, wait: waitFor, console: .standard)

@@ -29,7 +29,8 @@ extension GWSAgentd {
             let status = await daemon.route(config: config) { way in
                 switch way {
                 case .socket(let path):
-                    return await OperatorCommands.states(socket: path, json: json, console: .standard)
+                    return await OperatorCommands.states(
+                        socket: path, agent: daemon.agent, json: json, console: .standard)
                 case .configuration(let configuration):
                     return await OperatorCommands.states(configuration: configuration, json: json, console: .standard)
                 }

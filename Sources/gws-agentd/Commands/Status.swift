@@ -19,6 +19,10 @@ extension GWSAgentd {
                 Exit status (monitoring-plugin convention, usable as a Nagios or Icinga check): \
                 0 connected and synced, 1 not connected or not synced, 2 stale (mtime older than \
                 3 × heartbeat) or written by a process that is gone, 3 missing or unreadable.
+
+                A daemon that follows several agents writes <username>.json per agent in its \
+                state directory: status then prints one line per agent and exits with the worst \
+                verdict; --agent NAME shows one agent as above.
                 """)
 
         @Option(
@@ -33,6 +37,19 @@ extension GWSAgentd {
                 "The state file of a template instance: /run/gws-agentd@NAME/state.json.", valueName: "name"))
         var instance: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "One agent of a daemon that follows several: its <agent>.json in the state directory.",
+                valueName: "username"))
+        var agent: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "The state directory of a daemon that follows several agents.",
+                discussion: "Default: the directory of the default state file, when it holds no state.json.",
+                valueName: "path"))
+        var stateDirectory: String?
+
         @Flag(help: "Print the state file itself.")
         var json = false
 
@@ -46,13 +63,49 @@ extension GWSAgentd {
             if let instance, instance.isEmpty || instance.contains("/") {
                 throw ValidationError("--instance needs an instance name.")
             }
+            if stateFile != nil && (agent != nil || stateDirectory != nil) {
+                throw ValidationError("--state-file names one agent's file: leave out --agent and --state-directory.")
+            }
+            if let agent, AgentRosterConfiguration.refusal(username: agent) != nil {
+                throw ValidationError("--agent needs a username.")
+            }
+        }
+
+        /// The state directory of a daemon of several agents, when this command is about one:
+        /// `--state-directory`, or the default directory when it holds agents' files and no state.json.
+        func fleetDirectory(defaultPath: String) -> String? {
+            if let stateDirectory { return stateDirectory }
+            guard stateFile == nil, let slash = defaultPath.lastIndex(of: "/") else { return nil }
+            let directory = String(defaultPath[..<slash])
+            if agent != nil { return directory }
+            guard !FileInfo.exists(defaultPath), !FleetInspection.stateFiles(in: directory).isEmpty else { return nil }
+            return directory
         }
 
         func run() throws {
-            let path =
-                stateFile
-                ?? StateFileInspection.defaultPath(instance: instance, environment: ProcessEnvironment.current)
+            let defaultPath = StateFileInspection.defaultPath(
+                instance: instance, environment: ProcessEnvironment.current)
+            var path = stateFile ?? defaultPath
             let console = Console.standard
+            if let directory = fleetDirectory(defaultPath: defaultPath) {
+                if let agent {
+                    path = directory + "/" + agent + ".json"
+                } else {
+                    if watch { throw ValidationError("--watch follows one agent: add --agent NAME.") }
+                    let fleet = FleetInspection.inspect(directory: directory)
+                    if json {
+                        for (_, inspection) in fleet.agents {
+                            if case .success(let document)? = inspection.result {
+                                console.out(String(decoding: document.encoded().dropLast(), as: UTF8.self))
+                            }
+                        }
+                    } else {
+                        for line in fleet.lines(directory: directory) { console.out(line) }
+                    }
+                    if fleet.verdict != .ok { throw ExitCode(fleet.verdict.rawValue) }
+                    return
+                }
+            }
             if watch {
                 let failure = StateWatcher(path: path).run { change in
                     switch change {

@@ -1,0 +1,56 @@
+import AgentDaemon
+import AgentState
+import Glibc
+
+/// `gws-agentd status` for a daemon that follows several agents: one line per state file
+/// `<username>.json` of its state directory, and the worst verdict of all.
+public struct FleetInspection: Sendable {
+    /// Each agent's inspection, by username, sorted.
+    public var agents: [(username: String, inspection: StateFileInspection)]
+
+    /// Reads every `*.json` file of `directory`.
+    public static func inspect(directory: String) -> FleetInspection {
+        FleetInspection(
+            agents: stateFiles(in: directory).map { ($0, StateFileInspection.inspect(directory + "/" + $0 + ".json")) })
+    }
+
+    /// The usernames of the state files in `directory` (empty when it cannot be listed).
+    public static func stateFiles(in directory: String) -> [String] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            // The daemon's own temporary files begin with a dot.
+            guard name.hasSuffix(".json"), !name.hasPrefix(".") else { continue }
+            names.append(String(name.dropLast(5)))
+        }
+        return names.sorted()
+    }
+
+    /// The worst verdict of all agents; `unknown` when there is none.
+    public var verdict: StatusVerdict {
+        guard !agents.isEmpty else { return .unknown }
+        return agents.map { $0.inspection.verdict.0 }.max { $0.rawValue < $1.rawValue } ?? .unknown
+    }
+
+    /// The summary: a head line with the counts, then one line per agent.
+    public func lines(directory: String, now: Double = WallClock.now()) -> [String] {
+        guard !agents.isEmpty else { return ["UNKNOWN: no agent state file in \(directory)"] }
+        let ok = agents.filter { $0.inspection.verdict.0 == .ok }.count
+        var lines = ["\(verdict.label): \(ok)/\(agents.count) agents connected and synced (\(directory))"]
+        let width = min(32, agents.map(\.username.count).max() ?? 0)
+        for (username, inspection) in agents {
+            let (verdict, reason) = inspection.verdict
+            let padded = username + String(repeating: " ", count: max(0, width - username.count))
+            if verdict == .ok, case .success(let document)? = inspection.result {
+                lines.append("\(padded)  \(verdict.label)  " + StatusText.agentLine(document.agent, now: now))
+            } else {
+                lines.append("\(padded)  \(verdict.label)  \(reason)")
+            }
+        }
+        return lines
+    }
+}
