@@ -177,7 +177,8 @@ deb:
 	scripts/build-deb.sh $(VERSION) $(CONFIGURATION)
 
 ## Both benchmarks, release builds: the Bayeux client alone, then the daemon end to end
-## (latency to the state file, idle cost, a 100,000-notification burst). Exits non-zero
+## (latency to the state file, idle cost, a 100,000-notification burst, set round trips,
+## one daemon of 1,000 agents beside single-agent daemons). Exits non-zero
 ## when the daemon misses one of its targets; figures in docs/performance.md.
 bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product bayeux-bench

@@ -14,6 +14,9 @@
 //            daemon's CPU per notification, and state-file writes per 10 ms of burst.
 //   set      `gws-agentd set … --wait` from start to exit 0, through the daemon's control
 //            socket and with a login of the command's own, in alternation (--rounds N).
+//   fleet    one daemon following --agents N (default 1000) agents beside --singles K
+//            (default 3) single-agent daemons: memory per extra agent, idle CPU, CPU per
+//            notification, start to all synced (FleetBench.swift).
 //   soak     faults every few seconds with agent changes between them (Soak.swift);
 //            not part of `all`: `make soak DURATION=10m`.
 //
@@ -29,7 +32,9 @@ import Locking
 struct Options {
     var binary = ".build/release/gws-agentd"
     var floorBinary: String?
-    var scenarios: [String] = ["latency", "idle", "burst", "set"]
+    var scenarios: [String] = ["latency", "idle", "burst", "set", "fleet"]
+    var agents = 1000
+    var singles = 3
     var notifications = 1000
     var idleSeconds = 60
     var burst = 100_000
@@ -48,8 +53,10 @@ struct Options {
             case "--burst": burst = try Self.number(rest.next(), for: argument)
             case "--rounds": setRounds = try Self.number(rest.next(), for: argument)
             case "--duration": soakDuration = try Self.duration(rest.next(), for: argument)
-            case "latency", "idle", "burst", "set", "soak": chosen.append(argument)
-            case "all": chosen += ["latency", "idle", "burst", "set"]
+            case "--agents": agents = try Self.number(rest.next(), for: argument)
+            case "--singles": singles = try Self.number(rest.next(), for: argument)
+            case "latency", "idle", "burst", "set", "fleet", "soak": chosen.append(argument)
+            case "all": chosen += ["latency", "idle", "burst", "set", "fleet"]
             default: throw BenchError("unknown argument \(argument)")
             }
         }
@@ -264,6 +271,11 @@ do {
         case "idle": try await idle(options)
         case "soak": try await Soak(binary: options.binary, duration: options.soakDuration).run()
         case "set": try await setRoundTrips(options)
+        case "fleet":
+            try await FleetBench(
+                binary: options.binary, agents: options.agents, singles: max(1, options.singles),
+                idleSeconds: options.idleSeconds, notifications: options.notifications
+            ).run()
         default: try await burst(options)
         }
     }
