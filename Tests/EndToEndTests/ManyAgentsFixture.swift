@@ -71,9 +71,10 @@ final class ManyAgentsFixture: @unchecked Sendable {
     }
 
     @discardableResult
-    func start() throws -> DaemonProcess {
+    func start(environment: [String: String] = [:]) throws -> DaemonProcess {
         let process = try DaemonProcess(
-            arguments: ["run", "--config", configPath], environment: ["NOTIFY_SOCKET": notify.path],
+            arguments: ["run", "--config", configPath],
+            environment: ["NOTIFY_SOCKET": notify.path].merging(environment) { _, new in new },
             outputPath: directory + "/daemon.log")
         daemon = process
         return process

@@ -81,7 +81,8 @@ struct ManyAgentsTests {
     @Test func oneAgentsRefusedPasswordOrLostSessionLeavesTheOthersSynced() async throws {
         try await withManyAgents(served: 50, followed: 1...50) { fixture in
             try fixture.writePassword(3, "wrong")
-            let daemon = try fixture.start()
+            // A 2 s watchdog: one agent's refused password must not stop the pings.
+            let daemon = try fixture.start(environment: ["WATCHDOG_USEC": "2000000"])
             let others = Self.all.filter { $0 != 3 }
             #expect(await fixture.waitFor("the 49 others synced", agents: others, ManyAgentsFixture.isSynced))
             #expect(
@@ -92,6 +93,10 @@ struct ManyAgentsTests {
                 await fixture.notify.wait { $0.contains { $0.hasPrefix("STATUS=49/50 synced; not synced: agent3:") } },
                 "STATUS= never said 49/50: \(fixture.notify.assignments.suffix(3))")
             #expect(daemon.process.isRunning, "one agent's refused password ended the daemon")
+            let pings = fixture.notify.assignments.filter { $0 == "WATCHDOG=1" }.count
+            #expect(
+                await fixture.notify.wait { $0.filter { $0 == "WATCHDOG=1" }.count >= pings + 3 },
+                "the watchdog pings stopped while one agent's password was refused")
             let status = try await runCommand(
                 ["status", "--state-directory", fixture.stateDirectory], directory: fixture.directory)
             #expect(status.status != 0, "status hid the failing agent")
