@@ -67,14 +67,7 @@ final class BenchSetup: @unchecked Sendable {
         guard let watch = DirectoryWatch(directory: directory, name: "state.json") else {
             throw BenchError("inotify is not available")
         }
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: binary)
-        daemon.arguments = ["run", "--config", directory + "/config.yaml"]
-        daemon.environment = ["PATH": "/usr/bin:/bin"]
-        _ = FileManager.default.createFile(atPath: directory + "/daemon.log", contents: nil)
-        daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/daemon.log"))
-        daemon.standardOutput = FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try launchDaemon(binary: binary, directory: directory)
         let setup = BenchSetup(
             simulator: simulator, url: url, directory: directory, daemon: daemon, watch: watch, deliveries: deliveries)
         guard await setup.waitForState(timeout: .seconds(30), { $0.connection.connected && $0.agent.synced }) != nil
@@ -131,6 +124,20 @@ final class BenchSetup: @unchecked Sendable {
         await simulator.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
+
+/// Starts `binary run --config DIRECTORY/config.yaml`, its standard error in
+/// `DIRECTORY/daemon.log`.
+func launchDaemon(binary: String, directory: String) throws -> Process {
+    let daemon = Process()
+    daemon.executableURL = URL(fileURLWithPath: binary)
+    daemon.arguments = ["run", "--config", directory + "/config.yaml"]
+    daemon.environment = ["PATH": "/usr/bin:/bin"]
+    _ = FileManager.default.createFile(atPath: directory + "/daemon.log", contents: nil)
+    daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/daemon.log"))
+    daemon.standardOutput = FileHandle.nullDevice
+    try daemon.run()
+    return daemon
 }
 
 /// A benchmark that could not run.

@@ -29,7 +29,6 @@ struct FleetBench {
     }
 
     func run() async throws {
-        raiseOpenFileLimit()
         // A binary just linked sits in dirty page-cache pages, which smaps counts as the
         // process's Private_Dirty until written back: write them back first.
         sync()
@@ -281,14 +280,7 @@ struct FleetBench {
     private func start(directory: String, config: String) throws -> Daemon {
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/config.yaml"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", directory + "/config.yaml"]
-        process.environment = ["PATH": "/usr/bin:/bin"]
-        _ = FileManager.default.createFile(atPath: directory + "/daemon.log", contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/daemon.log"))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try launchDaemon(binary: binary, directory: directory)
         return Daemon(process: process, directory: directory)
     }
 
@@ -328,15 +320,6 @@ extension ProcessSampler {
         }
         return rollup
     }
-}
-
-/// Raises this process's open-file limit: the simulator holds one connection per agent.
-func raiseOpenFileLimit() {
-    var limit = rlimit()
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = min(limit.rlim_max, 1 << 20)
-    _ = setrlimit(resource, &limit)
 }
 
 extension ProcessSampler {

@@ -1,4 +1,5 @@
 import BayeuxCore
+import Glibc
 import JSON
 import ScriptedHTTPServer
 
@@ -51,6 +52,9 @@ public actor GWSSimulator {
     ) async throws -> String {
         self.host = host
         writeObserver = onWrite
+        // Every agent's long poll holds a connection: 1,000 agents need more than the
+        // usual soft limit of 1,024 descriptors.
+        if configuration.agents.count > 100 { Self.raiseOpenFileLimit() }
         // With a random first port, the next ones may be taken: try a few first ports.
         let attempts = port == 0 && nodes.count > 1 ? 20 : 1
         for attempt in 1...attempts {
@@ -185,6 +189,15 @@ public actor GWSSimulator {
             }
         }
         counters.increment(.httpSessionsExpired)
+    }
+
+    /// Raises this process's soft limit of open files to its hard limit (at most 2^20).
+    static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = min(limit.rlim_max, 1 << 20)
+        _ = setrlimit(resource, &limit)
     }
 
     /// Ages every HTTP session by `duration` at once, as if that much idle time had passed:

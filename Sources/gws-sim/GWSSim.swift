@@ -70,7 +70,6 @@ struct GWSSim: AsyncParsableCommand {
     }
 
     func run() async throws {
-        raiseFileLimit()
         // --agents N replaces the default single user; explicit --user entries come first.
         let specs = agents > 0 && users == ["agent1:secret"] ? [] : users
         var agents = specs.enumerated().map { index, spec in
@@ -107,14 +106,4 @@ struct GWSSim: AsyncParsableCommand {
         _ = line.withCString { write(1, $0, strlen($0)) }
         while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
     }
-}
-
-/// Raises the soft limit of open files to the hard limit: each agent's long poll holds a
-/// connection, and the usual soft limit (1,024) is too few for 1,000 agents.
-func raiseFileLimit() {
-    var limit = rlimit()
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = min(limit.rlim_max, 1 << 20)
-    _ = setrlimit(resource, &limit)
 }

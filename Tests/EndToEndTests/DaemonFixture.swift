@@ -126,17 +126,39 @@ final class DaemonFixture: @unchecked Sendable {
 
     /// Stops the daemon (SIGTERM, then SIGKILL if needed) and everything else.
     func tearDown() async {
-        if let daemon {
-            if daemon.process.isRunning {
-                daemon.signal(SIGTERM)
-                _ = await daemon.waitForExit(timeout: .seconds(10))
-            }
-            await daemon.terminate()
-        }
-        notify.stop()
-        await simulator.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        await stopEverything(
+            daemon: daemon, notify: notify, simulator: simulator, directory: directory, grace: .seconds(10))
     }
+}
+
+/// The end of every end-to-end scenario: the daemon gets SIGTERM and `grace` to exit
+/// (then SIGKILL), then the notify listener and the simulator stop and the directory goes.
+func stopEverything(
+    daemon: DaemonProcess?, notify: NotifyListener, simulator: GWSSimulator, directory: String, grace: Duration
+) async {
+    if let daemon {
+        if daemon.process.isRunning {
+            daemon.signal(SIGTERM)
+            _ = await daemon.waitForExit(timeout: grace)
+        }
+        await daemon.terminate()
+    }
+    notify.stop()
+    await simulator.stop()
+    try? FileManager.default.removeItem(atPath: directory)
+}
+
+/// Runs `body` with `fixture` and always calls `tearDown` after it, thrown errors included.
+func withTearDown<Fixture>(
+    _ fixture: Fixture, tearDown: (Fixture) async -> Void, _ body: (Fixture) async throws -> Void
+) async throws {
+    do {
+        try await body(fixture)
+    } catch {
+        await tearDown(fixture)
+        throw error
+    }
+    await tearDown(fixture)
 }
 
 /// Runs `body` with a fixture and always tears it down.
@@ -145,11 +167,5 @@ func withDaemon(
     nodes: Int = 1, _ body: (DaemonFixture) async throws -> Void
 ) async throws {
     let fixture = try await DaemonFixture(cometd: cometd, legacy: legacy, nodes: nodes)
-    do {
-        try await body(fixture)
-    } catch {
-        await fixture.tearDown()
-        throw error
-    }
-    await fixture.tearDown()
+    try await withTearDown(fixture, tearDown: { await $0.tearDown() }, body)
 }

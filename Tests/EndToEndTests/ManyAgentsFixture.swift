@@ -114,16 +114,8 @@ final class ManyAgentsFixture: @unchecked Sendable {
     }
 
     func tearDown() async {
-        if let daemon {
-            if daemon.process.isRunning {
-                daemon.signal(SIGTERM)
-                _ = await daemon.waitForExit(timeout: .seconds(20))
-            }
-            await daemon.terminate()
-        }
-        notify.stop()
-        await simulator.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        await stopEverything(
+            daemon: daemon, notify: notify, simulator: simulator, directory: directory, grace: .seconds(20))
     }
 }
 
@@ -132,11 +124,5 @@ func withManyAgents(
     served: Int, followed: ClosedRange<Int>, _ body: (ManyAgentsFixture) async throws -> Void
 ) async throws {
     let fixture = try await ManyAgentsFixture(served: served, followed: followed)
-    do {
-        try await body(fixture)
-    } catch {
-        await fixture.tearDown()
-        throw error
-    }
-    await fixture.tearDown()
+    try await withTearDown(fixture, tearDown: { await $0.tearDown() }, body)
 }
