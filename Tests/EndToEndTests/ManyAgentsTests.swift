@@ -36,15 +36,17 @@ struct ManyAgentsTests {
             #expect(fixture.state(17)?.agent.dnd == false)
             #expect(fixture.state(33)?.agent.state == before[33]??.agent.state)
 
-            // The metrics carry an agent label; the log lines name their agent.
+            // The metrics carry an agent label; the log lines name their agent. Each agent's
+            // metrics are taken at its heartbeat and the file written at the daemon's: the
+            // change shows within two heartbeats.
             #expect(
-                await fixture.waitFor("metrics for every agent", agents: [1]) { _ in
+                await fixture.waitFor("metrics for every agent, agent17 Ready", agents: [1]) { _ in
                     let text = (try? String(contentsOfFile: fixture.metricsPath, encoding: .utf8)) ?? ""
                     return Self.all.allSatisfy { text.contains("gws_agentd_synced{agent=\"agent\($0)\"} 1") }
+                        && text.contains("gws_agentd_agent_state{agent=\"agent17\",state=\"Ready\"} 1")
                 })
             let metrics = (try? String(contentsOfFile: fixture.metricsPath, encoding: .utf8)) ?? ""
             #expect(metrics.contains("gws_agentd_agents 50"))
-            #expect(metrics.contains("gws_agentd_agent_state{agent=\"agent17\",state=\"Ready\"} 1"))
             #expect(metrics.components(separatedBy: "# TYPE gws_agentd_synced gauge").count == 2)
             let lines = daemon.output.split(separator: "\n").filter { $0.contains("resynchronised") }
             #expect(lines.count >= 50)
@@ -123,6 +125,20 @@ struct ManyAgentsTests {
                     "agent\(number) reconnected")
                 #expect(ManyAgentsFixture.isSynced(fixture.state(number)), "agent\(number) not synced")
             }
+
+            // A huge reply (90,000 keys) to whichever agents' long polls come next: those
+            // agents recover; a change for another agent still arrives.
+            await fixture.simulator.inject(.manyKeys(90_000), count: 3, target: .cometd)
+            await fixture.simulator.apply("Ready", username: ManyAgentsFixture.username(7))
+            await fixture.simulator.apply("Ready", username: ManyAgentsFixture.username(8))
+            #expect(
+                await fixture.waitFor("agents 7 and 8 Ready past the huge replies", agents: [7, 8]) {
+                    ManyAgentsFixture.isSynced($0) && $0?.agent.state == "Ready"
+                })
+            #expect(
+                await fixture.waitFor("the others synced after the huge replies", agents: others) {
+                    ManyAgentsFixture.isSynced($0)
+                })
         }
     }
 
