@@ -19,7 +19,7 @@ struct SimulatorFixture {
 
     init(
         _ configuration: SimulatorConfiguration = SimulatorConfiguration(
-            cometd: CometDSettings(timeout: .milliseconds(500), maxInterval: .seconds(2)))
+            cometd: CometDSettings(timeout: .milliseconds(500), maxInterval: .seconds(10)))
     )
         async throws
     {
