@@ -1,6 +1,5 @@
 import AgentDaemon
 import AgentState
-import Glibc
 
 /// `gws-agentd status` for a daemon that follows several agents: one line per state file
 /// `<username>.json` of its state directory, and the worst verdict of all.
@@ -16,18 +15,8 @@ public struct FleetInspection: Sendable {
 
     /// The usernames of the state files in `directory` (empty when it cannot be listed).
     public static func stateFiles(in directory: String) -> [String] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            // The daemon's own temporary files begin with a dot.
-            guard name.hasSuffix(".json"), !name.hasPrefix(".") else { continue }
-            names.append(String(name.dropLast(5)))
-        }
-        return names.sorted()
+        (FileInfo.names(in: directory, endingIn: ".json", limit: AgentRosterConfiguration.maximumAgents) ?? [])
+            .sorted()
     }
 
     /// The worst verdict of all agents; `unknown` when there is none.

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Reads the agents of `agents.directory` and `agents.usernames` with their passwords.
 ///
 /// - `agents.directory` alone: every `USERNAME.password` file in it is an agent.
@@ -71,21 +69,14 @@ struct AgentListReader {
             credentials + "/" + credential, key: "credential \(credential)", checkPermissions: false)
     }
 
-    /// The usernames of the `*.password` regular files in `directory`.
+    /// The usernames of the `*.password` files in `directory`.
     private func passwordFiles(in directory: String) throws(ConfigurationError) -> [String] {
-        guard let handle = opendir(directory) else {
+        guard
+            let names = FileInfo.names(
+                in: directory, endingIn: Self.passwordSuffix, limit: AgentRosterConfiguration.maximumAgents)
+        else {
             throw ConfigurationError(
                 key: ConfigurationKey.agentsDirectory.rawValue, "cannot list \(directory): \(FileInfo.errnoText())")
-        }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard name.hasSuffix(Self.passwordSuffix), !name.hasPrefix(".") else { continue }
-            names.append(String(name.dropLast(Self.passwordSuffix.count)))
-            if names.count > AgentRosterConfiguration.maximumAgents { break }
         }
         return names
     }

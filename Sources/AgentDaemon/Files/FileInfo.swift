@@ -83,6 +83,24 @@ public enum FileInfo {
         return Array(chunk[0..<filled])
     }
 
+    /// The names, without `suffix`, of the entries of `directory` that end in `suffix` and
+    /// do not begin with a dot (temporary files), at most `limit` + 1 of them (so that a
+    /// caller can tell "too many"); `nil` when the directory cannot be listed (`errno` says why).
+    public static func names(in directory: String, endingIn suffix: String, limit: Int) -> [String]? {
+        guard let handle = opendir(directory) else { return nil }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasSuffix(suffix), !name.hasPrefix(".") else { continue }
+            names.append(String(name.dropLast(suffix.count)))
+            if names.count > limit { break }
+        }
+        return names
+    }
+
     /// The text of the current `errno`.
     public static func errnoText(_ code: Int32 = errno) -> String {
         String(cString: strerror(code))
