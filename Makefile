@@ -25,7 +25,9 @@ SYSCONFDIR    ?= /etc
 # to read instead of 2 MB, which saves about 2 MB of private memory (docs/performance.md).
 CONFIGURATION ?= release
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
-VERSION       := 0.2.0
+# The version is written once: in the newest entry of packaging/changelog (Package.swift's
+# BuildVersionPlugin gives it to the binaries).
+VERSION       := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*$$/\1/p' packaging/changelog)
 APT_PACKAGES  := libcurl4-openssl-dev libsystemd-dev pkg-config ruby-faye thin systemd python3 python3-jsonschema openssl python3-cryptography dpkg-dev binutils lintian debootstrap systemd-container
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -89,7 +91,7 @@ man: deps
 
 ## swift format in lint mode (configuration in .swift-format): any finding fails. Then the
 ## module graph: every import and dependency as docs/architecture.md allows.
-LINT_PATHS := Package.swift Sources Tests Benchmarks Fuzz
+LINT_PATHS := Package.swift Sources Tests Benchmarks Fuzz Plugins
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel $(LINT_PATHS)
 	python3 scripts/check-module-graph.py

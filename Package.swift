@@ -1,4 +1,4 @@
-// swift-tools-version: 6.2
+// swift-tools-version: 6.3
 //
 // gws-agentd: a Genesys Web Services agent-state daemon built on a long-polling
 // Bayeux (CometD) client. See docs/architecture.md for the module split.
@@ -46,6 +46,11 @@ let package = Package(
 
         // Foundations with no I/O. docs/architecture.md has the module graph that
         // scripts/check-module-graph.py enforces.
+        // The version, from packaging/changelog (the one place it is written).
+        .plugin(name: "BuildVersionPlugin", capability: .buildTool()),
+        .target(name: "BuildVersion", swiftSettings: strict, plugins: ["BuildVersionPlugin"]),
+        // Clocks whose time is injected: real time in the programs, manual time in tests.
+        .target(name: "Timekeeping", swiftSettings: strict),
         // A value behind a pthread mutex (Mutex's API; ThreadSanitizer sees it).
         .target(name: "Locking", swiftSettings: strict),
         // JSON values, a parser and a writer: the project's JSON.
@@ -89,8 +94,9 @@ let package = Package(
         .target(
             name: "AgentDaemon",
             dependencies: [
-                "AgentState", "BayeuxClient", "BayeuxCore", "CDaemonSignals", "ControlSocket", "CSerialExecutor",
-                "CurlTransport", "GWS", "HTTPTransport", "JSON", "Locking", "Systemd", "Text",
+                "AgentState", "BayeuxClient", "BayeuxCore", "BuildVersion", "CDaemonSignals", "ControlSocket",
+                "CSerialExecutor", "CurlTransport", "GWS", "HTTPTransport", "JSON", "Locking", "Systemd", "Text",
+                "Timekeeping",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,16 +108,16 @@ let package = Package(
         .target(
             name: "AgentOperator",
             dependencies: [
-                "AgentDaemon", "AgentState", "BayeuxClient", "BayeuxCore", "ControlSocket", "CurlTransport",
-                "FileWatch",
-                "GWS", "HTTPTransport", "JSON", "Text", .product(name: "Logging", package: "swift-log"),
+                "AgentDaemon", "AgentState", "BayeuxClient", "BayeuxCore", "BuildVersion", "ControlSocket",
+                "CurlTransport", "FileWatch", "GWS", "HTTPTransport", "JSON", "Text", "Timekeeping",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // The executable: argument parsing, the logging bootstrap, the executor.
         .executableTarget(
             name: "gws-agentd",
             dependencies: [
-                "AgentDaemon", "AgentOperator", "AgentState", "CSerialExecutor", "GWS", "Text",
+                "AgentDaemon", "AgentOperator", "AgentState", "BuildVersion", "CSerialExecutor", "GWS", "Text",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -126,11 +132,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
-            name: "GWSSimulator", dependencies: ["BayeuxCore", "JSON", "Locking", "ScriptedHTTPServer"],
+            name: "GWSSimulator", dependencies: ["BayeuxCore", "JSON", "Locking", "ScriptedHTTPServer", "Timekeeping"],
             swiftSettings: strict),
         .executableTarget(
             name: "gws-sim",
-            dependencies: ["GWSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BuildVersion", "GWSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
 
         // Benchmarks (docs/performance.md) and the libFuzzer harness (docs/reliability.md).
@@ -156,47 +164,56 @@ let package = Package(
             dependencies: ["AgentDaemon", "AgentOperator", "AgentState", "BayeuxCore", "CFuzzerDriver", "GWS", "JSON"],
             path: "Fuzz/gws-fuzz", swiftSettings: strict),
 
+        // What the tests share: manual time, the one waiting helper, gws-sim's engine in memory.
+        .target(
+            name: "TestSupport",
+            dependencies: ["GWSSimulator", "HTTPTransport", "Locking", "ScriptedHTTPServer", "Timekeeping"],
+            path: "Tests/TestSupport", swiftSettings: strict),
+
         .testTarget(name: "BayeuxCoreTests", dependencies: ["BayeuxCore", "JSON"], swiftSettings: strict),
         .testTarget(name: "GWSTests", dependencies: ["GWS", "JSON"], swiftSettings: strict),
         .testTarget(
             name: "AgentStateTests", dependencies: ["AgentState", "BayeuxCore", "GWS", "JSON"], swiftSettings: strict),
         .testTarget(
             name: "CurlTransportTests",
-            dependencies: ["CurlTransport", "HTTPTransport", "Locking", "ScriptedHTTPServer"],
+            dependencies: ["CurlTransport", "HTTPTransport", "Locking", "ScriptedHTTPServer", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "BayeuxClientTests",
             dependencies: [
-                "BayeuxClient", "BayeuxCore", "CurlTransport", "HTTPTransport", "JSON", "Locking", "ScriptedHTTPServer",
-                .product(name: "Logging", package: "swift-log"),
+                "BayeuxClient", "BayeuxCore", "CurlTransport", "GWSSimulator", "HTTPTransport", "JSON", "Locking",
+                "ScriptedHTTPServer", "TestSupport", "Timekeeping", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "InteropTests",
             dependencies: [
                 "BayeuxClient", "BayeuxCore", "CurlTransport", "HTTPTransport", "JSON", "ScriptedHTTPServer",
-                .product(name: "Logging", package: "swift-log"),
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Faye"], swiftSettings: strict),
         .testTarget(
             name: "GWSSimulatorTests",
             dependencies: [
                 "BayeuxClient", "BayeuxCore", "CurlTransport", "GWSSimulator", "HTTPTransport", "JSON", "Locking",
-                "ScriptedHTTPServer", .product(name: "Logging", package: "swift-log"),
+                "ScriptedHTTPServer", "TestSupport", "Timekeeping", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Faye"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
         .testTarget(name: "TextTests", dependencies: ["Text", "FileWatch"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentState", "BayeuxCore", "GWSSimulator", "JSON", "Locking", "ScriptedHTTPServer"],
+            dependencies: [
+                "AgentState", "BayeuxCore", "BuildVersion", "FileWatch", "GWSSimulator", "JSON", "Locking",
+                "ScriptedHTTPServer", "TestSupport", "Timekeeping",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "AgentDaemonTests",
             dependencies: [
                 "AgentDaemon", "AgentOperator", "AgentState", "BayeuxClient", "BayeuxCore", "CurlTransport", "GWS",
-                "GWSSimulator", "HTTPTransport", "JSON", "Locking", "ScriptedHTTPServer", "Systemd",
-                .product(name: "Logging", package: "swift-log"),
+                "GWSSimulator", "HTTPTransport", "JSON", "Locking", "ScriptedHTTPServer", "Systemd", "TestSupport",
+                "Timekeeping", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"], swiftSettings: strict),
     ]

@@ -128,7 +128,7 @@ if make --no-print-directory deb CONFIGURATION=release > "$work/deb.log" 2>&1; t
   else
     info=$(dpkg-deb --info "$deb")
     contents=$(dpkg-deb --contents "$deb")
-    for field in "Package: gws-agentd" "Version: 0.2.0" "Architecture: $(dpkg --print-architecture)" "Maintainer: " "Description: " "Depends: .*libcurl4" "Depends: .*systemd" "Depends: .*libc6 (>= 2\.[0-9]*)"; do
+    for field in "Package: gws-agentd" "Version: $(sed -n '1s/^[^(]*(\([^)]*\)).*$/\1/p' packaging/changelog)" "Architecture: $(dpkg --print-architecture)" "Maintainer: " "Description: " "Depends: .*libcurl4" "Depends: .*systemd" "Depends: .*libc6 (>= 2\.[0-9]*)"; do
       grep -q "^ *$field" <<<"$info" || fail "the package's control lacks '$field'"
     done
     dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/gws-agentd/config.yaml || fail "config.yaml is not a conffile"

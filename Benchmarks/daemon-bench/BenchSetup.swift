@@ -90,7 +90,7 @@ final class BenchSetup: @unchecked Sendable {
     /// rotating it would do.
     func rotatePassword() async throws {
         let password = "bench-\(UInt32.random(in: 0 ... .max))"
-        await simulator.changePassword(password)
+        await simulator.engine.changePassword(password)
         try Data((password + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/password"))
     }
 

@@ -172,7 +172,7 @@ struct FleetBench {
         for index in 0..<notifications {
             let username = usernames[index % usernames.count]
             let state = (index / usernames.count) % 2 == 0 ? "Ready" : "NotReady"
-            await simulator.apply(state, scope: .channel("chat"), username: username)
+            await simulator.engine.apply(state, scope: .channel("chat"), username: username)
             last[username] = state
             next += UInt64(spacing / .nanoseconds(1))
             let now = monotonicNanoseconds()

@@ -25,25 +25,28 @@ struct Soak {
         // Faults that lose GWS's HTTP session alternate with faults that do not: losses a
         // few seconds apart are paced on purpose (a server that keeps refusing must not be
         // hammered), and each fault's recovery is measured on its own.
-        Fault(name: "dropped sessions", inject: { await $0.simulator.dropSessions() }),
-        Fault(name: "HTTP sessions expired", inject: { await $0.simulator.expireHTTPSessions() }),
-        Fault(name: "5xx burst", inject: { await $0.simulator.inject(.status(503), count: 4, target: .cometd) }),
+        Fault(name: "dropped sessions", inject: { await $0.simulator.engine.dropSessions() }),
+        Fault(name: "HTTP sessions expired", inject: { await $0.simulator.engine.expireHTTPSessions() }),
+        Fault(name: "5xx burst", inject: { await $0.simulator.engine.inject(.status(503), count: 4, target: .cometd) }),
         Fault(name: "password rotated", inject: { setup in try await setup.rotatePassword() }),
-        Fault(name: "hung request", inject: { await $0.simulator.inject(.hang, count: 1, target: .cometd) }),
+        Fault(name: "hung request", inject: { await $0.simulator.engine.inject(.hang, count: 1, target: .cometd) }),
         Fault(
-            name: "EndContactCenterSession", inject: { await $0.simulator.endContactCenterSession() },
-            changeDuring: false, restore: { await $0.simulator.apply("StartContactCenterSession") }),
-        Fault(name: "malformed body", inject: { await $0.simulator.inject(.malformed, count: 1, target: .cometd) }),
+            name: "EndContactCenterSession", inject: { await $0.simulator.engine.endContactCenterSession() },
+            changeDuring: false, restore: { await $0.simulator.engine.apply("StartContactCenterSession") }),
+        Fault(
+            name: "malformed body", inject: { await $0.simulator.engine.inject(.malformed, count: 1, target: .cometd) }),
         Fault(name: "server restart", inject: { try await $0.simulator.restart(downtime: .milliseconds(800)) }),
-        Fault(name: "empty body", inject: { await $0.simulator.inject(.empty, count: 1, target: .cometd) }),
+        Fault(name: "empty body", inject: { await $0.simulator.engine.inject(.empty, count: 1, target: .cometd) }),
         Fault(
             name: "node in use stopped",
             inject: { setup in await setup.simulator.stopListening(node: await setup.nodeInUse) },
             restore: { try await $0.simulator.startListening() }),
         Fault(
             name: "oversized body",
-            inject: { await $0.simulator.inject(.oversized(2 << 20), count: 1, target: .cometd) }),
-        Fault(name: "closed mid-body", inject: { await $0.simulator.inject(.closeMidBody, count: 1, target: .cometd) }),
+            inject: { await $0.simulator.engine.inject(.oversized(2 << 20), count: 1, target: .cometd) }),
+        Fault(
+            name: "closed mid-body",
+            inject: { await $0.simulator.engine.inject(.closeMidBody, count: 1, target: .cometd) }),
     ]
 
     /// The agent changes made between faults, each visible in the file as (chat, dnd).
@@ -70,19 +73,19 @@ struct Soak {
         func change() async {
             let change = Self.changes[changeIndex % Self.changes.count]
             changeIndex += 1
-            await setup.simulator.apply(change.operation, scope: change.scope)
+            await setup.simulator.engine.apply(change.operation, scope: change.scope)
         }
 
         while clock.now - start < duration {
             let fault = Self.faults[faultCount % Self.faults.count]
             faultCount += 1
             let before = setup.state()
-            let logged = await setup.simulator.requests.count
+            let logged = await setup.simulator.engine.requests.count
             try await fault.inject(setup)
             let injected = clock.now
             // A change while the fault lasts: it must reach the file once the daemon is back.
             if fault.changeDuring { await change() }
-            let truth = await setup.simulator.agent()
+            let truth = await setup.simulator.engine.agent()
             // Back means: the daemon noticed (its connection changed state, or it made a new
             // session), and is connected and synced again with the simulator's truth.
             let recovered = await setup.waitForState(timeout: .seconds(60)) { document in
@@ -95,7 +98,7 @@ struct Soak {
             let syncedAt = clock.now
             // The fault took effect at its first refused, failed or faulted request (or at
             // once, for a restart or a stopped node, which close the connections).
-            let effect = await setup.simulator.requests.dropFirst(logged).first { request in
+            let effect = await setup.simulator.engine.requests.dropFirst(logged).first { request in
                 request.at >= injected && (request.faulted || request.status >= 400 || request.status == 0)
             }
             let took = max(.zero, (effect.map { max($0.at, injected) } ?? injected).duration(to: syncedAt))
@@ -107,12 +110,12 @@ struct Soak {
                 recovery[fault.name] = (previous.count + 1, max(previous.worst, took))
                 if fault.changeDuring { changesSeen += 1 }
             }
-            await setup.simulator.clearFaults()
+            await setup.simulator.engine.clearFaults()
             try await fault.restore(setup)
             // The calm: three changes, each awaited in the file before the next.
             for _ in 0..<3 {
                 await change()
-                let truth = await setup.simulator.agent()
+                let truth = await setup.simulator.engine.agent()
                 let seen = await setup.waitForState(timeout: .seconds(10)) { Self.matches($0, truth) }
                 if seen != nil {
                     changesSeen += 1
@@ -129,10 +132,10 @@ struct Soak {
         }
 
         let final = await setup.waitForState(timeout: .seconds(30)) { $0.connection.connected && $0.agent.synced }
-        let truth = await setup.simulator.agent()
+        let truth = await setup.simulator.engine.agent()
         let rssEnd = sampler.residentBytes() ?? 0
         let fdsEnd = openDescriptors(setup.daemon.processIdentifier)
-        let handshakes = await setup.simulator.requests.filter { $0.channels.contains("/meta/handshake") }.count
+        let handshakes = await setup.simulator.engine.requests.filter { $0.channels.contains("/meta/handshake") }.count
         let alive = setup.daemon.isRunning
         await setup.stop()
 

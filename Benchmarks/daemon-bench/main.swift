@@ -128,7 +128,7 @@ func latency(_ options: Options) async throws {
     for index in 0..<options.notifications {
         let sent = monotonicNanoseconds()
         sendTimes.append(sent)
-        await setup.simulator.apply(index % 2 == 0 ? "Ready" : "NotReady", scope: .channel("chat"))
+        await setup.simulator.engine.apply(index % 2 == 0 ? "Ready" : "NotReady", scope: .channel("chat"))
         let next = sent + 30_000_000
         let now = monotonicNanoseconds()
         if next > now { try await Task.sleep(for: .nanoseconds(Int64(next - now))) }
@@ -191,7 +191,7 @@ func idle(_ options: Options) async throws {
     let privateBytes = sampler.privateBytes() ?? Int.max
     let resident = sampler.residentBytes() ?? 0
     let split = sampler.privateMemory()
-    let connects = await setup.simulator.requests.filter { $0.channels.contains("/meta/connect") }.count
+    let connects = await setup.simulator.engine.requests.filter { $0.channels.contains("/meta/connect") }.count
     // The floor runs once the daemon is gone: pages of a library both map would be
     // shared, and private to neither.
     await setup.stopDaemon()
@@ -224,9 +224,9 @@ func burst(_ options: Options) async throws {
     let cpuBefore = sampler.cpuSeconds() ?? 0
     let start = monotonicNanoseconds()
     for index in 0..<(options.burst - 1) {
-        await setup.simulator.apply(index % 2 == 0 ? "Ready" : "NotReady", scope: .channel("chat"))
+        await setup.simulator.engine.apply(index % 2 == 0 ? "Ready" : "NotReady", scope: .channel("chat"))
     }
-    await setup.simulator.apply("OutToLunch", scope: .channel("chat"))
+    await setup.simulator.engine.apply("OutToLunch", scope: .channel("chat"))
     let sent = monotonicNanoseconds()
     let final = await setup.waitForState(timeout: .seconds(60)) {
         $0.agent.channels.first { $0.name == "chat" }?.reason == "Lunch"
@@ -235,7 +235,7 @@ func burst(_ options: Options) async throws {
     try await Task.sleep(for: .milliseconds(200))
     let cpu = (sampler.cpuSeconds() ?? 0) - cpuBefore
     let writes = setup.watch.timestamps.filter { $0 >= start && $0 <= end }.count
-    let truth = await setup.simulator.agent()?.channels.first { $0.name == "chat" }
+    let truth = await setup.simulator.engine.agent()?.channels.first { $0.name == "chat" }
     let finalChat = final?.agent.channels.first { $0.name == "chat" }
     await setup.stop()
     let duration = Double(end - start) / 1e9

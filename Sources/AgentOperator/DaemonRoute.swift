@@ -25,6 +25,12 @@ public enum DaemonRoute: Sendable, Equatable {
         }
     }
 
+    /// Whether a daemon is there (answering, or refusing this caller).
+    public var daemonRuns: Bool {
+        if case .ownLogin = self { return false }
+        return true
+    }
+
     /// The line `--verbose` prints.
     public var explanation: String {
         switch self {

@@ -1,7 +1,7 @@
 import GWS
 
 /// Everything the state file says, before `seq` and `changed_at` are assigned: the
-/// agent's cache plus the connection's state. Owned and changed by ``SessionCoordinator``.
+/// agent's cache plus the connection's state. Owned and changed by ``AgentCoordinator``.
 public struct AgentModel: Sendable, Equatable {
     public var username: String
     public private(set) var cache = AgentCache()

@@ -1,4 +1,4 @@
-/// Outputs of ``SessionCoordinator``, performed by the daemon in order.
+/// Outputs of ``AgentCoordinator``, performed by the daemon in order.
 public enum CoordinatorAction: Sendable, Equatable {
     /// Log in on node `node` of ``CoordinatorSettings/servers``: open a fresh HTTP session
     /// (a new cookie jar, no CSRF token yet, the current password) and GET the snapshot

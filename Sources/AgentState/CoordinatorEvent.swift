@@ -1,7 +1,7 @@
 import BayeuxCore
 import GWS
 
-/// Inputs to ``SessionCoordinator``.
+/// Inputs to ``AgentCoordinator``.
 public enum CoordinatorEvent: Sendable, Equatable {
     /// Begin: log in to GWS.
     case start

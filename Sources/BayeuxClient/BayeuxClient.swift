@@ -132,8 +132,10 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
                 for id in ids { loop.requests.removeValue(forKey: id)?.cancel() }
             case .startTimer(let id, let delay):
                 loop.timer?.cancel()
+                // The deadline is taken now, not when the task first runs.
+                let deadline = clock.now.advanced(by: delay)
                 loop.timer = Task {
-                    try? await self.clock.sleep(for: delay)
+                    try? await self.clock.sleep(until: deadline, tolerance: nil)
                     if !Task.isCancelled { self.inboxSink.yield(.timerFired(id)) }
                 }
                 if machine.state != .connected { emit(.retryScheduled(after: delay)) }

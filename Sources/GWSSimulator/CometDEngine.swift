@@ -1,14 +1,20 @@
 import BayeuxCore
 import JSON
 import Locking
+import Timekeeping
 
-/// The Bayeux side of the simulator: a CometD 3 server in miniature.
+/// The Bayeux side of one GWS node: a CometD 3 server in miniature, with no transport and
+/// time from an injected clock, so that gws-sim (served over NIO) and the daemon's
+/// in-process tests (served in memory, on manual time) run the same rules.
 ///
 /// It keeps sessions bound to their `BAYEUX_BROWSER` cookie, holds connects up to the
 /// `timeout` advice, writes queued events before the connect reply, completes a
-/// superseded connect with HTTP 500, sweeps sessions idle for `maxInterval`, answers an
+/// superseded connect with HTTP 500, forgets sessions idle for `maxInterval`, answers an
 /// unknown session with `402::session_unknown` and `reconnect: handshake`, implements the
 /// ack extension, and gives `multiple-clients` advice when one cookie holds two polls.
+///
+/// Work per request does not grow with the number of sessions: sessions are indexed by
+/// browser cookie and by user, and idle ones are swept at most once a second of the clock.
 actor CometDEngine {
     /// The outcome of one request to the notifications endpoint.
     struct Response: Sendable {
@@ -25,36 +31,30 @@ actor CometDEngine {
 
     var settings: CometDSettings
     private var sessions: [String: CometDSession] = [:]
+    /// Session ids by browser cookie and by user, so that nothing scans every session.
+    private var byBrowser: [String: Set<String>] = [:]
+    private var byUser: [String: Set<String>] = [:]
     private var browsers: Set<String> = []
     private var nextToken: UInt64 = 0
     private var faults = ConnectFaults()
     private let counters: SimulatorCounters
-    private var sweeper: Task<Void, Never>?
+    private let clock: InjectedClock
+    private var lastSweep: ContinuousClock.Instant
+    /// How often idle sessions are looked for.
+    private static let sweepEvery: Duration = .seconds(1)
 
-    init(settings: CometDSettings, counters: SimulatorCounters) {
+    init(settings: CometDSettings, counters: SimulatorCounters, clock: InjectedClock) {
         self.settings = settings
         self.counters = counters
+        self.clock = clock
+        lastSweep = clock.now
     }
 
-    /// Starts sweeping idle sessions.
-    func startSweeper() {
-        sweeper?.cancel()
-        sweeper = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
-                await self?.sweep()
-            }
-        }
+    /// How many sessions exist (idle ones past `maxInterval` are swept first).
+    var sessionCount: Int {
+        sweep(force: true)
+        return sessions.count
     }
-
-    /// Stops the sweeper and drops every session.
-    func shutdown() {
-        sweeper?.cancel()
-        dropAllSessions()
-    }
-
-    /// How many sessions exist.
-    var sessionCount: Int { sessions.count }
 
     /// How many connects are held, waiting for events or their timeout.
     var heldCount: Int { sessions.values.filter { $0.held != nil }.count }
@@ -67,17 +67,23 @@ actor CometDEngine {
     /// Forgets every session, as a server restart would; held connects are answered
     /// with `402::session_unknown`.
     func dropAllSessions() {
-        for session in sessions.values { session.held?.continuation.resume(returning: .dropped) }
+        for session in sessions.values {
+            session.held?.timer.cancel()
+            session.held?.continuation.resume(returning: .dropped)
+        }
         sessions = [:]
+        byBrowser = [:]
+        byUser = [:]
     }
 
     /// Queues `notifications` for every session of `username` subscribed to their
     /// channels, all of them before any held connect wakes: the notifications of one
     /// change reach a client in one reply.
     func publish(_ notifications: [Notification], username: String) {
+        guard let ids = byUser[username] else { return }
         var woken: [String] = []
         for notification in notifications {
-            for (id, session) in sessions where session.username == username && session.wants(notification.channel) {
+            for id in ids where sessions[id]?.wants(notification.channel) == true {
                 sessions[id]?.queue.append(BayeuxMessage(channel: notification.channel, ["data": notification.data]))
                 woken.append(id)
             }
@@ -88,20 +94,42 @@ actor CometDEngine {
     private func wake(_ id: String, _ reason: CometDSession.Wake) {
         guard let held = sessions[id]?.held else { return }
         sessions[id]?.held = nil
+        held.timer.cancel()
         held.continuation.resume(returning: reason)
     }
 
-    private func sweep() {
-        let now = ContinuousClock.now
-        for (id, session) in sessions
-        where session.held == nil && session.lastActivity.duration(to: now) > settings.maxInterval {
-            sessions[id] = nil
+    private func insert(_ session: CometDSession) {
+        sessions[session.id] = session
+        byBrowser[session.browser, default: []].insert(session.id)
+        byUser[session.username, default: []].insert(session.id)
+    }
+
+    private func remove(_ id: String) {
+        guard let session = sessions.removeValue(forKey: id) else { return }
+        byBrowser[session.browser]?.remove(id)
+        if byBrowser[session.browser]?.isEmpty == true { byBrowser[session.browser] = nil }
+        byUser[session.username]?.remove(id)
+        if byUser[session.username]?.isEmpty == true { byUser[session.username] = nil }
+    }
+
+    /// Forgets sessions without a held connect for longer than `maxInterval`, at most once
+    /// per ``sweepEvery`` unless `force`.
+    private func sweep(force: Bool = false) {
+        let now = clock.now
+        guard force || lastSweep.duration(to: now) >= Self.sweepEvery else { return }
+        lastSweep = now
+        let idle = sessions.values.filter {
+            $0.held == nil && $0.lastActivity.duration(to: now) > settings.maxInterval
+        }
+        for session in idle {
+            remove(session.id)
             counters.increment(.sessionsSwept)
         }
     }
 
     /// Handles one POST to the notifications endpoint by `username` with `browser` cookie.
     func handle(_ messages: [BayeuxMessage], browser: String?, username: String) async -> Response {
+        sweep()
         var replies: [BayeuxMessage] = []
         var setCookie: String?
         var status = 200
@@ -123,7 +151,7 @@ actor CometDEngine {
             case "/meta/disconnect":
                 if let id = validSession(message, browser: browser) {
                     wake(id, .dropped)
-                    sessions[id] = nil
+                    remove(id)
                 } else {
                     reply = unknownSession(message, advice: false)
                 }
@@ -144,8 +172,15 @@ actor CometDEngine {
         ]
     }
 
+    /// The session `message` names, when it exists and belongs to `browser`. A session idle
+    /// past `maxInterval` is gone, whether or not the sweep has found it yet.
     private func validSession(_ message: BayeuxMessage, browser: String?) -> String? {
         guard let id = message.clientId, let session = sessions[id], session.browser == browser else { return nil }
+        if session.held == nil && session.lastActivity.duration(to: clock.now) > settings.maxInterval {
+            remove(id)
+            counters.increment(.sessionsSwept)
+            return nil
+        }
         return id
     }
 
@@ -178,10 +213,9 @@ actor CometDEngine {
             cookie = "BAYEUX_BROWSER=\(browserID); Path=/; HttpOnly"
         }
         let id = randomIdentifier(length: 26)
-        var session = CometDSession(id: id, browser: browserID, username: username, lastActivity: .now)
-        let ack = message.ext?["ack"]
-        session.ackEnabled = ack?.boolValue == true
-        sessions[id] = session
+        var session = CometDSession(id: id, browser: browserID, username: username, lastActivity: clock.now)
+        session.ackEnabled = message.ext?["ack"]?.boolValue == true
+        insert(session)
         reply.clientId = id
         reply.fields["version"] = "1.0"
         reply.fields["supportedConnectionTypes"] = ["long-polling"]
@@ -228,7 +262,7 @@ actor CometDEngine {
         var advice = standardAdvice
         if faults.reconnectNone > 0 {
             faults.reconnectNone -= 1
-            sessions[id] = nil
+            remove(id)
             reply.fields["successful"] = false
             reply.fields["error"] = "403::server refused the session"
             reply.fields["advice"] = ["reconnect": "none"]
@@ -239,12 +273,12 @@ actor CometDEngine {
             counters.increment(.duplicateConnects)
             wake(id, .superseded)
         }
-        sessions[id]?.lastActivity = .now
+        sessions[id]?.lastActivity = clock.now
         if let clientAck = message.ext?["ack"]?.intValue, sessions[id]?.ackEnabled == true {
             sessions[id]?.unacknowledged.removeAll { $0.batch <= clientAck }
         }
-        let browserID = sessions[id]?.browser
-        let othersHolding = sessions.values.filter { $0.browser == browserID && $0.id != id && $0.held != nil }.count
+        let siblings = sessions[id].flatMap { byBrowser[$0.browser] } ?? []
+        let othersHolding = siblings.filter { $0 != id && sessions[$0]?.held != nil }.count
         let multiple = faults.multipleClients > 0 || othersHolding >= settings.maxSessionsPerBrowser
         if faults.multipleClients > 0 { faults.multipleClients -= 1 }
         let immediate =
@@ -254,12 +288,14 @@ actor CometDEngine {
             nextToken += 1
             let token = nextToken
             let timeout = settings.timeout
+            let clock = self.clock
+            let deadline = clock.now + timeout
             let wake = await withCheckedContinuation { (continuation: CheckedContinuation<CometDSession.Wake, Never>) in
-                sessions[id]?.held = (token, continuation)
-                Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
+                let timer = Task { [weak self] in
+                    guard (try? await clock.sleep(until: deadline)) != nil else { return }
                     await self?.expire(id, token: token)
                 }
+                sessions[id]?.held = CometDSession.Held(token: token, continuation: continuation, timer: timer)
             }
             switch wake {
             case .superseded: return ([], reply, true)
@@ -268,7 +304,7 @@ actor CometDEngine {
             }
         }
         guard sessions[id] != nil else { return ([], unknownSession(message, advice: true), false) }
-        sessions[id]?.lastActivity = .now
+        sessions[id]?.lastActivity = clock.now
         if multiple {
             advice["multiple-clients"] = true
             advice["interval"] = .int(settings.multiSessionInterval.wholeMilliseconds)

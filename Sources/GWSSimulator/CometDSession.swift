@@ -13,8 +13,16 @@ struct CometDSession {
     var subscriptions: [ChannelPattern] = []
     /// Deliveries waiting for the next connect.
     var queue: [BayeuxMessage] = []
-    /// The connect being held, with a token that tells it apart from later ones.
-    var held: (token: UInt64, continuation: CheckedContinuation<Wake, Never>)?
+    /// A connect being held: a token that tells it apart from later ones, the waiting
+    /// request, and the timer that ends the hold.
+    struct Held {
+        var token: UInt64
+        var continuation: CheckedContinuation<Wake, Never>
+        var timer: Task<Void, Never>
+    }
+
+    /// The connect being held, if any.
+    var held: Held?
     /// When the session last saw a connect end (or began), for the sweeper.
     var lastActivity: ContinuousClock.Instant
     /// Whether the client asked for the ack extension on its handshake.

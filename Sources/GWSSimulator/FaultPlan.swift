@@ -24,11 +24,16 @@ public enum Fault: Sendable, Equatable {
     case hugeHeader(Int)
     /// A 200 with a chunked body that never ends (hostile).
     case endlessBody
+    /// This status with a body that echoes every request header, credentials included, as
+    /// a careless proxy's error page does (hostile: the client must not repeat them).
+    case echo(status: Int)
 }
 
 /// Which requests a fault applies to.
 public enum FaultTarget: String, Sendable, Equatable {
     case any, cometd, rest
+    /// REST requests that carry a session cookie (a resync or an operation; not a login).
+    case restInSession = "rest-in-session"
 }
 
 /// Faults waiting to be applied, in order, each to one request.
@@ -39,12 +44,18 @@ struct FaultPlan {
         pending += Array(repeating: (fault, target), count: max(0, count))
     }
 
-    /// Takes the next fault for a request to the CometD endpoint (`cometd`) or REST.
-    mutating func next(cometd: Bool) -> Fault? {
-        guard let index = pending.firstIndex(where: { $0.target == .any || ($0.target == .cometd) == cometd }) else {
-            return nil
+    /// Takes the next fault for a request to the CometD endpoint (`cometd`) or REST, with
+    /// or without a session cookie.
+    mutating func next(cometd: Bool, inSession: Bool) -> Fault? {
+        let index = pending.firstIndex { entry in
+            switch entry.target {
+            case .any: return true
+            case .cometd: return cometd
+            case .rest: return !cometd
+            case .restInSession: return !cometd && inSession
+            }
         }
-        return pending.remove(at: index).fault
+        return index.map { pending.remove(at: $0).fault }
     }
 
     mutating func clear() { pending = [] }
@@ -66,5 +77,5 @@ public struct LoggedRequest: Sendable, Equatable {
     /// Whether an injected fault answered it.
     public var faulted = false
     /// When it was answered (for recovery times measured from a fault's first effect).
-    public var at: ContinuousClock.Instant = .now
+    public var at: ContinuousClock.Instant
 }

@@ -14,26 +14,28 @@ extension GWSSimulator {
             return .json(
                 .object(
                     JSONObject(
-                        counters.snapshot.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int(Int64($0.value))) })))
+                        engine.counters.snapshot.sorted { $0.key < $1.key }.map {
+                            ($0.key, JSONValue.int(Int64($0.value)))
+                        })))
         case ("GET", "requests"):
-            return .json(JSONValue.array(log.map(\.json)))
+            return .json(JSONValue.array(await engine.requests.map(\.json)))
         case ("GET", "agent"):
-            guard let agent = agent(parts.query["username"]) else { return .json(notFound, status: 404) }
+            guard let agent = await engine.agent(parts.query["username"]) else { return .json(notFound, status: 404) }
             return .json(agent.userResource(baseURL: baseURL, subresources: true))
         case ("POST", "fault"):
             guard let fault = Self.fault(from: body) else {
                 return .json(["error": "unknown fault; see docs/simulator.md"] as JSONValue, status: 400)
             }
             let target = body["target"]?.stringValue.flatMap(FaultTarget.init(rawValue:)) ?? .any
-            inject(fault, count: count, target: target)
+            await engine.inject(fault, count: count, target: target)
         case ("POST", "clear-faults"):
-            await clearFaults()
+            await engine.clearFaults()
         case ("POST", "drop-sessions"):
-            await dropSessions()
+            await engine.dropSessions()
         case ("POST", "reconnect-none"):
-            await injectReconnectNone(count: count)
+            await engine.injectReconnectNone(count: count)
         case ("POST", "multiple-clients"):
-            await injectMultipleClients(count: count)
+            await engine.injectMultipleClients(count: count)
         case ("POST", "restart"):
             let downtime = Duration.milliseconds(body["down_ms"]?.intValue ?? 500)
             guard let node = node(in: body) else { return badNode }
@@ -41,16 +43,17 @@ extension GWSSimulator {
             Task { try? await self.restart(downtime: downtime, node: node) }
         case ("POST", "expire-http-sessions"):
             guard let node = node(in: body) else { return badNode }
-            expireHTTPSessions(node: node, username: body["username"]?.stringValue)
+            await engine.expireHTTPSessions(node: node, username: body["username"]?.stringValue)
         case ("POST", "password"):
             guard let password = body["password"]?.stringValue, !password.isEmpty else {
                 return .json(["error": "password is required"] as JSONValue, status: 400)
             }
-            guard changePassword(password, username: body["username"]?.stringValue) else {
+            guard await engine.changePassword(password, username: body["username"]?.stringValue) else {
                 return .json(notFound, status: 404)
             }
         case ("POST", "end-session"):
-            return operationReply(await endContactCenterSession(username: body["username"]?.stringValue), headers: [])
+            return await engine.operationReply(
+                await engine.endContactCenterSession(username: body["username"]?.stringValue), headers: [])
         case ("POST", "stop-node"), ("POST", "start-node"):
             guard let node = node(in: body), let index = node else { return badNode }
             if action == "stop-node" {
@@ -62,15 +65,14 @@ extension GWSSimulator {
                 }
             }
         case ("GET", "nodes"):
-            return .json(
-                .array(
-                    nodes.indices.map { index in
-                        [
-                            "node": .int(Int64(index)), "url": .string(baseURL(node: index)),
-                            "up": .bool(nodes[index].isUp),
-                            "http_sessions": .int(Int64(nodes[index].httpSessions.count)),
-                        ]
-                    }))
+            var entries: [JSONValue] = []
+            for index in 0..<nodeCount {
+                entries.append([
+                    "node": .int(Int64(index)), "url": .string(baseURL(node: index)), "up": .bool(isUp(node: index)),
+                    "http_sessions": .int(Int64(await engine.httpSessionCount(node: index))),
+                ])
+            }
+            return .json(.array(entries))
         case ("POST", "operation"):
             guard let operation = body["operation"]?.stringValue else {
                 return .json(["error": "operation is required"] as JSONValue, status: 400)
@@ -78,8 +80,8 @@ extension GWSSimulator {
             let scope: OperationScope =
                 body["channel"]?.stringValue.map(OperationScope.channel)
                 ?? body["device"]?.stringValue.map(OperationScope.device) ?? .all
-            let outcome = await apply(operation, scope: scope, username: body["username"]?.stringValue)
-            return operationReply(outcome, headers: [])
+            let outcome = await engine.apply(operation, scope: scope, username: body["username"]?.stringValue)
+            return await engine.operationReply(outcome, headers: [])
         default:
             return .json(notFound, status: 404)
         }
@@ -90,12 +92,12 @@ extension GWSSimulator {
     /// `nil` when it names no node.
     func node(in body: JSONValue) -> Int?? {
         guard let value = body["node"] else { return .some(nil) }
-        guard let index = value.intValue, nodes.indices.contains(Int(index)) else { return nil }
+        guard let index = value.intValue, (0..<nodeCount).contains(Int(index)) else { return nil }
         return .some(Int(index))
     }
 
     var badNode: ScriptedResponse {
-        .json(["error": .string("node must be between 0 and \(nodes.count - 1)")] as JSONValue, status: 400)
+        .json(["error": .string("node must be between 0 and \(nodeCount - 1)")] as JSONValue, status: 400)
     }
 
     /// Reads `{"fault": "status", "status": 503}` and friends.
@@ -113,6 +115,7 @@ extension GWSSimulator {
         case "trickle": return .trickle
         case "huge-header": return .hugeHeader(Int(body["bytes"]?.intValue ?? 200_000))
         case "endless-body": return .endlessBody
+        case "echo": return .echo(status: Int(body["status"]?.intValue ?? 403))
         default: return nil
         }
     }

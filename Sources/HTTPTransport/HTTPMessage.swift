@@ -45,7 +45,46 @@ public struct HTTPHeader: Sendable, Hashable {
                 result = result.replacing(secret, with: "[redacted]")
             }
         }
-        return result
+        return redactingQuotedSecrets(in: result)
+    }
+
+    /// Where a server's text may quote a secret the client never set itself (a cookie its
+    /// jar sent, say): the value after each of these, case-insensitively, is a secret.
+    static let quotedSecretMarkers = [
+        "authorization:", "cookie:", "x-csrf-token:", "jsessionid=", "bayeux_browser=",
+    ].map { Array($0.utf8) }
+
+    /// `text` with the value after every ``quotedSecretMarkers`` entry (up to the next `,`,
+    /// `;`, quote, `<`, `&` or line end) replaced by `[redacted]`: an error page that echoes
+    /// the request's headers cannot leak the session cookie or a CSRF token into a log line.
+    public static func redactingQuotedSecrets(in text: String) -> String {
+        let bytes = Array(text.utf8)
+        let lower = bytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        let stops: Set<UInt8> = [0x2C, 0x3B, 0x22, 0x27, 0x3C, 0x26, 0x0A, 0x0D]
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            guard
+                let marker = quotedSecretMarkers.first(where: { marker in
+                    index + marker.count <= lower.count && lower[index..<(index + marker.count)].elementsEqual(marker)
+                })
+            else {
+                out.append(bytes[index])
+                index += 1
+                continue
+            }
+            out += bytes[index..<(index + marker.count)]
+            index += marker.count
+            while index < bytes.count, bytes[index] == 0x20 {
+                out.append(0x20)
+                index += 1
+            }
+            let start = index
+            while index < bytes.count, !stops.contains(bytes[index]) { index += 1 }
+            if index > start { out += Array("[redacted]".utf8) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Whether the value is a secret: credentials, cookies, or a CSRF token.

@@ -19,6 +19,14 @@ public struct RecordedRequest: Sendable {
 
     /// The body as UTF-8 text.
     public var text: String { String(decoding: body, as: UTF8.self) }
+
+    public init(method: String, uri: String, headers: [(name: String, value: String)], body: [UInt8], connection: Int) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+        self.connection = connection
+    }
 }
 
 /// What the test server does with one request.

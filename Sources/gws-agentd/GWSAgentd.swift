@@ -1,5 +1,6 @@
 import AgentDaemon
 import ArgumentParser
+import BuildVersion
 
 /// `gws-agentd`: the daemon and the commands ops and scripts use around it.
 struct GWSAgentd: AsyncParsableCommand {
@@ -10,7 +11,7 @@ struct GWSAgentd: AsyncParsableCommand {
             Run the daemon with `gws-agentd run` (systemd starts it that way); the other commands \
             read its state file, change the agent's state, or check a configuration. See gws-agentd(8).
             """,
-        version: AgentDaemonVersion.current,
+        version: BuildVersion.current,
         subcommands: [Run.self, Status.self, SetCommand.self, States.self, CheckConfig.self, Reload.self])
 }
 

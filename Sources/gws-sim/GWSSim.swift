@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildVersion
 import FoundationEssentials
 import GWSSimulator
 import Glibc
@@ -13,7 +14,7 @@ struct GWSSim: AsyncParsableCommand {
             Serves REST under /api/v2, CometD at /api/v2/notifications and a control endpoint at \
             /sim/control (see docs/simulator.md). Stops on SIGINT or SIGTERM.
             """,
-        version: "0.2.0")
+        version: BuildVersion.current)
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -96,7 +97,7 @@ struct GWSSim: AsyncParsableCommand {
             try Data(String(url.split(separator: ":").last ?? "").utf8).write(to: URL(fileURLWithPath: portFile))
         }
         if scriptedActivity > 0 {
-            await simulator.startScriptedActivity(interval: .milliseconds(Int64(scriptedActivity * 1000)))
+            await simulator.engine.startScriptedActivity(interval: .milliseconds(Int64(scriptedActivity * 1000)))
         }
         // Unbuffered, so that a supervising script sees it at once.
         let urls = await simulator.baseURLs.joined(separator: " ")

@@ -39,8 +39,8 @@ struct ConfigurationLoaderTests {
         let configuration = try await load(try config(minimal))
         #expect(configuration.server.url == "https://gws.example.com")
         #expect(configuration.server.notificationsURL == "https://gws.example.com/api/v2/notifications")
-        #expect(configuration.server.username == "agent1")
-        #expect(configuration.server.password.secret == "s3cret-pw")
+        #expect(configuration.agents.first?.username == "agent1")
+        #expect(configuration.agents.first?.password.secret == "s3cret-pw")
         #expect(configuration.server.tlsVerify)
         #expect(configuration.server.maxNetworkDelay == .seconds(10))
         #expect(configuration.channels == ["/v2/me/devices", "/v2/me/channels"])
@@ -85,7 +85,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.server.maxNetworkDelay == .milliseconds(2500))
         #expect(configuration.channels == ["/v2/me/devices"])
         #expect(configuration.startContactCenterSession)
-        #expect(configuration.stateFile == "/run/x/state.json")
+        #expect(configuration.agents.first?.stateFile == "/run/x/state.json")
         #expect(configuration.heartbeatSeconds == 30)
         #expect(configuration.logFormat == .json)
         #expect(configuration.logLevel == .debug)
@@ -118,9 +118,9 @@ struct ConfigurationLoaderTests {
                 "GWS_AGENTD_SERVER_USERNAME": "a", "GWS_AGENTD_SERVER_PASSWORD": "pw",
                 "RUNTIME_DIRECTORY": "/run/gws-agentd",
             ])
-        #expect(configuration.stateFile == "/run/gws-agentd/state.json")
-        #expect(configuration.server.password.secret == "pw")
-        #expect(configuration.server.password.source == "GWS_AGENTD_SERVER_PASSWORD")
+        #expect(configuration.agents.first?.stateFile == "/run/gws-agentd/state.json")
+        #expect(configuration.agents.first?.password.secret == "pw")
+        #expect(configuration.agents.first?.password.source == "GWS_AGENTD_SERVER_PASSWORD")
     }
 
     @Test("The path: --config, else $CONFIGURATION_DIRECTORY/config.yaml, else /etc")
@@ -139,7 +139,7 @@ struct ConfigurationLoaderTests {
         try dir.write("creds/gws-password", "from-credential\n", mode: 0o644)
         let body = minimal.split(separator: "\n").filter { !$0.contains("password_file") }.joined(separator: "\n")
         let configuration = try await load(try config(body), environment: ["CREDENTIALS_DIRECTORY": credentials])
-        #expect(configuration.server.password.secret == "from-credential")
+        #expect(configuration.agents.first?.password.secret == "from-credential")
     }
 
     @Test(
@@ -198,7 +198,7 @@ struct ConfigurationLoaderTests {
         let groupWritable = await #expect(throws: ConfigurationError.self) { try await load(path) }
         #expect(groupWritable?.problem.contains("accessible by other users (mode 620)") == true)
         chmod(passwordFile, 0o640)
-        #expect(try await load(path).server.password.secret == "s3cret-pw")
+        #expect(try await load(path).agents.first?.password.secret == "s3cret-pw")
         let link = dir.path + "/password-link"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: passwordFile)
         let linked = try dir.write(
@@ -274,16 +274,21 @@ struct ConfigurationLoaderTests {
         #expect(typed?.key.contains("GWS_AGENTD_STATE_HEARTBEAT_S") == true)
     }
 
-    @Test("Reconnection is needed only when server settings change")
+    @Test("Reconnection is needed only when server settings or credentials change")
     func needsReconnect() async throws {
-        let base = try await load(try config(minimal))
-        var logOnly = base
-        logOnly.logLevel = .debug
-        logOnly.stateFile = "/elsewhere.json"
-        #expect(!logOnly.needsReconnect(from: base))
+        let loaded = try await load(try config(minimal))
+        let agent = try #require(loaded.agents.first)
+        let base = loaded.configuration(for: agent)
+        var fileOnly = base
+        fileOnly.stateFile = "/elsewhere.json"
+        fileOnly.heartbeatSeconds = 3
+        #expect(!fileOnly.needsReconnect(from: base))
         var server = base
-        server.server.url = "https://other"
+        server.server.urls = ["https://other"]
         #expect(server.needsReconnect(from: base))
-        #expect("\(base.server.password)".contains("s3cret") == false)
+        var password = base
+        password.password = Password("another", source: "test")
+        #expect(password.needsReconnect(from: base))
+        #expect("\(base.password)".contains("s3cret") == false)
     }
 }

@@ -120,7 +120,7 @@ struct LoggingAndMetricsTests {
     func sinceGauges() throws {
         func render(_ model: AgentModel) -> [Substring] {
             MetricsText(
-                version: "0.2.0", startTime: 1000, model: model, counters: SessionCounters(), stateFileWrites: 0,
+                version: "9.9.9", startTime: 1000, model: model, counters: SessionCounters(), stateFileWrites: 0,
                 stateFileWriteFailures: 0, stateFileLastWrite: nil, lastNotification: nil
             ).render().split(separator: "\n")
         }
@@ -144,7 +144,7 @@ struct LoggingAndMetricsTests {
     func health() {
         let now = ContinuousClock.now
         func health(loop: Duration, bayeux: Duration?) -> Bool {
-            SessionHealth(
+            AgentHealth(
                 loopProgress: now - loop, bayeuxProgress: bayeux.map { now - $0 }, adviceTimeout: .seconds(25),
                 allowance: HealthAllowance(heartbeat: .seconds(10), maxNetworkDelay: .seconds(10))
             ).isHealthy(now: now)

@@ -14,7 +14,7 @@ struct StatePublisherTests {
     init() throws { dir = try TemporaryDirectory() }
 
     func model(_ state: String, dnd: Bool = false) -> AgentModel {
-        var coordinator = SessionCoordinator<ContinuousClock.Instant>(
+        var coordinator = AgentCoordinator<ContinuousClock.Instant>(
             username: "agent1", settings: CoordinatorSettings(channels: []), seed: 1)
         _ = coordinator.handle(.start, now: .now, time: "2026-01-01T00:00:00.000Z")
         _ = coordinator.handle(

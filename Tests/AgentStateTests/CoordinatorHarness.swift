@@ -5,15 +5,15 @@ import Testing
 
 @testable import AgentState
 
-/// Drives a ``SessionCoordinator`` with a fake clock and records its actions.
+/// Drives a ``AgentCoordinator`` with a fake clock and records its actions.
 struct CoordinatorHarness {
-    var coordinator: SessionCoordinator<ManualInstant>
+    var coordinator: AgentCoordinator<ManualInstant>
     var now = ManualInstant(offset: .zero)
     var actions: [CoordinatorAction] = []
     var clock = 0
 
     init(settings: CoordinatorSettings = CoordinatorSettings(channels: ["/v2/me/devices", "/v2/me/channels"])) {
-        coordinator = SessionCoordinator(username: "agent1", settings: settings, seed: 7)
+        coordinator = AgentCoordinator(username: "agent1", settings: settings, seed: 7)
     }
 
     var time: String { Timestamp.rfc3339(seconds: 1_795_557_600 + Int64(clock), nanoseconds: 0) }

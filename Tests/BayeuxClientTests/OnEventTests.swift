@@ -1,27 +1,33 @@
 import BayeuxClient
 import BayeuxCore
 import CurlTransport
+import GWSSimulator
 import HTTPTransport
 import JSON
 import Locking
 import Logging
-import ScriptedHTTPServer
+import TestSupport
 import Testing
+import Timekeeping
 
 @Suite("Bayeux client events through a closure")
 struct OnEventTests {
     @Test("An onEvent closure gets every event in order, and the stream stays empty")
     func closureInsteadOfStream() async throws {
-        let cometd = MiniCometD(hold: .milliseconds(50))
-        let server = try await ScriptedHTTPServer.start { await cometd.handle($0) }
+        let simulator = GWSSimulator(
+            configuration: SimulatorConfiguration(
+                agents: [SimulatedAgent(username: "agent1", password: "secret")],
+                cometd: CometDSettings(timeout: .milliseconds(50)), csrfOnCometD: false))
+        let url = try await simulator.start()
         let http = try #require(CurlHTTPClient())
         let seen = Locked<[BayeuxEvent]>([])
         let client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
-                url: server.baseURL + "/api/v2/notifications",
+                url: url + "/api/v2/notifications",
                 session: SessionConfiguration(maxNetworkDelay: .seconds(5)),
-                subscriptions: ["/v2/me/devices"], headers: { [] }),
-            http: http, clock: ContinuousClock(), logger: Logger(label: "test"),
+                subscriptions: ["/v2/me/devices"],
+                headers: { [HTTPHeader("Authorization", DriverFixture.credentials)] }),
+            http: http, clock: InjectedClock.system, logger: Logger(label: "test"),
             onEvent: { event in seen.withLock { $0.append(event) } })
         let run = Task { await client.run() }
         func delivered() -> [Int64] {
@@ -32,14 +38,11 @@ struct OnEventTests {
                 }
             }
         }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !seen.withLock({ $0.contains(.subscribed("/v2/me/devices")) }) && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        await waitUntil("the subscription confirmed") { seen.withLock { $0.contains(.subscribed("/v2/me/devices")) } }
         for seq in 0..<20 {
-            await cometd.publish(BayeuxMessage(channel: "/v2/me/devices", ["data": ["seq": .int(Int64(seq))]]))
+            await simulator.engine.deliver(["seq": .int(Int64(seq))], on: "/v2/me/devices")
         }
-        while delivered().count < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        await waitUntil("20 deliveries") { delivered().count >= 20 }
         #expect(delivered() == Array(0..<20))
 
         client.disconnect()
@@ -50,6 +53,6 @@ struct OnEventTests {
         #expect(seen.withLock { $0.first } == .stateChanged(.handshaking))
         #expect(seen.withLock { events in events.contains { if case .terminated = $0 { true } else { false } } })
         http.shutdown()
-        await server.stop()
+        await simulator.stop()
     }
 }

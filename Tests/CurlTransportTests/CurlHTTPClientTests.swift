@@ -1,6 +1,7 @@
 import CurlTransport
 import HTTPTransport
 import ScriptedHTTPServer
+import TestSupport
 import Testing
 
 /// A one-shot latch tests use to hold a server response until they release it.
@@ -145,7 +146,7 @@ struct CurlHTTPClientTests {
                     try await client.perform(HTTPRequest(method: .post, url: server.baseURL, timeout: .seconds(120)))
                 }
             }
-            #expect(await eventually { server.acceptedConnections > 0 }, "the server accepted the connection")
+            await waitUntil("the server accepted the connection") { server.acceptedConnections > 0 }
             task.cancel()
             #expect(await task.value == .cancelled)
         }

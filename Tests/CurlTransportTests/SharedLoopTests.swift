@@ -1,6 +1,7 @@
 import HTTPTransport
 import Locking
 import ScriptedHTTPServer
+import TestSupport
 import Testing
 
 @testable import CurlTransport
@@ -68,10 +69,7 @@ struct SharedLoopTests {
             async let firstPoll = failure { () async throws(TransportError) in try await first.perform(poll) }
             async let secondPoll = second.perform(poll)
             // Both polls are parked at the server before the first client goes away.
-            for _ in 0..<500 where parked.withLock({ $0 }) < 2 {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            #expect(parked.withLock { $0 } == 2)
+            await waitUntil("both polls parked at the server") { parked.withLock { $0 } == 2 }
             first.shutdown()
             #expect(await firstPoll == .shutDown)
             let later = await failure { () async throws(TransportError) in

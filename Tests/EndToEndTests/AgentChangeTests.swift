@@ -10,19 +10,21 @@ struct AgentChangeTests {
         try await withDaemon { f in
             try f.start()
             #expect(await f.waitForSynced(dnd: false) != nil)
-            await f.simulator.apply("DoNotDisturbOn")
+            await f.simulator.engine.apply("DoNotDisturbOn")
             // Device and channel notifications may reach the file in separate writes.
             let on = await f.waitForState {
                 $0.agent.devices.first?.dnd == true && $0.agent.channels.allSatisfy { $0.dnd == true }
             }
             #expect(on?.agent.devices.first?.dnd == true)
             #expect(on?.agent.channels.allSatisfy { $0.dnd == true } == true)
-            #expect(await f.notify.wait { $0.contains("STATUS=connected, NotReady, DND on") })
-            await f.simulator.apply("DoNotDisturbOff", scope: .device(try #require(on?.agent.devices.first?.id)))
+            await f.notify.wait(for: "STATUS=connected, NotReady, DND on") {
+                $0.contains("STATUS=connected, NotReady, DND on")
+            }
+            await f.simulator.engine.apply("DoNotDisturbOff", scope: .device(try #require(on?.agent.devices.first?.id)))
             let deviceOff = await f.waitForState { $0.agent.devices.first?.dnd == false }
             // The device is off but the other channels still have DND on.
             #expect(deviceOff?.agent.dnd == true)
-            await f.simulator.apply("DoNotDisturbOff")
+            await f.simulator.engine.apply("DoNotDisturbOff")
             #expect(await f.waitForState { $0.agent.dnd == false } != nil)
         }
     }
@@ -33,14 +35,14 @@ struct AgentChangeTests {
             try f.start()
             #expect(await f.waitForSynced(agentState: "NotReady") != nil)
             let seqBefore = f.state()?.seq ?? 0
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.apply("Ready")
             let ready = await f.waitForState { $0.agent.state == "Ready" }
             #expect(ready?.agent.devices.first?.state == "Ready")
             #expect(ready?.agent.lastNotificationAt != nil)
             #expect((ready?.seq ?? 0) > seqBefore)
-            await f.simulator.apply("NotReady")
+            await f.simulator.engine.apply("NotReady")
             #expect(await f.waitForState { $0.agent.state == "NotReady" } != nil)
-            await f.simulator.apply("AfterCallWork", scope: .channel("voice"))
+            await f.simulator.engine.apply("AfterCallWork", scope: .channel("voice"))
             // The device and the channel notifications may reach the file in separate writes.
             let acw = await f.waitForState {
                 $0.agent.devices.first?.workMode == "AfterCallWork"
@@ -59,8 +61,8 @@ struct AgentChangeTests {
             #expect(await f.waitForSynced(agentState: "NotReady") != nil)
             // Down: nobody is subscribed, so the change is published to no one.
             await f.simulator.stopListening()
-            await f.simulator.apply("Ready")
-            await f.simulator.apply("DoNotDisturbOn")
+            await f.simulator.engine.apply("Ready")
+            await f.simulator.engine.apply("DoNotDisturbOn")
             #expect(await f.waitForState { !$0.connection.connected } != nil)
             try await f.simulator.startListening()
             let resynced = await f.waitForSynced(agentState: "Ready", dnd: true)
@@ -74,13 +76,13 @@ struct AgentChangeTests {
         try await withDaemon { f in
             try f.start()
             let first = await f.waitForSynced()
-            await f.simulator.dropSessions()
+            await f.simulator.engine.dropSessions()
             let second = await f.waitForState {
                 $0.connection.handshakes == 2 && $0.agent.synced && $0.connection.connected
             }
             #expect(second != nil)
             #expect(second?.connection.clientID != first?.connection.clientID)
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.apply("Ready")
             #expect(await f.waitForState { $0.agent.state == "Ready" } != nil)
         }
     }
@@ -94,7 +96,7 @@ struct AgentChangeTests {
             #expect(
                 await f.waitForState { $0.connection.handshakes >= 2 && $0.agent.synced && $0.connection.connected }
                     != nil)
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.apply("Ready")
             #expect(await f.waitForState { $0.agent.state == "Ready" } != nil)
         }
     }
@@ -104,17 +106,17 @@ struct AgentChangeTests {
         try await withDaemon { f in
             try f.start()
             #expect(await f.waitForSynced() != nil)
-            let before = await f.simulator.requests.count
-            await f.simulator.inject(.status(503), count: 5, target: .cometd)
+            let before = await f.simulator.engine.requests.count
+            await f.simulator.engine.inject(.status(503), count: 5, target: .cometd)
             let clock = ContinuousClock()
             let start = clock.now
-            let recovered = await f.waitForState(timeout: .seconds(30)) { document in
+            let recovered = await f.waitForState { document in
                 document.connection.connected && document.agent.synced
                     && f.simulator.counters[.faultsApplied] >= 5
             }
             #expect(recovered != nil)
             let elapsed = start.duration(to: clock.now)
-            let requests = await f.simulator.requests.count - before
+            let requests = await f.simulator.engine.requests.count - before
             // Linear backoff with jitter: 5 failures cannot take less than ~2 s or make
             // more requests than the failures plus a handful of successful exchanges.
             #expect(elapsed > .seconds(2))
@@ -132,9 +134,9 @@ struct AgentChangeTests {
         try await withDaemon { f in
             let daemon = try f.start()
             #expect(await f.waitForSynced() != nil)
-            await f.simulator.inject(fault, count: 2, target: .any)
-            await f.simulator.apply("Ready")
-            let recovered = await f.waitForState(timeout: .seconds(20)) { $0.agent.state == "Ready" && $0.agent.synced }
+            await f.simulator.engine.inject(fault, count: 2, target: .any)
+            await f.simulator.engine.apply("Ready")
+            let recovered = await f.waitForState { $0.agent.state == "Ready" && $0.agent.synced }
             #expect(recovered != nil)
             #expect(daemon.process.isRunning)
         }
@@ -145,7 +147,7 @@ struct AgentChangeTests {
         try await withDaemon { f in
             let daemon = try f.start()
             #expect(await f.waitForSynced() != nil)
-            await f.simulator.injectReconnectNone()
+            await f.simulator.engine.injectReconnectNone()
             #expect(await daemon.waitForExit() == 69)
             #expect(f.notify.assignments.contains { $0.hasPrefix("STATUS=failed: the server refused the session") })
             #expect(daemon.output.contains("giving up"))
@@ -160,7 +162,7 @@ struct AgentChangeTests {
         try await withDaemon { f in
             try Data("wrong-password-123\n".utf8).write(to: URL(fileURLWithPath: f.directory + "/password"))
             let daemon = try f.start()
-            #expect(await daemon.waitForExit(timeout: .seconds(20)) == 77)
+            #expect(await daemon.waitForExit() == 77)
             #expect(f.notify.assignments.contains { $0.hasPrefix("STATUS=failed: authentication keeps failing") })
             #expect(!f.everythingWritten.contains("wrong-password-123"))
         }

@@ -1,5 +1,7 @@
 import Foundation
 import ScriptedHTTPServer
+import TestSupport
+import Testing
 
 /// The result of running the `gws-agentd` binary once.
 struct CommandResult {
@@ -8,10 +10,10 @@ struct CommandResult {
     var stderr: String
 }
 
-/// Runs `gws-agentd ARGUMENTS` to completion (killed after `timeout`); as user and group
+/// Runs `gws-agentd ARGUMENTS` to completion (killed, with an issue, past the test deadline); as user and group
 /// `asUser` (through setpriv, without supplementary groups) when given.
 func runCommand(
-    _ arguments: [String], environment: [String: String] = [:], directory: String, timeout: Duration = .seconds(30),
+    _ arguments: [String], environment: [String: String] = [:], directory: String,
     asUser: UInt32? = nil
 ) async throws -> CommandResult {
     let id = UUID().uuidString
@@ -34,9 +36,9 @@ func runCommand(
     process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    let deadline = ContinuousClock.now + timeout
+    // A command that does not end within the test deadline fails the test and is killed.
+    await waitUntil("gws-agentd \(arguments.joined(separator: " ")) to exit") { !process.isRunning }
     let status: Int32? = try await offPool {
-        while process.isRunning && ContinuousClock.now < deadline { usleep(5_000) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

@@ -31,9 +31,9 @@ struct ConnectionErrorTests {
         let message = failed?.connection.lastError?.message ?? ""
         #expect(message.hasPrefix(scenario.prefix), "\(scenario): \(message)")
         for fragment in scenario.fragments { #expect(message.contains(fragment), "\(scenario): \(message)") }
-        #expect(
-            await f.notify.wait { $0.contains { $0.hasPrefix("STATUS=") && $0.contains(scenario.hint) } },
-            "\(scenario): STATUS= with the hint")
+        await f.notify.wait(for: "\(scenario): STATUS= with the hint") {
+            $0.contains { $0.hasPrefix("STATUS=") && $0.contains(scenario.hint) }
+        }
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)
         #expect(daemon.output.contains(scenario.prefix), "\(scenario): the log names the class")

@@ -41,7 +41,7 @@ struct ControlSocketTests {
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("reload refused"))
             #expect(f.daemon?.process.isRunning == true)
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.apply("Ready")
             #expect(await f.waitForSynced(agentState: "Ready") != nil)
             // The daemon logged who asked, with the caller's uid and pid.
             #expect(f.daemon?.output.contains("\"peer.uid\":\"\(getuid())\"") == true)
@@ -65,7 +65,7 @@ struct ControlSocketTests {
             #expect(await f.waitForSynced() != nil)
             let second = try DaemonProcess(
                 arguments: ["run", "--config", f.configPath], environment: [:], outputPath: f.directory + "/second.log")
-            #expect(await second.waitForExit(timeout: .seconds(15)) == 78)
+            #expect(await second.waitForExit() == 78)
             #expect(second.output.contains("another gws-agentd (pid \(first.pid)) already runs"))
             await second.terminate()
             #expect(first.process.isRunning)
@@ -88,7 +88,7 @@ struct ControlSocketTests {
             let idle = try (0..<100).map { _ in try SocketPeer(path) }
             #expect(try SocketPeer(path).exchange("{\"id\":7,\"op\":\"ping\"}\n").contains("\"pong\":true"))
             _ = idle
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.apply("Ready")
             #expect(await f.waitForSynced(agentState: "Ready") != nil)
         }
     }

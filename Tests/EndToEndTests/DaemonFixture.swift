@@ -1,6 +1,7 @@
 import AgentState
 import Foundation
 import GWSSimulator
+import TestSupport
 import Testing
 
 /// One end-to-end scenario: a simulator on a random loopback port, the real daemon
@@ -85,33 +86,30 @@ final class DaemonFixture: @unchecked Sendable {
         return try? StateDocument.decode(Array(data))
     }
 
-    /// Waits until the state file satisfies `condition`; on timeout records an issue that
-    /// names `what` and the file's last connection and agent.
+    /// Waits until the state file satisfies `condition`; a failed wait names `what` and the
+    /// file's last connection and agent.
     func waitForState(
-        _ what: String = "the state file to satisfy the test's condition", timeout: Duration = .seconds(20),
-        sourceLocation: SourceLocation = #_sourceLocation, _ condition: (StateDocument) -> Bool
+        _ what: String = "the state file to satisfy the test's condition",
+        sourceLocation: SourceLocation = #_sourceLocation, _ condition: @escaping (StateDocument) -> Bool
     ) async -> StateDocument? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let document = state(), condition(document) { return document }
-            try? await Task.sleep(for: .milliseconds(20))
+        await waitFor(
+            what,
+            diagnosis: "last state: "
+                + (self.state().map { "\($0.connection.state.rawValue), \($0.agent.state), synced \($0.agent.synced)" }
+                    ?? "none"),
+            sourceLocation: sourceLocation
+        ) {
+            self.state().flatMap { condition($0) ? $0 : nil }
         }
-        if let document = state(), condition(document) { return document }
-        let last =
-            state().map { "\($0.connection.state.rawValue), \($0.agent.state), synced \($0.agent.synced)" } ?? "none"
-        Issue.record(
-            "timed out after \(timeout) waiting for \(what); last state: \(last)", sourceLocation: sourceLocation)
-        return nil
     }
 
     /// Waits until the daemon is connected and synced, with the agent in `state`.
     func waitForSynced(
-        agentState: String? = nil, dnd: Bool? = nil, timeout: Duration = .seconds(20),
-        sourceLocation: SourceLocation = #_sourceLocation
+        agentState: String? = nil, dnd: Bool? = nil, sourceLocation: SourceLocation = #_sourceLocation
     ) async -> StateDocument? {
         let what =
             "connected and synced" + (agentState.map { ", agent \($0)" } ?? "") + (dnd.map { ", DND \($0)" } ?? "")
-        return await waitForState(what, timeout: timeout, sourceLocation: sourceLocation) { document in
+        return await waitForState(what, sourceLocation: sourceLocation) { document in
             document.connection.connected && document.agent.synced
                 && (agentState.map { document.agent.state == $0 } ?? true)
                 && (dnd.map { document.agent.dnd == $0 } ?? true)
@@ -127,19 +125,19 @@ final class DaemonFixture: @unchecked Sendable {
     /// Stops the daemon (SIGTERM, then SIGKILL if needed) and everything else.
     func tearDown() async {
         await stopEverything(
-            daemon: daemon, notify: notify, simulator: simulator, directory: directory, grace: .seconds(10))
+            daemon: daemon, notify: notify, simulator: simulator, directory: directory)
     }
 }
 
-/// The end of every end-to-end scenario: the daemon gets SIGTERM and `grace` to exit
-/// (then SIGKILL), then the notify listener and the simulator stop and the directory goes.
+/// The end of every end-to-end scenario: the daemon gets SIGTERM and must exit (else an
+/// issue, then SIGKILL), then the notify listener and the simulator stop and the directory goes.
 func stopEverything(
-    daemon: DaemonProcess?, notify: NotifyListener, simulator: GWSSimulator, directory: String, grace: Duration
+    daemon: DaemonProcess?, notify: NotifyListener, simulator: GWSSimulator, directory: String
 ) async {
     if let daemon {
         if daemon.process.isRunning {
             daemon.signal(SIGTERM)
-            _ = await daemon.waitForExit(timeout: grace)
+            _ = await daemon.waitForExit("the daemon to exit on SIGTERM at the end of the test")
         }
         await daemon.terminate()
     }

@@ -1,6 +1,8 @@
 import AgentState
 import Foundation
 import GWSSimulator
+import Locking
+import TestSupport
 import Testing
 
 @Suite("gws-agentd run, end to end", .serialized)
@@ -9,7 +11,7 @@ struct DaemonLifecycleTests {
     func startup() async throws {
         try await withDaemon { f in
             let daemon = try f.start()
-            let ready = await f.notify.wait { $0.contains("READY=1") }
+            let ready = await f.notify.wait(for: "READY=1") { $0.contains("READY=1") }
             #expect(ready)
             let synced = await f.waitForSynced(agentState: "NotReady")
             #expect(synced != nil)
@@ -19,7 +21,9 @@ struct DaemonLifecycleTests {
             #expect(synced?.agent.channels.map(\.name) == ["voice", "chat", "email"])
             #expect(synced?.connection.handshakes == 1)
             #expect(synced?.connection.clientID != nil)
-            let status = await f.notify.wait { $0.contains("STATUS=connected, NotReady, DND off") }
+            let status = await f.notify.wait(for: "STATUS=connected, NotReady, DND off") {
+                $0.contains("STATUS=connected, NotReady, DND off")
+            }
             #expect(status)
             // READY came before any status about the connection.
             let assignments = f.notify.assignments
@@ -29,7 +33,7 @@ struct DaemonLifecycleTests {
             let mode = (try? FileManager.default.attributesOfItem(atPath: f.statePath)[.posixPermissions] as? Int) ?? 0
             #expect(mode & 0o777 == 0o644)
             // Requests to GWS carried the credentials, the cookie and the CSRF header.
-            let requests = await f.simulator.requests
+            let requests = await f.simulator.engine.requests
             let cometd = requests.filter { $0.path == GWSSimulator.notificationsPath }
             #expect(cometd.allSatisfy { $0.headers.contains("authorization") && $0.headers.contains("x-csrf-token") })
             #expect(cometd.dropFirst().allSatisfy { $0.headers.contains("cookie") })
@@ -42,17 +46,16 @@ struct DaemonLifecycleTests {
         try await withDaemon { f in
             try f.writeConfig(url: "http://127.0.0.1:1")
             try f.start()
-            #expect(await f.notify.wait { $0.contains("READY=1") })
+            await f.notify.wait(for: "READY=1") { $0.contains("READY=1") }
             let document = await f.waitForState { $0.connection.state == .connecting }
             #expect(document?.connection.connected == false)
             #expect(document?.agent.state == "Unknown")
             #expect(document?.agent.dnd == nil)
-            #expect(
-                await f.notify.wait {
-                    $0.contains {
-                        $0.hasPrefix("STATUS=reconnecting in") && $0.contains("connection refused at 127.0.0.1:1")
-                    }
-                })
+            await f.notify.wait(for: "STATUS=reconnecting in") {
+                $0.contains {
+                    $0.hasPrefix("STATUS=reconnecting in") && $0.contains("connection refused at 127.0.0.1:1")
+                }
+            }
             let failed = await f.waitForState { $0.connection.lastError != nil }
             #expect(failed?.connection.lastError?.message.contains("connection refused at 127.0.0.1:1: ") == true)
         }
@@ -74,9 +77,9 @@ struct DaemonLifecycleTests {
             #expect(final?.connection.state == .stopped)
             #expect(final?.connection.connected == false)
             #expect(final?.agent.synced == false)
-            let requests = await f.simulator.requests
+            let requests = await f.simulator.engine.requests
             #expect(requests.contains { $0.channels.contains("/meta/disconnect") })
-            #expect(await f.simulator.bayeuxSessions == 0)
+            #expect(await f.simulator.engine.bayeuxSessions == 0)
         }
     }
 
@@ -96,7 +99,7 @@ struct DaemonLifecycleTests {
         try await withDaemon { f in
             try f.start(environment: ["WATCHDOG_USEC": "1000000"])
             #expect(await f.waitForSynced() != nil)
-            let pinged = await f.notify.wait(timeout: .seconds(10)) { $0.filter { $0 == "WATCHDOG=1" }.count >= 4 }
+            let pinged = await f.notify.wait(for: "four watchdog pings") { $0.filter { $0 == "WATCHDOG=1" }.count >= 4 }
             #expect(pinged)
         }
     }
@@ -104,9 +107,22 @@ struct DaemonLifecycleTests {
     @Test("No watchdog pings without WATCHDOG_USEC")
     func noWatchdog() async throws {
         try await withDaemon { f in
-            try f.start()
+            let daemon = try f.start()
             #expect(await f.waitForSynced() != nil)
-            try await Task.sleep(for: .seconds(1))
+            // Three heartbeats (state.heartbeat_s: 1), each a new mtime: with a watchdog of
+            // that period there would have been pings by then; then the daemon's whole life
+            // is in the listener's record.
+            let mtimes = Locked<Set<Double>>([])
+            await waitUntil("three heartbeats of the state file") {
+                let attributes = try? FileManager.default.attributesOfItem(atPath: f.statePath)
+                if let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 {
+                    mtimes.withLock { _ = $0.insert(mtime) }
+                }
+                return mtimes.withLock { $0.count } >= 3
+            }
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == 0)
+            #expect(f.notify.assignments.contains("STOPPING=1"))
             #expect(!f.notify.assignments.contains("WATCHDOG=1"))
         }
     }

@@ -1,5 +1,7 @@
 import Foundation
 import ScriptedHTTPServer
+import TestSupport
+import Testing
 
 /// The `gws-agentd` binary under test, run as a child process with its output in a file.
 final class DaemonProcess: @unchecked Sendable {
@@ -51,13 +53,14 @@ final class DaemonProcess: @unchecked Sendable {
         }
     }
 
-    /// Waits for the process to exit; returns its status, or `nil` on timeout.
-    func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
+    /// Waits for the process to exit; returns its status (`nil`, with an issue naming
+    /// `what`, when it does not exit).
+    func waitForExit(
+        _ what: String = "the daemon to exit", sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> Int32? {
         let process = self.process
-        let deadline = ContinuousClock.now + timeout
-        return try? await offPool {
-            while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-            return process.isRunning ? nil : process.terminationStatus
+        return await waitFor(what, diagnosis: "output: \(self.output.suffix(600))", sourceLocation: sourceLocation) {
+            process.isRunning ? nil : process.terminationStatus
         }
     }
 
@@ -65,6 +68,6 @@ final class DaemonProcess: @unchecked Sendable {
     func terminate() async {
         guard process.isRunning else { return }
         signal(SIGKILL)
-        _ = await waitForExit(timeout: .seconds(5))
+        _ = await waitForExit("the killed daemon to exit")
     }
 }

@@ -1,6 +1,7 @@
 import AgentState
 import Foundation
 import GWSSimulator
+import TestSupport
 import Testing
 
 /// gws-sim's hostile faults against the real daemon: for each, the daemon stays alive, its
@@ -33,28 +34,26 @@ struct HostileServerTests {
             for (name, fault, count) in faults {
                 let pings = f.notify.messages.filter { $0 == "WATCHDOG=1" }.count
                 let applied = f.simulator.counters[.faultsApplied]
-                await f.simulator.inject(fault, count: count, target: .cometd)
-                let deadline = ContinuousClock.now + .seconds(30)
-                while f.simulator.counters[.faultsApplied] < applied + count, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
+                await f.simulator.engine.inject(fault, count: count, target: .cometd)
+                await waitUntil("\(name): the faults were served") {
+                    f.simulator.counters[.faultsApplied] >= applied + count
                 }
-                #expect(f.simulator.counters[.faultsApplied] >= applied + count, "\(name): the faults were served")
                 state = state == "Ready" ? "NotReady" : "Ready"
-                await f.simulator.apply(state)
-                let after = await f.waitForSynced(agentState: state, timeout: .seconds(30))
+                await f.simulator.engine.apply(state)
+                let after = await f.waitForSynced(agentState: state)
                 #expect(after != nil, "\(name): the state is right once the fault ends")
                 #expect(daemon.process.isRunning, "\(name): the daemon is alive")
-                #expect(
-                    await f.notify.wait(timeout: .seconds(5)) { $0.filter { $0 == "WATCHDOG=1" }.count > pings },
-                    "\(name): the watchdog is fed")
+                await f.notify.wait(for: "\(name): the watchdog is fed") {
+                    $0.filter { $0 == "WATCHDOG=1" }.count > pings
+                }
                 let resident = residentBytes(daemon.pid) ?? 0
                 #expect(resident < 200 << 20, "\(name): resident memory \(resident) bytes")
             }
             // A flood: 2,000 changes as fast as the simulator makes them; the last one wins.
             for index in 0..<2000 {
-                await f.simulator.apply(index % 2 == 0 ? "Ready" : "NotReady", scope: .channel("chat"))
+                await f.simulator.engine.apply(index % 2 == 0 ? "Ready" : "NotReady", scope: .channel("chat"))
             }
-            let flooded = await f.waitForState("the flood's last change", timeout: .seconds(30)) {
+            let flooded = await f.waitForState("the flood's last change") {
                 $0.agent.channels.first { $0.name == "chat" }?.state == "NotReady" && $0.agent.synced
             }
             #expect(flooded != nil)
@@ -79,10 +78,9 @@ struct InsecureSettingTests {
             try f.writeConfig(server: ["tls_verify: false", "allow_insecure: true"])
             let daemon = try f.start()
             #expect(await f.waitForSynced() != nil)
-            #expect(
-                await f.notify.wait {
-                    $0.contains { $0.hasPrefix("STATUS=INSECURE (TLS verification off): connected") }
-                })
+            await f.notify.wait(for: "STATUS=INSECURE (TLS verification off): connected") {
+                $0.contains { $0.hasPrefix("STATUS=INSECURE (TLS verification off): connected") }
+            }
             #expect(daemon.output.contains("INSECURE (server.allow_insecure): TLS verification off"))
         }
     }

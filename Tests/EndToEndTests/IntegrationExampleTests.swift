@@ -1,6 +1,7 @@
 import AgentState
 import Foundation
 import GWSSimulator
+import TestSupport
 import Testing
 
 /// `examples/follow_state.py`, the reader `docs/integration.md` shows, against the daemon.
@@ -20,17 +21,19 @@ struct IntegrationExampleTests {
             reader.standardError = reader.standardOutput
             try reader.run()
             defer { if reader.isRunning { kill(reader.processIdentifier, SIGKILL) } }
-            func printed(_ text: String) async -> Bool {
-                await waitFor { ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains(text) }
+            func printed(_ text: String, _ what: String) async {
+                await waitUntil("the reader printed \(what)") {
+                    ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains(text)
+                }
             }
-            #expect(await printed("agent1: NotReady since unknown, DND off, live"), "the current state first")
-            await f.simulator.apply("Ready")
+            await printed("agent1: NotReady since unknown, DND off, live", "the current state first")
+            await f.simulator.engine.apply("Ready")
             let ready = await f.waitForState { $0.agent.state == "Ready" && $0.agent.stateSince != nil }
             let since = try #require(ready?.agent.stateSince)
-            #expect(await printed("agent1: Ready since \(since), DND off, live"), "the change, with its start")
+            await printed("agent1: Ready since \(since), DND off, live", "the change, with its start")
             daemon.signal(SIGTERM)
             #expect(await daemon.waitForExit() == 0)
-            #expect(await printed("NOT live: stopped"), "the final document says stopped")
+            await printed("NOT live: stopped", "that the final document says stopped")
         }
     }
 }

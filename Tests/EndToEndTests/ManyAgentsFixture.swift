@@ -1,6 +1,7 @@
 import AgentState
 import Foundation
 import GWSSimulator
+import TestSupport
 import Testing
 
 /// A daemon that follows many agents (`agents.directory`), against a simulator that
@@ -88,24 +89,18 @@ final class ManyAgentsFixture: @unchecked Sendable {
         return try? StateDocument.decode(Array(data))
     }
 
-    /// Waits until `condition` holds for every agent of `numbers`; records an issue naming
+    /// Waits until `condition` holds for every agent of `numbers`; a failed wait names
     /// `what` and the agents that did not get there.
     @discardableResult
     func waitFor(
-        _ what: String, agents numbers: [Int], timeout: Duration = .seconds(30),
-        sourceLocation: SourceLocation = #_sourceLocation, _ condition: (StateDocument?) -> Bool
+        _ what: String, agents numbers: [Int], sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: @escaping (StateDocument?) -> Bool
     ) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if numbers.allSatisfy({ condition(state($0)) }) { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        let missing = numbers.filter { !condition(state($0)) }
-        if missing.isEmpty { return true }
-        Issue.record(
-            "timed out after \(timeout) waiting for \(what); not there: \(missing.prefix(10).map(Self.username))",
-            sourceLocation: sourceLocation)
-        return false
+        await waitUntil(
+            what,
+            diagnosis: "not there: \(numbers.filter { !condition(self.state($0)) }.prefix(10).map(Self.username))",
+            sourceLocation: sourceLocation
+        ) { numbers.allSatisfy { condition(self.state($0)) } }
     }
 
     static func isSynced(_ document: StateDocument?) -> Bool {
@@ -115,7 +110,7 @@ final class ManyAgentsFixture: @unchecked Sendable {
 
     func tearDown() async {
         await stopEverything(
-            daemon: daemon, notify: notify, simulator: simulator, directory: directory, grace: .seconds(20))
+            daemon: daemon, notify: notify, simulator: simulator, directory: directory)
     }
 }
 

@@ -16,14 +16,12 @@ struct ManyAgentsTests {
             #expect(
                 await fixture.waitFor(
                     "all 50 agents connected and synced", agents: Self.all, ManyAgentsFixture.isSynced))
-            #expect(
-                await fixture.notify.wait { $0.contains("STATUS=50/50 synced") },
-                "STATUS= never said 50/50 synced: \(fixture.notify.assignments.suffix(5))")
+            await fixture.notify.wait(for: "STATUS= never said 50/50 synced") { $0.contains("STATUS=50/50 synced") }
             let before = Dictionary(uniqueKeysWithValues: Self.all.map { ($0, fixture.state($0)) })
 
-            await fixture.simulator.apply("Ready", username: ManyAgentsFixture.username(17))
+            await fixture.simulator.engine.apply("Ready", username: ManyAgentsFixture.username(17))
             #expect(await fixture.waitFor("agent17 Ready", agents: [17]) { $0?.agent.state == "Ready" })
-            await fixture.simulator.apply("DoNotDisturbOn", username: ManyAgentsFixture.username(33))
+            await fixture.simulator.engine.apply("DoNotDisturbOn", username: ManyAgentsFixture.username(33))
             #expect(await fixture.waitFor("agent33 DND on", agents: [33]) { $0?.agent.dnd == true })
 
             for number in Self.all where number != 17 && number != 33 {
@@ -66,8 +64,13 @@ struct ManyAgentsTests {
             #expect(fixture.state(8)?.agent.dnd == false)
             let unnamed = try await runCommand(
                 ["set", "dnd-on", "--socket", fixture.socketPath], directory: fixture.directory)
-            #expect(unnamed.status == 1)
-            #expect(unnamed.stderr.contains("name one with \"agent\""))
+            #expect(unnamed.status == 64)
+            #expect(unnamed.stderr.contains("this daemon follows 50 agents (agent1, agent10,"))
+            #expect(unnamed.stderr.contains("and 30 more): name one with --agent"))
+            let unknown = try await runCommand(
+                ["set", "dnd-on", "--agent", "nobody", "--socket", fixture.socketPath], directory: fixture.directory)
+            #expect(unknown.status == 64)
+            #expect(unknown.stderr.contains("this daemon follows no agent nobody; it follows agent1, agent10,"))
             let check = try await runCommand(
                 ["check-config", "--online", "--config", fixture.configPath], directory: fixture.directory)
             #expect(check.status == 0, "check-config --online: \(check.stdout) \(check.stderr)")
@@ -91,14 +94,14 @@ struct ManyAgentsTests {
                 await fixture.waitFor("agent3's file to name the refusal", agents: [3]) {
                     ($0?.connection.lastError?.message ?? "").contains("401")
                 })
-            #expect(
-                await fixture.notify.wait { $0.contains { $0.hasPrefix("STATUS=49/50 synced; not synced: agent3:") } },
-                "STATUS= never said 49/50: \(fixture.notify.assignments.suffix(3))")
+            await fixture.notify.wait(for: "STATUS= never said 49/50") {
+                $0.contains { $0.hasPrefix("STATUS=49/50 synced; not synced: agent3:") }
+            }
             #expect(daemon.process.isRunning, "one agent's refused password ended the daemon")
             let pings = fixture.notify.assignments.filter { $0 == "WATCHDOG=1" }.count
-            #expect(
-                await fixture.notify.wait { $0.filter { $0 == "WATCHDOG=1" }.count >= pings + 3 },
-                "the watchdog pings stopped while one agent's password was refused")
+            await fixture.notify.wait(for: "the watchdog pings stopped while one agent's password was refused") {
+                $0.filter { $0 == "WATCHDOG=1" }.count >= pings + 3
+            }
             let status = try await runCommand(
                 ["status", "--state-directory", fixture.stateDirectory], directory: fixture.directory)
             #expect(status.status != 0, "status hid the failing agent")
@@ -111,13 +114,13 @@ struct ManyAgentsTests {
             // agent5 loses its HTTP session: it logs in again, the others keep theirs.
             let handshakes = Dictionary(
                 uniqueKeysWithValues: others.map { ($0, fixture.state($0)?.connection.handshakes) })
-            await fixture.simulator.expireHTTPSessions(username: ManyAgentsFixture.username(5))
-            await fixture.simulator.apply("Ready", username: ManyAgentsFixture.username(5))
+            await fixture.simulator.engine.expireHTTPSessions(username: ManyAgentsFixture.username(5))
+            await fixture.simulator.engine.apply("Ready", username: ManyAgentsFixture.username(5))
             #expect(
                 await fixture.waitFor("agent5 back and Ready", agents: [5]) {
                     ManyAgentsFixture.isSynced($0) && $0?.agent.state == "Ready"
                 })
-            await fixture.simulator.apply("Ready", username: ManyAgentsFixture.username(6))
+            await fixture.simulator.engine.apply("Ready", username: ManyAgentsFixture.username(6))
             #expect(await fixture.waitFor("agent6 Ready", agents: [6]) { $0?.agent.state == "Ready" })
             for number in others where number != 5 {
                 #expect(
@@ -128,9 +131,9 @@ struct ManyAgentsTests {
 
             // A huge reply (90,000 keys) to whichever agents' long polls come next: those
             // agents recover; a change for another agent still arrives.
-            await fixture.simulator.inject(.manyKeys(90_000), count: 3, target: .cometd)
-            await fixture.simulator.apply("Ready", username: ManyAgentsFixture.username(7))
-            await fixture.simulator.apply("Ready", username: ManyAgentsFixture.username(8))
+            await fixture.simulator.engine.inject(.manyKeys(90_000), count: 3, target: .cometd)
+            await fixture.simulator.engine.apply("Ready", username: ManyAgentsFixture.username(7))
+            await fixture.simulator.engine.apply("Ready", username: ManyAgentsFixture.username(8))
             #expect(
                 await fixture.waitFor("agents 7 and 8 Ready past the huge replies", agents: [7, 8]) {
                     ManyAgentsFixture.isSynced($0) && $0?.agent.state == "Ready"
@@ -162,14 +165,12 @@ struct ManyAgentsTests {
                 #expect(
                     fixture.state(number)?.connection.clientID == clients[number] ?? nil, "agent\(number) reconnected")
             }
-            #expect(
-                await fixture.notify.wait { $0.contains("STATUS=48/48 synced") },
-                "STATUS= never said 48/48: \(fixture.notify.assignments.suffix(3))")
+            await fixture.notify.wait(for: "STATUS= never said 48/48") { $0.contains("STATUS=48/48 synced") }
             // The removed agents' GWS sessions were ended cleanly.
             #expect(daemon.output.contains("\"gws.username\":\"agent39\"") && daemon.output.contains("agent removed"))
 
             daemon.signal(SIGTERM)
-            #expect(await daemon.waitForExit(timeout: .seconds(20)) == 0)
+            #expect(await daemon.waitForExit() == 0)
             #expect(fixture.notify.assignments.contains("STOPPING=1"))
 
             // No daemon now: check-config --online logs every agent in itself.

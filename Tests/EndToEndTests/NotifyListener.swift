@@ -1,5 +1,7 @@
 import Foundation
 import Locking
+import TestSupport
+import Testing
 
 /// A `NOTIFY_SOCKET` for the daemon under test: an AF_UNIX datagram socket whose
 /// messages (`READY=1`, `STATUS=…`, `WATCHDOG=1`) are collected by a thread of its own.
@@ -53,14 +55,16 @@ final class NotifyListener: Sendable {
     /// Every `KEY=VALUE` line so far, in order.
     var assignments: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
 
-    /// Waits until `condition` holds for the datagrams so far, or `timeout` passes.
-    func wait(timeout: Duration = .seconds(15), until condition: ([String]) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition(assignments) { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition(assignments)
+    /// Waits until `condition` holds for the datagrams so far; a failed wait names `what`
+    /// and shows the last datagrams.
+    @discardableResult
+    func wait(
+        for what: String, sourceLocation: SourceLocation = #_sourceLocation,
+        until condition: @escaping ([String]) -> Bool
+    ) async -> Bool {
+        await waitUntil(
+            what, diagnosis: "sd_notify so far: \(self.assignments.suffix(8))", sourceLocation: sourceLocation
+        ) { condition(self.assignments) }
     }
 
     func stop() {

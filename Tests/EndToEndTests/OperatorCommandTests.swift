@@ -1,4 +1,5 @@
 import AgentState
+import BuildVersion
 import Foundation
 import GWSSimulator
 import Testing
@@ -16,7 +17,7 @@ struct OperatorCommandTests {
         try await withDaemon { f in
             let version = try await run(f, ["--version"])
             #expect(version.status == 0)
-            #expect(version.stdout == AgentDaemonVersionForTests.current + "\n")
+            #expect(version.stdout == BuildVersion.current + "\n")
             for command in ["run", "status", "set", "states", "check-config"] {
                 let help = try await run(f, [command, "--help"])
                 #expect(help.status == 0, "\(command)")
@@ -33,23 +34,27 @@ struct OperatorCommandTests {
             let ready = try await run(f, ["set", "ready", "--config", f.configPath])
             #expect(ready.status == 0)
             #expect(ready.stdout == "accepted: Ready on all channels\n")
-            #expect(await f.simulator.agent()?.devices.first?.state.state == "Ready")
+            #expect(await f.simulator.engine.agent()?.devices.first?.state.state == "Ready")
             let acw = try await run(
                 f, ["set", "not-ready", "--work-mode", "after-call-work", "--config", f.configPath])
             #expect(acw.status == 0)
-            #expect(await f.simulator.agent()?.channels.first { $0.name == "voice" }?.state.workMode == "AfterCallWork")
+            #expect(
+                await f.simulator.engine.agent()?.channels.first { $0.name == "voice" }?.state.workMode
+                    == "AfterCallWork")
             let chat = try await run(f, ["set", "dnd-on", "--channel", "chat", "--config", f.configPath])
             #expect(chat.status == 0)
-            #expect(await f.simulator.agent()?.channels.first { $0.name == "chat" }?.dnd == true)
-            let deviceID = try #require(await f.simulator.agent()?.devices.first?.id)
+            #expect(await f.simulator.engine.agent()?.channels.first { $0.name == "chat" }?.dnd == true)
+            let deviceID = try #require(await f.simulator.engine.agent()?.devices.first?.id)
             let device = try await run(f, ["set", "dnd-on", "--device", deviceID, "--config", f.configPath])
             #expect(device.status == 0)
-            #expect(await f.simulator.agent()?.devices.first?.dnd == true)
+            #expect(await f.simulator.engine.agent()?.devices.first?.dnd == true)
             let custom = try await run(f, ["set", "--operation", "OutToLunch", "--config", f.configPath])
             #expect(custom.status == 0)
-            #expect(await f.simulator.agent()?.devices.first?.state.reason == "Lunch")
+            #expect(await f.simulator.engine.agent()?.devices.first?.state.reason == "Lunch")
             // Every POST carried the session cookie and the CSRF header.
-            let posts = await f.simulator.requests.filter { $0.method == "POST" && $0.path.hasPrefix("/api/v2/me") }
+            let posts = await f.simulator.engine.requests.filter {
+                $0.method == "POST" && $0.path.hasPrefix("/api/v2/me")
+            }
             #expect(posts.count == 5)
             #expect(
                 posts.allSatisfy {
@@ -129,11 +134,11 @@ struct OperatorCommandTests {
     @Test("A non-JSON reply and an unreachable server")
     func badServers() async throws {
         try await withDaemon { f in
-            await f.simulator.inject(.status(502), count: 1, target: .rest)
+            await f.simulator.engine.inject(.status(502), count: 1, target: .rest)
             let gateway = try await run(f, ["set", "ready", "--config", f.configPath])
             #expect(gateway.status == 69)
             #expect(gateway.stderr.contains("HTTP 502"))
-            await f.simulator.inject(.malformed, count: 1, target: .rest)
+            await f.simulator.engine.inject(.malformed, count: 1, target: .rest)
             let states = try await run(f, ["states", "--config", f.configPath])
             #expect(states.status == 1)
             #expect(states.stderr.contains("unusable reply"))
@@ -180,9 +185,4 @@ struct OperatorCommandTests {
             #expect(bad.stderr.contains("notifications.colour"))
         }
     }
-}
-
-/// The version the binary reports (kept in step with AgentDaemonVersion).
-enum AgentDaemonVersionForTests {
-    static let current = "0.2.0"
 }

@@ -112,17 +112,14 @@ struct OperatorSocketTests {
             // Never read again: 150 changes later, every one reached the state file in time.
             let sleeper = try SocketPeer(path)
             _ = try sleeper.exchange("{\"op\":\"subscribe\"}\n")
-            let started = ContinuousClock.now
             for index in 0..<150 {
                 let state = index % 2 == 0 ? "Ready" : "NotReady"
-                await f.simulator.apply(state)
+                await f.simulator.engine.apply(state)
                 #expect(
-                    await f.waitForState("change \(index) in the file", timeout: .seconds(5)) {
+                    await f.waitForState("change \(index) in the file") {
                         $0.agent.state == state
                     } != nil)
             }
-            let elapsed = ContinuousClock.now - started
-            #expect(elapsed < .seconds(60), "150 changes took \(elapsed)")
             // The daemon still answers at once.
             #expect(try SocketPeer(path).exchange("{\"op\":\"ping\"}\n").contains("\"pong\":true"))
             // The subscriber that read first got events after its reply.
@@ -160,7 +157,7 @@ struct ControlSchemaTests {
             let subscriber = try SocketPeer(path)
             let subscribe = #"{"id":"sub","op":"subscribe"}"#
             lines += [subscribe, try subscriber.exchange(subscribe + "\n")]
-            await f.simulator.apply("DoNotDisturbOn")
+            await f.simulator.engine.apply("DoNotDisturbOn")
             lines.append(try subscriber.readLine())
             #expect(lines.contains { $0.contains("\"confirmed\":true") }, "set with wait_s was confirmed")
             #expect(lines.contains { $0.contains("\"event\":\"state\"") })

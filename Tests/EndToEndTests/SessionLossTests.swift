@@ -11,12 +11,12 @@ struct SessionLossTests {
     /// session made after at least `handshakes` handshakes (a change can reach the old
     /// session's parked poll before the loss is noticed: the new session is what counts).
     static func waitForTruth(
-        _ f: DaemonFixture, _ what: String, handshakes: Int = 1, timeout: Duration = .seconds(20)
+        _ f: DaemonFixture, _ what: String, handshakes: Int = 1
     ) async -> StateDocument? {
-        let truth = await f.simulator.agent()
+        let truth = await f.simulator.engine.agent()
         let state = truth?.channels.first { $0.name == "voice" }?.state.state
         let dnd = truth?.channels.first { $0.name == "voice" }?.dnd
-        return await f.waitForState(what, timeout: timeout) { document in
+        return await f.waitForState(what) { document in
             document.connection.connected && document.agent.synced && document.connection.handshakes >= handshakes
                 && document.agent.channels.first { $0.name == "voice" }?.state == state
                 && document.agent.channels.first { $0.name == "voice" }?.dnd == dnd
@@ -28,17 +28,17 @@ struct SessionLossTests {
         try await withDaemon { f in
             try f.start()
             let first = try #require(await f.waitForSynced())
-            await f.simulator.expireHTTPSessions()
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.expireHTTPSessions()
+            await f.simulator.engine.apply("Ready")
             let second = await Self.waitForTruth(f, "synced in a new HTTP session with the agent Ready", handshakes: 2)
             #expect(second?.connection.clientID != first.connection.clientID)
-            let requests = await f.simulator.requests
+            let requests = await f.simulator.engine.requests
             #expect(requests.contains { $0.status == 403 && $0.path == GWSSimulator.notificationsPath })
             // The login after the loss carried no cookie: a fresh jar, not the dead session.
             let lastLogin = requests.last { $0.method == "GET" && $0.path == "/api/v2/me" && $0.cookies.isEmpty }
             #expect(lastLogin != nil)
             #expect(f.simulator.counters[.csrfFailures] >= 1)
-            await f.simulator.apply("DoNotDisturbOn")
+            await f.simulator.engine.apply("DoNotDisturbOn")
             #expect(await Self.waitForTruth(f, "DND on after the recovery") != nil)
         }
     }
@@ -49,7 +49,7 @@ struct SessionLossTests {
             try f.start()
             #expect(await f.waitForSynced() != nil)
             try await f.simulator.restart(downtime: .milliseconds(300))
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.apply("Ready")
             let document = await Self.waitForTruth(f, "synced after the restart", handshakes: 2)
             #expect((document?.connection.handshakes ?? 0) >= 2)
         }
@@ -60,11 +60,11 @@ struct SessionLossTests {
         try await withDaemon { f in
             try f.start()
             #expect(await f.waitForSynced() != nil)
-            await f.simulator.changePassword("rotated-\(UUID().uuidString.prefix(8))")
-            let password = await f.simulator.agent()?.password ?? ""
+            await f.simulator.engine.changePassword("rotated-\(UUID().uuidString.prefix(8))")
+            let password = await f.simulator.engine.agent()?.password ?? ""
             try Data((password + "\n").utf8).write(to: URL(fileURLWithPath: f.directory + "/password"))
-            await f.simulator.expireHTTPSessions()
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.expireHTTPSessions()
+            await f.simulator.engine.apply("Ready")
             #expect(await Self.waitForTruth(f, "synced with the rotated password", handshakes: 2) != nil)
             #expect(f.daemon?.process.isRunning == true)
             #expect(!f.everythingWritten.contains(password))
@@ -77,10 +77,10 @@ struct SessionLossTests {
             try f.start()
             #expect(await f.waitForSynced() != nil)
             try Data("disk-first-pw\n".utf8).write(to: URL(fileURLWithPath: f.directory + "/password"))
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.apply("Ready")
             #expect(await Self.waitForTruth(f, "still synced with the old password on the server") != nil)
-            await f.simulator.changePassword("disk-first-pw")
-            await f.simulator.apply("NotReady")
+            await f.simulator.engine.changePassword("disk-first-pw")
+            await f.simulator.engine.apply("NotReady")
             #expect(await Self.waitForTruth(f, "synced with the password from disk", handshakes: 2) != nil)
             #expect(f.daemon?.output.contains("the password changed at its source") == true)
         }
@@ -91,10 +91,10 @@ struct SessionLossTests {
         try await withDaemon { f in
             try f.start()
             #expect(await f.waitForSynced() != nil)
-            await f.simulator.endContactCenterSession()
+            await f.simulator.engine.endContactCenterSession()
             let document = await Self.waitForTruth(f, "synced with the agent logged out", handshakes: 2)
             #expect(document?.agent.state == "LoggedOut")
-            await f.simulator.apply("StartContactCenterSession")
+            await f.simulator.engine.apply("StartContactCenterSession")
             #expect(await Self.waitForTruth(f, "synced after a new contact-center session") != nil)
         }
     }
@@ -109,14 +109,14 @@ struct SessionLossTests {
             }
             #expect(first != nil)
             await f.simulator.stopListening(node: 0)
-            await f.simulator.apply("Ready")
-            let moved = await f.waitForState("synced on node 2 with the agent Ready", timeout: .seconds(20)) {
+            await f.simulator.engine.apply("Ready")
+            let moved = await f.waitForState("synced on node 2 with the agent Ready") {
                 $0.connection.connected && $0.agent.synced && $0.connection.server == f.urls[1]
                     && $0.agent.state == "Ready"
             }
             #expect(moved != nil)
             try await f.simulator.startListening(node: 0)
-            await f.simulator.apply("DoNotDisturbOn")
+            await f.simulator.engine.apply("DoNotDisturbOn")
             let stayed = await Self.waitForTruth(f, "DND on, still on node 2")
             #expect(stayed?.connection.server == f.urls[1])
             await f.simulator.stopListening(node: 1)
@@ -131,13 +131,13 @@ struct SessionLossTests {
 
     /// The faults of this suite, applied while the daemon's resync snapshot is held back.
     static let duringResync: [(name: String, fault: @Sendable (DaemonFixture) async throws -> Void)] = [
-        ("sessions expired", { await $0.simulator.expireHTTPSessions() }),
+        ("sessions expired", { await $0.simulator.engine.expireHTTPSessions() }),
         ("restart", { try await $0.simulator.restart(downtime: .milliseconds(200)) }),
-        ("end-session", { await $0.simulator.endContactCenterSession() }),
+        ("end-session", { await $0.simulator.engine.endContactCenterSession() }),
         (
             "password rotated",
             { f in
-                await f.simulator.changePassword("during-resync")
+                await f.simulator.engine.changePassword("during-resync")
                 try Data("during-resync\n".utf8).write(to: URL(fileURLWithPath: f.directory + "/password"))
             }
         ),
@@ -150,13 +150,13 @@ struct SessionLossTests {
             try f.start()
             #expect(await f.waitForSynced() != nil)
             // The next REST request (the resync after the re-handshake) is held for 1.5 s.
-            await f.simulator.inject(.delay(.milliseconds(1500)), count: 1, target: .rest)
-            await f.simulator.dropSessions()
+            await f.simulator.engine.inject(.delay(.milliseconds(1500)), count: 1, target: .rest)
+            await f.simulator.engine.dropSessions()
             #expect(await f.waitForState("the resync in flight (\(name))") { !$0.agent.synced } != nil)
             try await fault(f)
-            await f.simulator.apply("StartContactCenterSession")
-            await f.simulator.apply("Ready")
-            #expect(await Self.waitForTruth(f, "synced after \(name) during a resync", timeout: .seconds(30)) != nil)
+            await f.simulator.engine.apply("StartContactCenterSession")
+            await f.simulator.engine.apply("Ready")
+            #expect(await Self.waitForTruth(f, "synced after \(name) during a resync") != nil)
         }
     }
 
@@ -166,12 +166,12 @@ struct SessionLossTests {
             try f.writeConfig(urls: f.urls)
             try f.start()
             #expect(await f.waitForSynced() != nil)
-            await f.simulator.inject(.delay(.milliseconds(1500)), count: 1, target: .rest)
-            await f.simulator.dropSessions()
+            await f.simulator.engine.inject(.delay(.milliseconds(1500)), count: 1, target: .rest)
+            await f.simulator.engine.dropSessions()
             #expect(await f.waitForState("the resync in flight") { !$0.agent.synced } != nil)
             await f.simulator.stopListening(node: 0)
-            await f.simulator.apply("Ready")
-            let document = await f.waitForState("synced on node 2 with the agent Ready", timeout: .seconds(30)) {
+            await f.simulator.engine.apply("Ready")
+            let document = await f.waitForState("synced on node 2 with the agent Ready") {
                 $0.connection.connected && $0.agent.synced && $0.connection.server == f.urls[1]
                     && $0.agent.state == "Ready"
             }

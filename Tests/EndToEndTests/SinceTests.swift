@@ -14,7 +14,7 @@ struct SinceTests {
             let initial = await f.waitForSynced(agentState: "NotReady")
             #expect(initial != nil)
             #expect(initial?.agent.stateSince == nil, "learned from the snapshot: unknown")
-            await f.simulator.apply("Ready")
+            await f.simulator.engine.apply("Ready")
             let ready = await f.waitForState("Ready with a known start") {
                 $0.agent.state == "Ready" && $0.agent.stateSince != nil
             }
@@ -34,7 +34,7 @@ struct SinceTests {
             second.signal(SIGTERM)
             #expect(await second.waitForExit() == 0)
             // Changed while no daemon was watching: nobody knows when.
-            await f.simulator.apply("NotReady")
+            await f.simulator.engine.apply("NotReady")
             try f.start()
             let changed = await f.waitForSynced(agentState: "NotReady")
             #expect(changed != nil)

@@ -2,6 +2,7 @@ import AgentState
 import Foundation
 import GWSSimulator
 import ScriptedHTTPServer
+import TestSupport
 import Testing
 
 /// The state file's directory misbehaving under a running daemon: missing, full, read-only.
@@ -15,8 +16,8 @@ struct StateDirectoryFaultTests {
             let directory = f.directory + "/later"
             try f.writeConfig(stateFile: directory + "/state.json")
             let daemon = try f.start()
-            #expect(await f.notify.wait { $0.contains { $0.hasPrefix("READY=1") } })
-            #expect(await f.notify.wait { $0.contains { $0.contains("state file not written") } })
+            await f.notify.wait(for: "READY=1") { $0.contains { $0.hasPrefix("READY=1") } }
+            await f.notify.wait(for: "state file not written") { $0.contains { $0.contains("state file not written") } }
             #expect(daemon.output.contains("cannot write the state file"))
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
             let written = await waitForFile(directory + "/state.json") { $0.connection.connected && $0.agent.synced }
@@ -51,43 +52,45 @@ struct StateDirectoryFaultTests {
 
         // Full: the change cannot be written; the old file stays whole.
         try await mount.fill()
-        await f.simulator.apply("Ready")
-        #expect(await f.notify.wait { $0.contains { $0.contains("state file not written") } })
+        await f.simulator.engine.apply("Ready")
+        await f.notify.wait(for: "state file not written") { $0.contains { $0.contains("state file not written") } }
         let stale = try StateDocument.decode(Array(try Data(contentsOf: URL(fileURLWithPath: statePath))))
         #expect(stale.agent.state == "NotReady")
         try mount.emptyFiller()
         #expect(await waitForFile(statePath) { $0.agent.state == "Ready" } != nil)
 
-        // Read-only: the same, then remounted read-write.
+        // Read-only: the same, then remounted read-write. The failed write is reported
+        // (a STATUS= saying so after the recovery above) before the file is checked.
+        await f.notify.wait(for: "STATUS= back to normal") {
+            $0.last { $0.hasPrefix("STATUS=") }.map { !$0.contains("not written") } ?? false
+        }
+        let reported = f.notify.assignments.count
         try await mount.remount(readOnly: true)
-        await f.simulator.apply("DoNotDisturbOn")
-        try await Task.sleep(for: .milliseconds(1500))
+        await f.simulator.engine.apply("DoNotDisturbOn")
+        await f.notify.wait(for: "the read-only failure reported") {
+            $0.dropFirst(reported).contains { $0.hasPrefix("STATUS=") && $0.contains("state file not written") }
+        }
         #expect(
             try StateDocument.decode(Array(try Data(contentsOf: URL(fileURLWithPath: statePath)))).agent.dnd == false)
         try await mount.remount(readOnly: false)
         #expect(await waitForFile(statePath) { $0.agent.dnd == true && $0.agent.state == "Ready" } != nil)
-        #expect(
-            await f.notify.wait { $0.last { $0.hasPrefix("STATUS=") }.map { !$0.contains("not written") } ?? false })
+        await f.notify.wait(for: "STATUS=") {
+            $0.last { $0.hasPrefix("STATUS=") }.map { !$0.contains("not written") } ?? false
+        }
         #expect(daemon.process.isRunning)
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)
     }
 
-    /// Polls `path` until its document satisfies `condition`.
+    /// Waits until the document at `path` satisfies `condition`.
     private func waitForFile(
-        _ path: String, timeout: Duration = .seconds(15), _ condition: (StateDocument) -> Bool
+        _ path: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: @escaping (StateDocument) -> Bool
     ) async -> StateDocument? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let data = FileManager.default.contents(atPath: path),
-                let document = try? StateDocument.decode(Array(data)),
-                condition(document)
-            {
-                return document
-            }
-            try? await Task.sleep(for: .milliseconds(20))
+        await waitFor("\(path) to satisfy the test's condition", sourceLocation: sourceLocation) {
+            FileManager.default.contents(atPath: path).flatMap { try? StateDocument.decode(Array($0)) }
+                .flatMap { condition($0) ? $0 : nil }
         }
-        return nil
     }
 }
 

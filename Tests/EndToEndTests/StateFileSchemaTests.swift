@@ -1,7 +1,10 @@
 import AgentState
+import FileWatch
 import Foundation
 import GWSSimulator
+import Locking
 import ScriptedHTTPServer
+import TestSupport
 import Testing
 
 /// The published contract: every state file the daemon writes, from start to stop, is
@@ -16,24 +19,24 @@ struct StateFileSchemaTests {
     @Test("Every version written, from connecting to stopped, validates against the JSON Schema")
     func everyVersionValidates() async throws {
         try await withDaemon { f in
+            let collector = try StateFileCollector(path: f.statePath, directory: f.directory + "/versions")
             let daemon = try f.start()
-            let collector = StateFileCollector(path: f.statePath, directory: f.directory + "/versions")
-            let collecting = Task { await collector.run() }
             #expect(await f.waitForSynced(agentState: "NotReady") != nil)
             for (operation, scope) in [
                 ("DoNotDisturbOn", OperationScope.all), ("Ready", .all), ("AfterCallWork", .channel("voice")),
                 ("DoNotDisturbOff", .channel("chat")), ("OutToLunch", .all),
             ] {
-                await f.simulator.apply(operation, scope: scope)
-                try await Task.sleep(for: .milliseconds(150))
+                // Each change is written (a new seq) and collected before the next one.
+                let before = f.state()?.seq ?? 0
+                await f.simulator.engine.apply(operation, scope: scope)
+                let written = await f.waitForState("\(operation) written") { $0.seq > before }
+                await waitUntil("\(operation)'s version collected") { collector.hasSeen(seq: written?.seq ?? 0) }
             }
-            await f.simulator.dropSessions()
+            await f.simulator.engine.dropSessions()
             #expect(await f.waitForState { $0.connection.handshakes == 2 && $0.agent.synced } != nil)
             daemon.signal(SIGTERM)
-            #expect(await daemon.waitForExit(timeout: .seconds(10)) == 0)
-            try await Task.sleep(for: .milliseconds(100))
-            collecting.cancel()
-            let versions = await collecting.value
+            #expect(await daemon.waitForExit() == 0)
+            let versions = collector.stop()
             let states = Set(
                 versions.compactMap {
                     try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: $0)))
@@ -103,28 +106,63 @@ struct StateFileSchemaTests {
     }
 }
 
-/// Copies every distinct content of a file it polls into numbered files, until cancelled.
-struct StateFileCollector {
+/// Copies every distinct content of a state file into numbered files as the daemon renames
+/// each version into place (inotify on its directory), until stopped.
+final class StateFileCollector: Sendable {
+    private struct State {
+        var last: [UInt8]?
+        var copies: [String] = []
+        var seqs: Set<Int> = []
+        var stopping = false
+    }
+
     let path: String
     let directory: String
+    private let state = Locked(State())
+    private let done = DispatchSemaphore(value: 0)
 
-    /// Returns the paths of the copies, in the order seen.
-    func run() async -> [String] {
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var last: Data?
-        var copies: [String] = []
-        while !Task.isCancelled {
-            if let data = FileManager.default.contents(atPath: path), data != last {
-                last = data
-                let copy = directory + "/\(copies.count).json"
-                if FileManager.default.createFile(atPath: copy, contents: data) { copies.append(copy) }
+    /// Starts watching `path`; the copies go to `directory`.
+    init(path: String, directory: String) throws {
+        self.path = path
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard let inotify = Inotify() else { throw CollectorError() }
+        let parent = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        guard inotify.add(parent, mask: UInt32(IN_MOVED_TO | IN_CLOSE_WRITE)) >= 0 else { throw CollectorError() }
+        Thread { [self] in
+            while !self.state.withLock({ $0.stopping }) {
+                guard let events = inotify.read(timeout: 50) else { break }
+                if events.contains(where: { $0.name == name }) { self.collect() }
             }
-            try? await Task.sleep(for: .milliseconds(2))
+            self.collect()
+            self.done.signal()
+        }.start()
+    }
+
+    /// Copies the file when its content is new.
+    private func collect() {
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        let bytes = Array(data)
+        state.withLock { state in
+            guard bytes != state.last else { return }
+            state.last = bytes
+            let copy = directory + "/\(state.copies.count).json"
+            guard FileManager.default.createFile(atPath: copy, contents: data) else { return }
+            state.copies.append(copy)
+            if let document = try? StateDocument.decode(bytes) { state.seqs.insert(document.seq) }
         }
-        if let data = FileManager.default.contents(atPath: path), data != last {
-            let copy = directory + "/\(copies.count).json"
-            if FileManager.default.createFile(atPath: copy, contents: data) { copies.append(copy) }
-        }
-        return copies
+    }
+
+    /// Whether the version with `seq` was collected.
+    func hasSeen(seq: Int) -> Bool { state.withLock { $0.seqs.contains(seq) } }
+
+    /// Stops watching (after a last look at the file); returns the copies' paths, in the order seen.
+    func stop() -> [String] {
+        state.withLock { $0.stopping = true }
+        done.wait()
+        return state.withLock { $0.copies }
     }
 }
+
+struct CollectorError: Error {}

@@ -1,6 +1,7 @@
 import AgentState
 import Foundation
 import GWSSimulator
+import TestSupport
 import Testing
 
 @Suite("gws-agentd status", .serialized)
@@ -96,28 +97,24 @@ struct StatusCommandTests {
             defer { watcher.signal(SIGKILL) }
             let first = try f.start()
             #expect(await f.waitForSynced() != nil)
-            await f.simulator.apply("Ready")
-            #expect(await waitFor { watcher.output.contains("agent1 Ready, DND off; connected, synced") })
+            await f.simulator.engine.apply("Ready")
+            await waitUntil("status --watch printed \"agent1 Ready, DND off; connected, synced\"") {
+                watcher.output.contains("agent1 Ready, DND off; connected, synced")
+            }
             first.signal(SIGTERM)
             #expect(await first.waitForExit() == 0)
             try FileManager.default.removeItem(atPath: f.statePath)
-            #expect(await waitFor { watcher.output.contains("removed (the daemon stopped)") })
+            await waitUntil("status --watch printed \"removed (the daemon stopped)\"") {
+                watcher.output.contains("removed (the daemon stopped)")
+            }
             try f.start()
-            await f.simulator.apply("DoNotDisturbOn")
-            #expect(await waitFor { watcher.output.contains("agent1 Ready, DND on; connected, synced") })
+            await f.simulator.engine.apply("DoNotDisturbOn")
+            await waitUntil("status --watch printed \"agent1 Ready, DND on; connected, synced\"") {
+                watcher.output.contains("agent1 Ready, DND on; connected, synced")
+            }
             #expect(watcher.process.isRunning)
         }
     }
-}
-
-/// Polls `condition` for up to 15 s.
-func waitFor(_ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(15)
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
 }
 
 /// A valid state file's bytes.

@@ -6,7 +6,9 @@ import HTTPTransport
 import JSON
 import Logging
 import ScriptedHTTPServer
+import TestSupport
 import Testing
+import Timekeeping
 
 /// Our Bayeux client connected to a simulator, with its events recorded.
 ///
@@ -18,15 +20,17 @@ struct ConnectedClient {
     let recorder = EventRecorder<BayeuxEvent>()
     let run: Task<TerminationReason?, Never>
 
+    /// - Parameter clock: the simulator's clock (holds, scripted activity); real time by default.
     init(
         _ configuration: SimulatorConfiguration = SimulatorConfiguration(
             // Sessions live 10 s without a connect: under a loaded machine, a few faulted
             // requests and their backoff must not get the session swept with its queue.
-            cometd: CometDSettings(timeout: .milliseconds(300), maxInterval: .seconds(10)), csrfOnCometD: false)
+            cometd: CometDSettings(timeout: .milliseconds(300), maxInterval: .seconds(10)), csrfOnCometD: false),
+        clock: InjectedClock = .system
     )
         async throws
     {
-        fixture = try await SimulatorFixture(configuration)
+        fixture = try await SimulatorFixture(configuration, clock: clock)
         client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
                 url: fixture.url + GWSSimulator.notificationsPath,
@@ -69,12 +73,14 @@ struct ClientAgainstSimulatorTests {
     @Test("Operations reach the client as device and channel notifications")
     func notifications() async throws {
         let c = try await ConnectedClient()
-        #expect(await c.recorder.wait { $0.filter { if case .subscribed = $0 { true } else { false } }.count == 2 })
-        await c.fixture.simulator.apply("Ready")
-        await c.fixture.simulator.apply("NotReady")
-        #expect(await c.recorder.wait { deviceStates(in: $0).count == 2 })
+        await c.recorder.wait(for: "both subscriptions confirmed") {
+            $0.filter { if case .subscribed = $0 { true } else { false } }.count == 2
+        }
+        await c.fixture.simulator.engine.apply("Ready")
+        await c.fixture.simulator.engine.apply("NotReady")
+        await c.recorder.wait(for: "two device states delivered") { deviceStates(in: $0).count == 2 }
         #expect(await c.deviceStates() == ["Ready", "NotReady"])
-        let requests = await c.fixture.simulator.requests.filter { $0.path == GWSSimulator.notificationsPath }
+        let requests = await c.fixture.simulator.engine.requests.filter { $0.path == GWSSimulator.notificationsPath }
         #expect(requests.allSatisfy { $0.headers.contains("authorization") })
         #expect(requests.dropFirst().allSatisfy { $0.headers.contains("cookie") })
         await c.stop()
@@ -83,17 +89,22 @@ struct ClientAgainstSimulatorTests {
     @Test("Dropped sessions and a server restart lead to a re-handshake and re-subscription")
     func dropAndRestart() async throws {
         let c = try await ConnectedClient()
-        #expect(await c.recorder.wait { $0.contains(.stateChanged(.connected)) })
-        #expect(await eventually { await c.subscribedCount() >= 2 }, "both subscriptions confirmed")
-        await c.fixture.simulator.dropSessions()
-        #expect(await c.recorder.wait { $0.contains { if case .handshook(_, true) = $0 { true } else { false } } })
-        #expect(await eventually { await c.subscribedCount() >= 4 }, "both subscriptions confirmed again")
+        await c.recorder.wait(for: "the client connected") { $0.contains(.stateChanged(.connected)) }
+        await waitUntil("both subscriptions confirmed") { await c.subscribedCount() >= 2 }
+        await c.fixture.simulator.engine.dropSessions()
+        await c.recorder.wait(for: "a re-handshake") {
+            $0.contains { if case .handshook(_, true) = $0 { true } else { false } }
+        }
+        await waitUntil("both subscriptions confirmed again") { await c.subscribedCount() >= 4 }
         try await c.fixture.simulator.restart(downtime: .milliseconds(200))
-        #expect(
-            await c.recorder.wait { $0.filter { if case .handshook(_, true) = $0 { true } else { false } }.count == 2 })
-        #expect(await c.recorder.wait { $0.filter { if case .subscribed = $0 { true } else { false } }.count == 6 })
-        await c.fixture.simulator.apply("Ready")
-        #expect(await c.recorder.wait { deviceStates(in: $0) == ["Ready"] })
+        await c.recorder.wait(for: "the re-handshakes") {
+            $0.filter { if case .handshook(_, true) = $0 { true } else { false } }.count == 2
+        }
+        await c.recorder.wait(for: "both subscriptions confirmed") {
+            $0.filter { if case .subscribed = $0 { true } else { false } }.count == 6
+        }
+        await c.fixture.simulator.engine.apply("Ready")
+        await c.recorder.wait(for: "the device state Ready delivered") { deviceStates(in: $0) == ["Ready"] }
         #expect(c.client.snapshot.counters.successfulHandshakes == 3)
         await c.stop()
     }
@@ -105,27 +116,25 @@ struct ClientAgainstSimulatorTests {
         ])
     func faults(fault: Fault) async throws {
         let c = try await ConnectedClient()
-        #expect(await c.recorder.wait { $0.contains(.stateChanged(.connected)) })
+        await c.recorder.wait(for: "the client connected") { $0.contains(.stateChanged(.connected)) }
         // Subscribed first: a change published before the subscriptions would reach no one.
-        #expect(await eventually { await c.subscribedCount() >= 2 }, "both subscriptions confirmed")
-        await c.fixture.simulator.inject(fault, count: 3, target: .cometd)
-        await c.fixture.simulator.apply("Ready")
-        #expect(
-            await c.recorder.wait(timeout: .seconds(10)) { events in
-                events.contains { if case .messages(let m) = $0 { !m.isEmpty } else { false } }
-            })
-        #expect(
-            await c.recorder.wait(timeout: .seconds(10)) { _ in
-                c.fixture.simulator.counters[.faultsApplied] == 3 && c.client.snapshot.state == .connected
-            })
+        await waitUntil("both subscriptions confirmed") { await c.subscribedCount() >= 2 }
+        await c.fixture.simulator.engine.inject(fault, count: 3, target: .cometd)
+        await c.fixture.simulator.engine.apply("Ready")
+        await c.recorder.wait(for: "the change delivered despite the fault") { events in
+            events.contains { if case .messages(let m) = $0 { !m.isEmpty } else { false } }
+        }
+        await waitUntil("three faults applied and the client connected again") {
+            c.fixture.simulator.counters[.faultsApplied] == 3 && c.client.snapshot.state == .connected
+        }
         await c.stop()
     }
 
     @Test("reconnect none from the server ends the client's session")
     func reconnectNone() async throws {
         let c = try await ConnectedClient()
-        #expect(await c.recorder.wait { $0.contains(.stateChanged(.connected)) })
-        await c.fixture.simulator.injectReconnectNone()
+        await c.recorder.wait(for: "the client connected") { $0.contains(.stateChanged(.connected)) }
+        await c.fixture.simulator.engine.injectReconnectNone()
         #expect(await c.run.value == .serverRefused("403::server refused the session"))
         await c.fixture.stop()
     }
@@ -133,21 +142,29 @@ struct ClientAgainstSimulatorTests {
     @Test("multiple-clients advice is obeyed and visible in the client's status")
     func multipleClients() async throws {
         let c = try await ConnectedClient()
-        #expect(await c.recorder.wait { $0.contains(.stateChanged(.connected)) })
-        await c.fixture.simulator.injectMultipleClients(count: 2)
-        #expect(await c.recorder.wait(timeout: .seconds(5)) { _ in c.client.snapshot.multipleClients })
+        await c.recorder.wait(for: "the client connected") { $0.contains(.stateChanged(.connected)) }
+        await c.fixture.simulator.engine.injectMultipleClients(count: 2)
+        await waitUntil("multiple-clients advice in the client's status") { c.client.snapshot.multipleClients }
         await c.stop()
     }
 
-    @Test("Scripted activity changes the agent every interval")
+    @Test("Scripted activity changes the agent every interval of the simulator's clock")
     func scriptedActivity() async throws {
-        let c = try await ConnectedClient()
-        await c.fixture.simulator.startScriptedActivity(interval: .milliseconds(50))
-        #expect(await c.recorder.wait(timeout: .seconds(5)) { _ in c.fixture.simulator.counters[.operations] >= 4 })
-        #expect(
-            await c.recorder.wait(timeout: .seconds(5)) { events in
-                events.filter { if case .messages = $0 { true } else { false } }.count >= 3
-            })
+        let time = ManualTime()
+        let c = try await ConnectedClient(clock: time.clock)
+        await waitUntil("both subscriptions confirmed") { await c.subscribedCount() >= 2 }
+        await c.fixture.simulator.engine.startScriptedActivity(interval: .seconds(3))
+        for step in 1...3 {
+            await waitUntil("the activity waiting for step \(step)") { time.nextDelay != nil }
+            time.advance(by: .seconds(3))
+            await waitUntil("step \(step) applied") { c.fixture.simulator.counters[.operations] >= step }
+            await c.recorder.wait(for: "step \(step) delivered") { events in
+                events.filter { if case .messages = $0 { true } else { false } }.count >= step
+            }
+        }
+        let script = GWSEngine.activityScript.prefix(3).map(\.operation)
+        #expect(script == ["Ready", "DoNotDisturbOn", "NotReady"])
+        #expect(await c.deviceStates().prefix(3) == ["Ready", "Ready", "NotReady"])
         await c.stop()
     }
 }

@@ -4,6 +4,7 @@ import GWSSimulator
 import HTTPTransport
 import JSON
 import ScriptedHTTPServer
+import TestSupport
 import Testing
 
 @Suite("gws-sim CometD 3 semantics")
@@ -63,8 +64,8 @@ struct CometDTests {
         _ = try await f.bayeux([meta("/meta/subscribe", id, ["subscription": "/v2/me/*"])])
         _ = try await f.bayeux([meta("/meta/connect", id, id: "c1", ["advice": ["timeout": 0]])])
         async let held = f.bayeux([meta("/meta/connect", id, id: "c2")])
-        #expect(await eventually { await f.simulator.heldConnects == 1 }, "the second connect held")
-        await f.simulator.apply("Ready")
+        await waitUntil("the second connect held") { await f.simulator.engine.heldConnects == 1 }
+        await f.simulator.engine.apply("Ready")
         let (status, replies) = try await held
         #expect(status == 200)
         #expect(replies.map(\.channel) == ["/v2/me/devices", "/v2/me/channels", "/meta/connect"])
@@ -90,7 +91,7 @@ struct CometDTests {
         let f = try await SimulatorFixture(.init(cometd: CometDSettings(timeout: .seconds(5))))
         let id = try await f.handshake()
         async let first = f.bayeux([meta("/meta/connect", id, id: "a")])
-        #expect(await eventually { await f.simulator.heldConnects == 1 }, "the first connect held")
+        await waitUntil("the first connect held") { await f.simulator.engine.heldConnects == 1 }
         async let second = f.bayeux([meta("/meta/connect", id, id: "b", ["advice": ["timeout": 0]])])
         #expect(try await first.0 == 500)
         #expect(try await second.0 == 200)
@@ -98,13 +99,18 @@ struct CometDTests {
         await f.stop()
     }
 
-    @Test("A session without a connect for maxInterval is swept")
+    @Test("A session without a connect for maxInterval is swept; one within it is kept")
     func sweep() async throws {
+        let time = ManualTime()
         let f = try await SimulatorFixture(
-            .init(cometd: CometDSettings(timeout: .milliseconds(100), maxInterval: .milliseconds(300))))
-        let id = try await f.handshake()
-        try await Task.sleep(for: .milliseconds(800))
-        let (_, replies) = try await f.bayeux([meta("/meta/connect", id)])
+            .init(cometd: CometDSettings(timeout: .milliseconds(100), maxInterval: .milliseconds(300))),
+            clock: time.clock)
+        let kept = try await f.handshake()
+        time.advance(by: .milliseconds(250))
+        let (_, alive) = try await f.bayeux([meta("/meta/connect", kept, ["advice": ["timeout": 0]])])
+        #expect(alive.last?.successful == true, "swept within maxInterval")
+        time.advance(by: .milliseconds(301))
+        let (_, replies) = try await f.bayeux([meta("/meta/connect", kept)])
         #expect(replies.first?.error == "402::session_unknown")
         #expect(f.simulator.counters[.sessionsSwept] == 1)
         await f.stop()
@@ -120,7 +126,7 @@ struct CometDTests {
         #expect(hs.first?.ext?["ack"] == true)
         let id = try #require(hs.first?.clientId)
         _ = try await f.bayeux([meta("/meta/subscribe", id, ["subscription": "/v2/me/devices"])])
-        await f.simulator.apply("Ready")
+        await f.simulator.engine.apply("Ready")
         let (_, first) = try await f.bayeux([meta("/meta/connect", id, id: "1", ["ext": ["ack": 0]])])
         #expect(first.map(\.channel) == ["/v2/me/devices", "/meta/connect"])
         let batch = try #require(first.last?.ext?["ack"]?.intValue)
@@ -142,11 +148,11 @@ struct CometDTests {
         let a = try await f.handshake()
         let b = try await f.handshake()
         async let held = f.bayeux([meta("/meta/connect", a)])
-        #expect(await eventually { await f.simulator.heldConnects == 1 }, "the first connect held")
+        await waitUntil("the first connect held") { await f.simulator.engine.heldConnects == 1 }
         let (_, replies) = try await f.bayeux([meta("/meta/connect", b)])
         #expect(replies.first?.advice?["multiple-clients"] == true)
         #expect(replies.first?.advice?["interval"] == 2000)
-        await f.simulator.dropSessions()
+        await f.simulator.engine.dropSessions()
         _ = try await held
         await f.stop()
     }

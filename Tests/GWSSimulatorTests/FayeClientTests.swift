@@ -2,6 +2,7 @@ import Foundation
 import GWSSimulator
 import JSON
 import ScriptedHTTPServer
+import TestSupport
 import Testing
 
 /// A third-party Bayeux client, Debian's Faye (Ruby), talking to gws-sim: handshake,
@@ -20,31 +21,29 @@ struct FayeClientTests {
         let url = try await simulator.start()
         let client = try await FayeClient.launch(
             url: url + GWSSimulator.notificationsPath, channels: ["/v2/me/devices"])
-        #expect(await client.wait { $0.contains { $0["event"] == "subscribed" } })
-        await simulator.apply("Ready")
-        #expect(await client.wait { Self.states(in: $0) == ["Ready"] })
+        await client.wait(for: "Faye subscribed") { $0.contains { $0["event"] == "subscribed" } }
+        await simulator.engine.apply("Ready")
+        await client.wait(for: "Ready delivered to Faye") { Self.states(in: $0) == ["Ready"] }
 
-        await simulator.dropSessions()
+        await simulator.engine.dropSessions()
         // Faye learns of the drop from 402::session_unknown, handshakes again and re-subscribes
         // (its forced re-subscription reports to no callback: the simulator's log shows it).
-        #expect(await client.wait { $0.contains { $0["event"] == "handshake" && $0["count"] == "2" } })
-        var resubscribed = false
-        for _ in 0..<200 where !resubscribed {
-            resubscribed =
-                await simulator.requests.filter { $0.channels.contains("/meta/subscribe") && $0.status == 200 }.count
-                >= 2
-            try await Task.sleep(for: .milliseconds(50))
+        await client.wait(for: "Faye's second handshake") {
+            $0.contains { $0["event"] == "handshake" && $0["count"] == "2" }
         }
-        #expect(resubscribed)
-        await simulator.apply("NotReady")
-        #expect(await client.wait { Self.states(in: $0) == ["Ready", "NotReady"] })
+        await waitUntil("Faye subscribed again after the drop") {
+            await simulator.engine.requests.filter { $0.channels.contains("/meta/subscribe") && $0.status == 200 }.count
+                >= 2
+        }
+        await simulator.engine.apply("NotReady")
+        await client.wait(for: "NotReady delivered to Faye") { Self.states(in: $0) == ["Ready", "NotReady"] }
 
-        let handshakes = await simulator.requests.filter {
+        let handshakes = await simulator.engine.requests.filter {
             $0.channels.contains("/meta/handshake")
         }
         #expect(handshakes.count >= 2)
         #expect(
-            await simulator.requests.filter { $0.path == GWSSimulator.notificationsPath }
+            await simulator.engine.requests.filter { $0.path == GWSSimulator.notificationsPath }
                 .allSatisfy { $0.headers.contains("authorization") })
         await client.stop()
         await simulator.stop()
@@ -104,27 +103,24 @@ final class FayeClient: @unchecked Sendable {
         }
     }
 
-    /// Waits up to `timeout` for the output to satisfy `condition`.
-    func wait(timeout: Duration = .seconds(20), _ condition: ([[String: String]]) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition(lines()) { return true }
-            try? await Task.sleep(for: .milliseconds(50))
+    /// Waits until the output satisfies `condition`; a failed wait shows the output.
+    func wait(
+        for what: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: @escaping ([[String: String]]) -> Bool
+    ) async {
+        await waitUntil(what, diagnosis: "Faye client output: \(self.lines())", sourceLocation: sourceLocation) {
+            condition(self.lines())
         }
-        let final = lines()
-        if !condition(final) { Issue.record("Faye client output: \(final)") }
-        return condition(final)
     }
 
-    /// Stops the client (SIGTERM: it disconnects), then kills it if it lingers.
+    /// Stops the client: SIGTERM (it disconnects), and SIGKILL if it has not exited once
+    /// the test deadline passes.
     func stop() async {
         let process = self.process
-        _ = try? await offPool {
-            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-            for _ in 0..<100 where process.isRunning { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        await waitUntil("the Faye client exiting") { !process.isRunning }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        _ = try? await offPool { process.waitUntilExit() }
         try? FileManager.default.removeItem(atPath: outputPath)
     }
 }

@@ -72,7 +72,7 @@ struct RESTTests {
         let csrf = try await f.login()
         let ok = try await f.post("/api/v2/me", #"{"operationName":"Ready"}"#, headers: [csrf])
         #expect(String(decoding: ok.body, as: UTF8.self) == #"{"statusCode":0}"#)
-        var agent = try #require(await f.simulator.agent())
+        var agent = try #require(await f.simulator.engine.agent())
         #expect(
             agent.devices.allSatisfy { $0.state.state == "Ready" }
                 && agent.channels.allSatisfy { $0.state.state == "Ready" })
@@ -80,7 +80,7 @@ struct RESTTests {
         _ = try await f.post("/api/v2/me/channels/voice", #"{"operationName":"AfterCallWork"}"#, headers: [csrf])
         let deviceID = agent.devices[0].id
         _ = try await f.post("/api/v2/me/devices/\(deviceID)", #"{"operationName":"DoNotDisturbOn"}"#, headers: [csrf])
-        agent = try #require(await f.simulator.agent())
+        agent = try #require(await f.simulator.engine.agent())
         #expect(agent.channels.map(\.state.state) == ["NotReady", "NotReady", "Ready"])
         #expect(agent.devices[0].state.workMode == "AfterCallWork")
         #expect(agent.devices[0].dnd && agent.channels[0].dnd && !agent.channels[1].dnd)

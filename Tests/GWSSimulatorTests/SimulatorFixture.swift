@@ -5,6 +5,7 @@ import HTTPTransport
 import JSON
 import Locking
 import Testing
+import Timekeeping
 
 /// A simulator started on a random loopback port, plus a libcurl client with its own
 /// cookie jar for raw REST and CometD exchanges.
@@ -19,11 +20,12 @@ struct SimulatorFixture {
 
     init(
         _ configuration: SimulatorConfiguration = SimulatorConfiguration(
-            cometd: CometDSettings(timeout: .milliseconds(500), maxInterval: .seconds(10)))
+            cometd: CometDSettings(timeout: .milliseconds(500), maxInterval: .seconds(10))),
+        clock: InjectedClock = .system
     )
         async throws
     {
-        simulator = GWSSimulator(configuration: configuration)
+        simulator = GWSSimulator(configuration: configuration, clock: clock)
         url = try await simulator.start()
         http = try #require(CurlHTTPClient())
     }

@@ -4,6 +4,7 @@ import GWSSimulator
 import HTTPTransport
 import JSON
 import ScriptedHTTPServer
+import TestSupport
 import Testing
 
 /// gws-sim is at least as strict as GWS about HTTP sessions: CSRF on CometD, idle expiry,
@@ -61,20 +62,20 @@ struct StrictSessionTests {
         _ = try await f.bayeux([meta("/meta/subscribe", id, ["subscription": "/v2/me/devices"])])
         // Requests 50 s apart keep a 60 s session alive for far longer than 60 s.
         for _ in 0..<4 {
-            await f.simulator.advanceSessionClock(by: .seconds(50))
+            await f.simulator.engine.advanceSessionClock(by: .seconds(50))
             #expect(try await f.get("/api/v2/me").status == 200)
         }
         #expect(try await f.bayeux([meta("/meta/connect", id, id: "c1", ["advice": ["timeout": 0]])]).0 == 200)
         // A long poll held across 50 s of session time refreshes the session when it ends.
         async let held = f.bayeux([meta("/meta/connect", id, id: "c2")])
-        #expect(await eventually { await f.simulator.heldConnects == 1 }, "the connect held")
-        await f.simulator.advanceSessionClock(by: .seconds(50))
-        await f.simulator.apply("Ready")
+        await waitUntil("the connect held") { await f.simulator.engine.heldConnects == 1 }
+        await f.simulator.engine.advanceSessionClock(by: .seconds(50))
+        await f.simulator.engine.apply("Ready")
         #expect(try await held.0 == 200)
-        await f.simulator.advanceSessionClock(by: .seconds(50))
+        await f.simulator.engine.advanceSessionClock(by: .seconds(50))
         #expect(try await f.bayeux([meta("/meta/connect", id, id: "c3", ["advice": ["timeout": 0]])]).0 == 200)
         // Idle for longer than the timeout: gone, and the next POST is refused.
-        await f.simulator.advanceSessionClock(by: .seconds(61))
+        await f.simulator.engine.advanceSessionClock(by: .seconds(61))
         #expect(try await f.bayeux([meta("/meta/connect", id, id: "c4", ["advice": ["timeout": 0]])]).0 == 403)
         await f.stop()
     }
@@ -87,7 +88,7 @@ struct StrictSessionTests {
         let f = try await SimulatorFixture(
             SimulatorConfiguration(cometd: CometDSettings(timeout: .milliseconds(500), maxInterval: .seconds(60))))
         let id = try await f.handshake()
-        await f.simulator.expireHTTPSessions()
+        await f.simulator.engine.expireHTTPSessions()
         let refused = try await f.http.perform(
             HTTPRequest(
                 method: .post, url: f.url + GWSSimulator.notificationsPath,
@@ -106,10 +107,10 @@ struct StrictSessionTests {
     func restartLosesSessions() async throws {
         let f = try await SimulatorFixture()
         _ = try await f.handshake()
-        #expect(await f.simulator.httpSessionCount() == 1)
+        #expect(await f.simulator.engine.httpSessionCount() == 1)
         try await f.simulator.restart()
-        #expect(await f.simulator.httpSessionCount() == 0)
-        #expect(await f.simulator.bayeuxSessions == 0)
+        #expect(await f.simulator.engine.httpSessionCount() == 0)
+        #expect(await f.simulator.engine.bayeuxSessions == 0)
         #expect(try await Self.cometd(f, headers: [SimulatorFixture.basic, try await f.sessionCSRF()]).status == 403)
         await f.stop()
     }
@@ -118,7 +119,7 @@ struct StrictSessionTests {
     func passwordChange() async throws {
         let f = try await SimulatorFixture()
         _ = try await f.login()
-        #expect(await f.simulator.changePassword("new-secret"))
+        #expect(await f.simulator.engine.changePassword("new-secret"))
         #expect(try await f.get("/api/v2/me").status == 401)
         let newBasic = HTTPHeader("Authorization", "Basic YWdlbnQxOm5ldy1zZWNyZXQ=")  // agent1:new-secret
         #expect(try await f.get("/api/v2/me", headers: [newBasic]).status == 200)
@@ -130,14 +131,14 @@ struct StrictSessionTests {
         let f = try await SimulatorFixture()
         let id = try await f.handshake()
         _ = try await f.bayeux([meta("/meta/subscribe", id, ["subscription": "/v2/me/devices"])])
-        let outcome = await f.simulator.endContactCenterSession()
+        let outcome = await f.simulator.engine.endContactCenterSession()
         guard case .accepted(let notifications) = outcome else {
             Issue.record("EndContactCenterSession was refused: \(outcome)")
             return
         }
         #expect(notifications.map(\.channel) == ["/v2/me/devices", "/v2/me/channels"])
-        #expect(await f.simulator.agent()?.devices.first?.state.state == "LoggedOut")
-        #expect(await f.simulator.agent()?.channels.allSatisfy { $0.state.state == "LoggedOut" } == true)
+        #expect(await f.simulator.engine.agent()?.devices.first?.state.state == "LoggedOut")
+        #expect(await f.simulator.engine.agent()?.channels.allSatisfy { $0.state.state == "LoggedOut" } == true)
         // The notification was queued for the Bayeux session; the next POST needs a new HTTP session.
         #expect(try await f.bayeux([meta("/meta/connect", id, ["advice": ["timeout": 0]])]).0 == 403)
         await f.stop()
@@ -200,17 +201,17 @@ struct StrictSessionTests {
             try await f.post("/sim/control/" + action, body, headers: [HTTPHeader("Content-Type", "application/json")])
         }
         _ = try await f.login()
-        #expect(await f.simulator.httpSessionCount() == 1)
+        #expect(await f.simulator.engine.httpSessionCount() == 1)
         #expect(try await control("expire-http-sessions").status == 200)
-        #expect(await f.simulator.httpSessionCount() == 0)
+        #expect(await f.simulator.engine.httpSessionCount() == 0)
         #expect(try await control("expire-http-sessions", #"{"node": 7}"#).status == 400)
         #expect(try await control("password", #"{"password": "rotated"}"#).status == 200)
         #expect(try await f.get("/api/v2/me").status == 401)
         #expect(try await control("password", "{}").status == 400)
         #expect(try await control("end-session").status == 200)
-        #expect(await f.simulator.agent()?.devices.first?.state.state == "LoggedOut")
+        #expect(await f.simulator.engine.agent()?.devices.first?.state.state == "LoggedOut")
         #expect(try await control("stop-node", #"{"node": 1}"#).status == 200)
-        #expect(await eventually { await !f.simulator.isUp(node: 1) }, "node 1 stopped")
+        await waitUntil("node 1 stopped") { await !f.simulator.isUp(node: 1) }
         let nodes = try JSONParser().parse(try await f.get("/sim/control/nodes", headers: []).body)
         #expect(nodes.arrayValue?.map { $0["up"] } == [true, false])
         let started = try await control("start-node", #"{"node": 1}"#)

@@ -5,6 +5,7 @@ import HTTPTransport
 import JSON
 import Logging
 import ScriptedHTTPServer
+import TestSupport
 import Testing
 
 /// Sequence numbers of deliveries on `/interop/...` recorded so far.
@@ -52,19 +53,23 @@ struct FayeInteropTests {
         await recorder.record(client.events)
         let run = Task { await client.run() }
 
-        #expect(await recorder.wait { $0.contains(.subscribed("/interop/**")) })
-        #expect(await recorder.wait { $0.contains(.stateChanged(.connected)) })
+        await recorder.wait(for: "the subscription confirmed") { $0.contains(.subscribed("/interop/**")) }
+        await recorder.wait(for: "the client connected") { $0.contains(.stateChanged(.connected)) }
         try await publish(0..<1000, to: faye.url, channel: "/interop/seq", using: publisher)
-        #expect(await recorder.wait { sequenceNumbers($0).count >= 1000 })
+        await recorder.wait(for: "1,000 messages delivered") { sequenceNumbers($0).count >= 1000 }
         #expect(sequenceNumbers(await recorder.events) == Array(0..<1000))
 
         // A crash and restart: Faye forgets the client and answers 401 Unknown client.
         await faye.crash()
         try await faye.restart()
-        #expect(await recorder.wait { $0.contains { if case .handshook(_, true) = $0 { true } else { false } } })
-        #expect(await recorder.wait { $0.filter { $0 == .subscribed("/interop/**") }.count == 2 })
+        await recorder.wait(for: "a re-handshake") {
+            $0.contains { if case .handshook(_, true) = $0 { true } else { false } }
+        }
+        await recorder.wait(for: "the subscription confirmed twice") {
+            $0.filter { $0 == .subscribed("/interop/**") }.count == 2
+        }
         try await publish(1000..<1010, to: faye.url, channel: "/interop/seq", using: publisher)
-        #expect(await recorder.wait { sequenceNumbers($0).count >= 1010 })
+        await recorder.wait(for: "1,010 messages delivered") { sequenceNumbers($0).count >= 1010 }
         #expect(sequenceNumbers(await recorder.events) == Array(0..<1010))
 
         client.disconnect()

@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import ScriptedHTTPServer
+import TestSupport
+import Testing
 
 /// A Faye Bayeux server (Debian's ruby-faye under thin) on 127.0.0.1 and a free port.
 final class FayeServer: @unchecked Sendable {
@@ -14,54 +16,68 @@ final class FayeServer: @unchecked Sendable {
         self.port = port
     }
 
-    /// Starts a server on a free port without blocking the calling task.
+    /// Starts a server on a free port (another, should something take the port first).
     static func launch() async throws -> FayeServer {
-        let server = FayeServer(port: try unusedLoopbackPort())
-        try await server.restart()
-        return server
+        var failure: (any Error)?
+        for _ in 0..<3 {
+            let server = FayeServer(port: try unusedLoopbackPort())
+            do {
+                try await server.restart()
+                return server
+            } catch {
+                failure = error
+            }
+        }
+        throw failure ?? FayeError("thin did not start")
     }
 
-    /// Starts the server (again, after ``crash()``) without blocking the calling task.
+    /// Starts thin with the bundled config.ru (again, after ``crash()``) and waits until it
+    /// accepts connections: readiness, not a timer. thin exiting first fails at once, with
+    /// what it printed.
     func restart() async throws {
-        try await offPool { try self.start() }
-    }
-
-    /// Kills the server like a crash would, without blocking the calling task.
-    func crash() async {
-        _ = try? await offPool { self.kill() }
-    }
-
-    /// Starts thin with the bundled config.ru and waits until it accepts connections.
-    func start() throws {
         let configFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Faye/config.ru").path
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/thin") else {
             throw FayeError("thin is not installed; `make test` installs ruby-faye and thin")
         }
+        let log = NSTemporaryDirectory() + "thin-\(port)-\(UUID().uuidString).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: log) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/thin")
         process.arguments = ["-R", configFile, "-a", "127.0.0.1", "-p", String(port), "start"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
+        process.standardError = output
+        try await offPool { try process.run() }
         self.process = process
-        for _ in 0..<300 {
-            if Self.accepts(port: port) { return }
-            usleep(20_000)
+        let port = self.port
+        await waitUntil("thin accepting connections on port \(port)") {
+            !process.isRunning || Self.accepts(port: port)
         }
-        throw FayeError("Faye did not start on port \(port)")
+        guard process.isRunning, Self.accepts(port: port) else {
+            let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw FayeError("thin did not start on port \(port): \(printed)")
+        }
     }
 
-    /// Kills the server as a crash would, losing every session.
-    func kill() {
+    /// Kills the server like a crash would, losing every session, and waits until its port
+    /// refuses connections.
+    func crash() async {
         guard let process else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = try? await offPool { process.waitUntilExit() }
         self.process = nil
-        while Self.accepts(port: port) { usleep(10_000) }
+        let port = self.port
+        await waitUntil("port \(port) closed after the crash") { !Self.accepts(port: port) }
     }
 
-    deinit { kill() }
+    deinit {
+        if let process {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
 
     private static func accepts(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -14,7 +14,9 @@ struct AgentListReader {
 
     let environment: [String: String]
 
-    func read(directory: String?, usernames: [String]?) throws(ConfigurationError) -> [AgentRosterConfiguration.Agent] {
+    func read(
+        directory: String?, usernames: [String]?
+    ) throws(ConfigurationError) -> [(username: String, password: Password)] {
         let names: [String]
         if let usernames {
             names = usernames
@@ -30,22 +32,22 @@ struct AgentListReader {
                 usernames == nil
                     ? "\(directory ?? "") holds no USERNAME\(Self.passwordSuffix) file" : "lists no agent")
         }
-        guard names.count <= AgentRosterConfiguration.maximumAgents else {
+        guard names.count <= AgentEntry.maximumCount else {
             throw ConfigurationError(
                 key: ConfigurationKey.agentsUsernames.rawValue,
-                "\(names.count) agents; one daemon follows at most \(AgentRosterConfiguration.maximumAgents)")
+                "\(names.count) agents; one daemon follows at most \(AgentEntry.maximumCount)")
         }
         var seen = Set<String>()
-        var agents: [AgentRosterConfiguration.Agent] = []
+        var agents: [(username: String, password: Password)] = []
         agents.reserveCapacity(names.count)
         for name in names.sorted() {
-            if let refusal = AgentRosterConfiguration.refusal(username: name) {
+            if let refusal = AgentEntry.refusal(username: name) {
                 throw ConfigurationError(key: "agent '\(name)'", "is not a usable username: \(refusal)")
             }
             guard seen.insert(name).inserted else {
                 throw ConfigurationError(key: ConfigurationKey.agentsUsernames.rawValue, "lists \(name) twice")
             }
-            agents.append(.init(username: name, password: try password(of: name, directory: directory)))
+            agents.append((name, try password(of: name, directory: directory)))
         }
         return agents
     }
@@ -73,7 +75,7 @@ struct AgentListReader {
     private func passwordFiles(in directory: String) throws(ConfigurationError) -> [String] {
         guard
             let names = FileInfo.names(
-                in: directory, endingIn: Self.passwordSuffix, limit: AgentRosterConfiguration.maximumAgents)
+                in: directory, endingIn: Self.passwordSuffix, limit: AgentEntry.maximumCount)
         else {
             throw ConfigurationError(
                 key: ConfigurationKey.agentsDirectory.rawValue, "cannot list \(directory): \(FileInfo.errnoText())")

@@ -24,6 +24,8 @@ enum ConfigurationKey: String, CaseIterable {
     case agentsUsernames = "agents.usernames"
     case agentsLoginConcurrency = "agents.login_concurrency"
     case agentsLoginJitter = "agents.login_jitter_ms"
+    case agentsOnGiveUp = "agents.on_give_up"
+    case agentsRetryAfter = "agents.retry_after_s"
 
     /// The environment variable that overrides this key: `GWS_AGENTD_` + the key in
     /// upper case with `_` for `.`, as swift-configuration's environment provider maps it.

@@ -2,7 +2,7 @@ import Configuration
 import Logging
 import Text
 
-/// Reads each key through a `ConfigReader` and validates it.
+/// Reads each key through a `ConfigReader` and validates it, one section at a time.
 struct ConfigurationValues {
     let reader: ConfigReader
     let problems: ProblemCollector
@@ -12,56 +12,80 @@ struct ConfigurationValues {
     /// See ``ConfigurationLoader/passwordOptional``.
     var passwordOptional = false
 
+    /// How the configuration lists its agents: one by `server.username`, or several by `agents.*`.
+    private enum Listing {
+        case one(username: String)
+        case several(directory: String?, usernames: [String]?)
+    }
+
     func build() throws(ConfigurationError) -> DaemonConfiguration {
-        let urls = try urlValues()
-        let agentsDirectory = string(.agentsDirectory)
-        let agentsUsernames = reader.stringArray(forKey: key(.agentsUsernames))
-        let severalAgents = agentsDirectory != nil || agentsUsernames != nil
-        let username = string(.serverUsername)
-        if severalAgents {
-            for single in [ConfigurationKey.serverUsername, .serverPasswordFile, .stateFile] where string(single) != nil
-            {
-                throw invalid(single, "applies to a daemon of one agent; with agents.* leave it out")
-            }
-        } else {
-            guard username != nil else { throw missing(.serverUsername) }
+        let server = try serverSettings()
+        let listing = try agentListing()
+        let stateDirectory = try stateDirectory(for: listing)
+        let agents = try agents(listing, stateDirectory: stateDirectory)
+        let channels = reader.stringArray(
+            forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
+        let startSession = reader.bool(forKey: key(.sessionStartContactCenterSession), default: false)
+        let heartbeat = reader.int(forKey: key(.stateHeartbeat), default: 10)
+        let (logFormat, logLevel) = try logging()
+        let metrics = string(.metricsTextfile)
+        let (controlSocket, controlGroup) = try control()
+        let logins = try loginPacing(for: listing)
+        let onGiveUp = try giveUpPolicy(for: listing)
+        try reportTypeProblems()
+
+        guard !channels.isEmpty else { throw invalid(.notificationsChannels, "must list at least one channel") }
+        for channel in channels where !channel.hasPrefix("/") || channel.hasPrefix("/meta/") || channel.contains(" ") {
+            throw invalid(.notificationsChannels, "'\(channel)' is not a channel name such as /v2/me/devices")
+        }
+        guard (1...3600).contains(heartbeat) else {
+            throw invalid(.stateHeartbeat, "must be between 1 and 3600 seconds, got \(heartbeat)")
+        }
+        if let metrics, !metrics.hasPrefix("/") || !metrics.hasSuffix(".prom") {
+            throw invalid(.metricsTextfile, "must be an absolute path ending in .prom, got '\(metrics)'")
+        }
+        return DaemonConfiguration(
+            server: server, agents: agents, stateDirectory: stateDirectory, channels: channels,
+            startContactCenterSession: startSession, heartbeatSeconds: heartbeat, logFormat: logFormat,
+            logLevel: logLevel, metricsTextfile: metrics, controlSocket: controlSocket, controlGroup: controlGroup,
+            logins: logins, onGiveUp: onGiveUp)
+    }
+
+    // MARK: Sections
+
+    /// `server.username`, or `agents.directory` / `agents.usernames`; the keys that belong
+    /// to the other form are refused, each naming itself.
+    private func agentListing() throws(ConfigurationError) -> Listing {
+        let directory = string(.agentsDirectory)
+        let usernames = reader.stringArray(forKey: key(.agentsUsernames))
+        guard directory != nil || usernames != nil else {
+            guard let username = string(.serverUsername) else { throw missing(.serverUsername) }
             if string(.stateDirectory) != nil {
                 throw invalid(.stateDirectory, "needs agents.directory or agents.usernames (one agent uses state.file)")
             }
+            return .one(username: username)
         }
-        let loginConcurrency = reader.int(forKey: key(.agentsLoginConcurrency), default: 8)
-        let loginJitter = reader.int(forKey: key(.agentsLoginJitter), default: 1000)
-        let passwordFile = string(.serverPasswordFile)
+        for single in [ConfigurationKey.serverUsername, .serverPasswordFile, .stateFile] where string(single) != nil {
+            throw invalid(single, "applies to a daemon of one agent; with agents.* leave it out")
+        }
+        return .several(directory: directory, usernames: usernames)
+    }
+
+    /// `server.*` but the credentials.
+    private func serverSettings() throws(ConfigurationError) -> ServerSettings {
+        let urls = try urlValues()
         let caFile = string(.serverCAFile)
         let tlsVerify = reader.bool(forKey: key(.serverTLSVerify), default: true)
         let proxy = string(.serverProxy)
         let delay = reader.double(forKey: key(.serverMaxNetworkDelay), default: 10)
         let failoverAfter = reader.int(forKey: key(.serverFailoverAfter), default: 3)
         let allowInsecure = reader.bool(forKey: key(.serverAllowInsecure), default: false)
-        let channels = reader.stringArray(
-            forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
-        let startSession = reader.bool(forKey: key(.sessionStartContactCenterSession), default: false)
-        let runtimeDirectory = environment["RUNTIME_DIRECTORY"].flatMap(firstPath)
-        var stateDirectory = string(.stateDirectory) ?? runtimeDirectory
-        while let directory = stateDirectory, directory.count > 1, directory.hasSuffix("/") {
-            stateDirectory = String(directory.dropLast())
-        }
-        let stateFile =
-            severalAgents
-            ? stateDirectory.map { $0 + "/" } : string(.stateFile) ?? runtimeDirectory.map { $0 + "/state.json" }
-        let heartbeat = reader.int(forKey: key(.stateHeartbeat), default: 10)
-        let format = string(.logFormat) ?? "auto"
-        let level = string(.logLevel) ?? "info"
-        let metrics = string(.metricsTextfile)
-        let controlSocket = string(.controlSocket)
-        let controlGroup = string(.controlGroup)
         try reportTypeProblems()
-
         guard delay > 0, delay <= 600 else {
             throw invalid(.serverMaxNetworkDelay, "must be more than 0 and at most 600 seconds, got \(delay)")
         }
         if !allowInsecure {
-            if let url = urls.first(where: DaemonConfiguration.Server.isCleartextOffHost) {
+            if let url = urls.first(where: ServerSettings.isCleartextOffHost) {
                 throw invalid(
                     .serverURL,
                     "'\(url)' would send the password in cleartext: use https://, or set server.allow_insecure: true")
@@ -76,33 +100,84 @@ struct ConfigurationValues {
         guard (1...100).contains(failoverAfter) else {
             throw invalid(.serverFailoverAfter, "must be between 1 and 100 failures, got \(failoverAfter)")
         }
-        guard !channels.isEmpty else { throw invalid(.notificationsChannels, "must list at least one channel") }
-        for channel in channels where !channel.hasPrefix("/") || channel.hasPrefix("/meta/") || channel.contains(" ") {
-            throw invalid(.notificationsChannels, "'\(channel)' is not a channel name such as /v2/me/devices")
+        if let caFile, !FileInfo.exists(caFile) {
+            throw invalid(.serverCAFile, "'\(caFile)' does not exist")
         }
-        guard let stateFile else {
-            throw invalid(
-                severalAgents ? .stateDirectory : .stateFile,
-                "is required when $RUNTIME_DIRECTORY is not set (systemd's RuntimeDirectory=)")
+        if let proxy, !(proxy.contains("://")) {
+            throw invalid(.serverProxy, "must be a URL such as http://proxy:3128, got '\(proxy)'")
         }
-        if severalAgents {
-            guard stateFile.hasPrefix("/"), !stateFile.hasPrefix("//") else {
-                throw invalid(.stateDirectory, "must be an absolute directory path, got '\(stateFile.dropLast())'")
+        return ServerSettings(
+            urls: urls, caFile: caFile, tlsVerify: tlsVerify, proxy: proxy,
+            maxNetworkDelay: .milliseconds(Int64(delay * 1000)), failoverAfter: failoverAfter,
+            allowInsecure: allowInsecure)
+    }
+
+    /// Where the state files go: the directory of `state.file` for one agent, else
+    /// `state.directory`; both default to `$RUNTIME_DIRECTORY`.
+    private func stateDirectory(for listing: Listing) throws(ConfigurationError) -> String {
+        let runtimeDirectory = environment["RUNTIME_DIRECTORY"].flatMap(firstPath)
+        switch listing {
+        case .one:
+            guard let file = stateFile(runtimeDirectory: runtimeDirectory) else {
+                throw invalid(
+                    .stateFile, "is required when $RUNTIME_DIRECTORY is not set (systemd's RuntimeDirectory=)")
             }
-        } else {
-            guard stateFile.hasPrefix("/"), !stateFile.hasSuffix("/") else {
-                throw invalid(.stateFile, "must be an absolute file path, got '\(stateFile)'")
+            guard file.hasPrefix("/"), !file.hasSuffix("/"), let slash = file.lastIndex(of: "/") else {
+                throw invalid(.stateFile, "must be an absolute file path, got '\(file)'")
+            }
+            return slash == file.startIndex ? "/" : String(file[..<slash])
+        case .several:
+            guard var directory = string(.stateDirectory) ?? runtimeDirectory else {
+                throw invalid(
+                    .stateDirectory, "is required when $RUNTIME_DIRECTORY is not set (systemd's RuntimeDirectory=)")
+            }
+            while directory.count > 1, directory.hasSuffix("/") { directory.removeLast() }
+            guard directory.hasPrefix("/"), !directory.hasPrefix("//") else {
+                throw invalid(.stateDirectory, "must be an absolute directory path, got '\(directory)'")
+            }
+            return directory
+        }
+    }
+
+    /// `state.file`, else `$RUNTIME_DIRECTORY/state.json`.
+    private func stateFile(runtimeDirectory: String?) -> String? {
+        string(.stateFile) ?? runtimeDirectory.map { $0 + "/state.json" }
+    }
+
+    /// Each agent with its password and state file, sorted by username.
+    private func agents(_ listing: Listing, stateDirectory: String) throws(ConfigurationError) -> [AgentEntry] {
+        switch listing {
+        case .one(let username):
+            let password: Password
+            do {
+                password = try PasswordSource(environment: environment).read(
+                    passwordFile: string(.serverPasswordFile))
+            } catch  where passwordOptional {
+                password = .unreadable(because: "nowhere this user can read (\(error))")
+            }
+            let runtimeDirectory = environment["RUNTIME_DIRECTORY"].flatMap(firstPath)
+            let file = stateFile(runtimeDirectory: runtimeDirectory) ?? stateDirectory + "/state.json"
+            return [AgentEntry(username: username, password: password, stateFile: file)]
+        case .several(let directory, let usernames):
+            let reader = AgentListReader(environment: environment)
+            let found: [(username: String, password: Password)]
+            do {
+                found = try reader.read(directory: directory, usernames: usernames)
+            } catch  where passwordOptional {
+                // An operator command through the daemon needs the agents' names, not their passwords.
+                found = (usernames ?? []).sorted().map { ($0, .unreadable(because: "\(error)")) }
+            }
+            let prefix = stateDirectory == "/" ? "/" : stateDirectory + "/"
+            return found.map {
+                AgentEntry(username: $0.username, password: $0.password, stateFile: prefix + $0.username + ".json")
             }
         }
-        guard (1...256).contains(loginConcurrency) else {
-            throw invalid(.agentsLoginConcurrency, "must be between 1 and 256 logins, got \(loginConcurrency)")
-        }
-        guard (0...60_000).contains(loginJitter) else {
-            throw invalid(.agentsLoginJitter, "must be between 0 and 60000 milliseconds, got \(loginJitter)")
-        }
-        guard (1...3600).contains(heartbeat) else {
-            throw invalid(.stateHeartbeat, "must be between 1 and 3600 seconds, got \(heartbeat)")
-        }
+    }
+
+    /// `log.format` and `log.level`.
+    private func logging() throws(ConfigurationError) -> (DaemonConfiguration.LogFormat, Logger.Level) {
+        let format = string(.logFormat) ?? "auto"
+        let level = string(.logLevel) ?? "info"
         guard let logFormat = DaemonConfiguration.LogFormat(rawValue: format) else {
             throw invalid(.logFormat, "must be one of auto, journal, json, text; got '\(format)'")
         }
@@ -110,55 +185,55 @@ struct ConfigurationValues {
             throw invalid(
                 .logLevel, "must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
         }
-        if let metrics, !metrics.hasPrefix("/") || !metrics.hasSuffix(".prom") {
-            throw invalid(.metricsTextfile, "must be an absolute path ending in .prom, got '\(metrics)'")
+        return (logFormat, logLevel)
+    }
+
+    /// `control.socket` and `control.group`.
+    private func control() throws(ConfigurationError) -> (String?, String?) {
+        let socket = string(.controlSocket)
+        let group = string(.controlGroup)
+        if let socket, !socket.hasPrefix("/") || socket.hasSuffix("/") || socket.utf8.count > 100 {
+            throw invalid(.controlSocket, "must be an absolute path of at most 100 bytes, got '\(socket)'")
         }
-        if let controlSocket,
-            !controlSocket.hasPrefix("/") || controlSocket.hasSuffix("/") || controlSocket.utf8.count > 100
-        {
-            throw invalid(.controlSocket, "must be an absolute path of at most 100 bytes, got '\(controlSocket)'")
+        if let group, group.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
+            throw invalid(.controlGroup, "must be a group name, got '\(group)'")
         }
-        if let controlGroup, controlGroup.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
-            throw invalid(.controlGroup, "must be a group name, got '\(controlGroup)'")
+        return (socket, group)
+    }
+
+    /// `agents.login_concurrency` and `agents.login_jitter_ms` (no jitter by default for
+    /// one agent: nothing to spread).
+    private func loginPacing(for listing: Listing) throws(ConfigurationError) -> LoginPacing {
+        let defaultJitter: Int
+        if case .one = listing { defaultJitter = 0 } else { defaultJitter = 1000 }
+        let concurrency = reader.int(forKey: key(.agentsLoginConcurrency), default: 8)
+        let jitter = reader.int(forKey: key(.agentsLoginJitter), default: defaultJitter)
+        try reportTypeProblems()
+        guard (1...256).contains(concurrency) else {
+            throw invalid(.agentsLoginConcurrency, "must be between 1 and 256 logins, got \(concurrency)")
         }
-        if let caFile, !FileInfo.exists(caFile) {
-            throw invalid(.serverCAFile, "'\(caFile)' does not exist")
+        guard (0...60_000).contains(jitter) else {
+            throw invalid(.agentsLoginJitter, "must be between 0 and 60000 milliseconds, got \(jitter)")
         }
-        if let proxy, !(proxy.contains("://")) {
-            throw invalid(.serverProxy, "must be a URL such as http://proxy:3128, got '\(proxy)'")
+        return LoginPacing(concurrency: concurrency, jitter: .milliseconds(jitter))
+    }
+
+    /// `agents.on_give_up` (`exit` for one agent, `retry` for several, by default) and
+    /// `agents.retry_after_s`.
+    private func giveUpPolicy(for listing: Listing) throws(ConfigurationError) -> GiveUpPolicy {
+        let defaultPolicy: String
+        if case .one = listing { defaultPolicy = "exit" } else { defaultPolicy = "retry" }
+        let policy = string(.agentsOnGiveUp) ?? defaultPolicy
+        let retryAfter = reader.int(forKey: key(.agentsRetryAfter), default: 300)
+        try reportTypeProblems()
+        guard (1...86_400).contains(retryAfter) else {
+            throw invalid(.agentsRetryAfter, "must be between 1 and 86400 seconds, got \(retryAfter)")
         }
-        var roster: AgentRosterConfiguration?
-        let password: Password
-        if severalAgents {
-            var agents: [AgentRosterConfiguration.Agent] = []
-            do {
-                agents = try AgentListReader(environment: environment).read(
-                    directory: agentsDirectory, usernames: agentsUsernames)
-            } catch  where passwordOptional {
-                // An operator command through the daemon needs the agents' names, not their passwords.
-                agents = (agentsUsernames ?? []).map {
-                    .init(username: $0, password: Password("", source: "unreadable", origin: .unreadable))
-                }
-            }
-            password = Password("", source: "agents.*", origin: .given)
-            roster = AgentRosterConfiguration(
-                agents: agents, stateDirectory: String(stateFile.dropLast()), loginConcurrency: loginConcurrency,
-                loginJitter: .milliseconds(loginJitter))
-        } else {
-            do {
-                password = try PasswordSource(environment: environment).read(passwordFile: passwordFile)
-            } catch  where passwordOptional {
-                password = Password("", source: "nowhere this user can read (\(error))", origin: .unreadable)
-            }
+        switch policy {
+        case "exit": return .exitDaemon
+        case "retry": return .retryAgent(after: .seconds(retryAfter))
+        default: throw invalid(.agentsOnGiveUp, "must be exit or retry, got '\(policy)'")
         }
-        return DaemonConfiguration(
-            server: .init(
-                urls: urls, username: username ?? "", password: password, caFile: caFile, tlsVerify: tlsVerify,
-                proxy: proxy, maxNetworkDelay: .milliseconds(Int64(delay * 1000)), failoverAfter: failoverAfter,
-                allowInsecure: allowInsecure),
-            channels: channels, startContactCenterSession: startSession, stateFile: stateFile,
-            heartbeatSeconds: heartbeat, logFormat: logFormat, logLevel: logLevel, metricsTextfile: metrics,
-            controlSocket: controlSocket, controlGroup: controlGroup, roster: roster)
     }
 
     /// `server.url`: one URL, or a list of the node URLs of one GWS cluster (in YAML a
@@ -207,6 +282,8 @@ struct ConfigurationValues {
         }
         return url
     }
+
+    // MARK: Reading
 
     private func key(_ key: ConfigurationKey) -> ConfigKey { ConfigKey(key.rawValue) }
 

@@ -1,81 +1,11 @@
-import HTTPTransport
 import Logging
 
-/// Everything `gws-agentd` reads from its configuration, validated.
+/// Everything `gws-agentd` reads from its configuration, validated: settings every agent
+/// shares, and the agents, each with its password and state file. One agent is a list of
+/// one; nothing in the daemon depends on how many there are.
 ///
 /// Built by ``ConfigurationLoader``; every key is documented in `docs/configuration.md`.
 public struct DaemonConfiguration: Sendable, Equatable {
-    /// How to reach GWS. A change here needs a new session (see ``needsReconnect(from:)``).
-    public struct Server: Sendable, Equatable {
-        /// The base URL of each node, without a trailing slash: REST lives under
-        /// `{url}/api/v2`. One entry for a single server or a load balancer; several for
-        /// the nodes of one GWS cluster, tried in order when one fails.
-        public var urls: [String]
-        public var username: String
-        public var password: Password
-        public var caFile: String?
-        public var tlsVerify: Bool
-        public var proxy: String?
-        /// Allowance for network latency on top of the long-poll hold time.
-        public var maxNetworkDelay: Duration
-        /// Consecutive failures of a node after which the next one is used.
-        public var failoverAfter: Int
-        /// `server.allow_insecure`: cleartext `http://` to a host other than the loopback,
-        /// or `tls_verify: false`, accepted (and warned about).
-        public var allowInsecure: Bool
-
-        public init(
-            urls: [String], username: String, password: Password, caFile: String? = nil, tlsVerify: Bool = true,
-            proxy: String? = nil, maxNetworkDelay: Duration = .seconds(10), failoverAfter: Int = 3,
-            allowInsecure: Bool = false
-        ) {
-            self.allowInsecure = allowInsecure
-            self.urls = urls
-            self.username = username
-            self.password = password
-            self.caFile = caFile
-            self.tlsVerify = tlsVerify
-            self.proxy = proxy
-            self.maxNetworkDelay = maxNetworkDelay
-            self.failoverAfter = failoverAfter
-        }
-
-        /// A single server.
-        public init(
-            url: String, username: String, password: Password, caFile: String? = nil, tlsVerify: Bool = true,
-            proxy: String? = nil, maxNetworkDelay: Duration = .seconds(10)
-        ) {
-            self.init(
-                urls: [url], username: username, password: password, caFile: caFile, tlsVerify: tlsVerify,
-                proxy: proxy, maxNetworkDelay: maxNetworkDelay)
-        }
-
-        /// The first (or only) node's base URL; setting it makes it the only one.
-        public var url: String {
-            get { urls.first ?? "" }
-            set { urls = [newValue] }
-        }
-
-        /// `{url}/api/v2/notifications` of the first node, the CometD endpoint.
-        public var notificationsURL: String { url + "/api/v2/notifications" }
-
-        /// What exposes the password or the session to the network path: cleartext
-        /// `http://` to a host other than the loopback, TLS verification off. Empty when
-        /// nothing does.
-        public var insecurity: [String] {
-            var reasons = urls.filter(Self.isCleartextOffHost).map { "cleartext HTTP to \($0)" }
-            if !tlsVerify { reasons.append("TLS verification off") }
-            return reasons
-        }
-
-        /// Whether `url` is `http://` to a host other than the loopback.
-        static func isCleartextOffHost(_ url: String) -> Bool {
-            guard url.lowercased().hasPrefix("http://") else { return false }
-            let host = Endpoint(url: url, proxy: nil).host.lowercased()
-            return !(host == "localhost" || host == "::1" || host.hasPrefix("127."))
-        }
-    }
-
     /// The log output chosen by `log.format`.
     public enum LogFormat: String, Sendable, Equatable, CaseIterable {
         /// The journal when stderr is connected to it, else text on a terminal, else JSON lines.
@@ -85,91 +15,126 @@ public struct DaemonConfiguration: Sendable, Equatable {
         case text
     }
 
-    public var server: Server
+    /// How to reach GWS (`server.*` but the credentials).
+    public var server: ServerSettings
+    /// The agents, sorted by username, each once (`server.username`, or `agents.*`).
+    public var agents: [AgentEntry]
+    /// Where the state files are: the directory of `state.file`, or `state.directory`.
+    public var stateDirectory: String
     /// Channels to subscribe to (`notifications.channels`).
     public var channels: [String]
     /// Send `StartContactCenterSession` after subscribing (`session.start_contact_center_session`).
     public var startContactCenterSession: Bool
-    /// The state file's path (`state.file`).
-    public var stateFile: String
-    /// How often the state file's mtime is touched (`state.heartbeat_s`).
+    /// How often each state file's mtime is touched and the metrics written (`state.heartbeat_s`).
     public var heartbeatSeconds: Int
     public var logFormat: LogFormat
     public var logLevel: Logger.Level
     /// A node_exporter textfile (`metrics.textfile`).
     public var metricsTextfile: String?
-    /// The control socket (`control.socket`; default `control.sock` beside the state file).
+    /// The control socket (`control.socket`; default `control.sock` in ``stateDirectory``).
     public var controlSocket: String
     /// The group that may use the control socket (`control.group`); the process's own
     /// group when `nil`.
     public var controlGroup: String?
-    /// The agents of a daemon that follows several (`agents.*`); `nil` for the one agent
-    /// of `server.username`, whose state file is ``stateFile``.
-    public var roster: AgentRosterConfiguration?
-
-    /// `control.sock` in the state file's directory.
-    public static func defaultControlSocket(stateFile: String) -> String {
-        guard let slash = stateFile.lastIndex(of: "/") else { return "control.sock" }
-        return String(stateFile[...slash]) + "control.sock"
-    }
+    /// How logins are paced (`agents.login_concurrency`, `agents.login_jitter_ms`).
+    public var logins: LoginPacing
+    /// What happens when an agent's session gives up (`agents.on_give_up`).
+    public var onGiveUp: GiveUpPolicy
 
     /// The default subscriptions: agent state and DND per device, and per channel.
     public static let defaultChannels = ["/v2/me/devices", "/v2/me/channels"]
 
     public init(
-        server: Server, channels: [String] = defaultChannels, startContactCenterSession: Bool = false,
-        stateFile: String, heartbeatSeconds: Int = 10, logFormat: LogFormat = .auto, logLevel: Logger.Level = .info,
-        metricsTextfile: String? = nil, controlSocket: String? = nil, controlGroup: String? = nil,
-        roster: AgentRosterConfiguration? = nil
+        server: ServerSettings, agents: [AgentEntry], stateDirectory: String, channels: [String] = defaultChannels,
+        startContactCenterSession: Bool = false, heartbeatSeconds: Int = 10, logFormat: LogFormat = .auto,
+        logLevel: Logger.Level = .info, metricsTextfile: String? = nil, controlSocket: String? = nil,
+        controlGroup: String? = nil, logins: LoginPacing = LoginPacing(), onGiveUp: GiveUpPolicy = .exitDaemon
     ) {
-        self.roster = roster
-        self.controlSocket = controlSocket ?? Self.defaultControlSocket(stateFile: stateFile)
-        self.controlGroup = controlGroup
         self.server = server
+        self.agents = agents
+        self.stateDirectory = stateDirectory
         self.channels = channels
         self.startContactCenterSession = startContactCenterSession
-        self.stateFile = stateFile
         self.heartbeatSeconds = heartbeatSeconds
         self.logFormat = logFormat
         self.logLevel = logLevel
         self.metricsTextfile = metricsTextfile
+        self.controlSocket = controlSocket ?? Self.defaultControlSocket(in: stateDirectory)
+        self.controlGroup = controlGroup
+        self.logins = logins
+        self.onGiveUp = onGiveUp
     }
 
-    /// Whether moving from `old` to this configuration needs a new GWS session: any
-    /// server setting, the channels, or the contact-center session flag changed.
-    public func needsReconnect(from old: DaemonConfiguration) -> Bool {
-        server != old.server || channels != old.channels || startContactCenterSession != old.startContactCenterSession
+    /// `control.sock` in `directory`.
+    public static func defaultControlSocket(in directory: String) -> String {
+        directory == "/" ? "/control.sock" : directory + "/control.sock"
+    }
+
+    /// The agent named `username`, if the configuration lists it.
+    public func agent(named username: String) -> AgentEntry? {
+        agents.first { $0.username == username }
+    }
+
+    /// What `agent`'s session runs with: the shared settings and this agent's credentials
+    /// and state file.
+    public func configuration(for agent: AgentEntry) -> AgentConfiguration {
+        AgentConfiguration(
+            server: server, username: agent.username, password: agent.password, stateFile: agent.stateFile,
+            channels: channels, startContactCenterSession: startContactCenterSession,
+            heartbeatSeconds: heartbeatSeconds)
     }
 }
 
-/// The agent's password. It never appears in descriptions, logs or errors.
-public struct Password: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    /// Where a password is read from, so that it can be read again when GWS refuses it.
-    public enum Origin: Sendable, Equatable {
-        /// A file; `checkPermissions` for `server.password_file` (not for a systemd credential).
-        case file(path: String, checkPermissions: Bool)
-        /// An environment variable (it cannot change while the daemon runs).
-        case environment(String)
-        /// Given directly (tests, library users); never read again.
-        case given
-        /// Not readable by this process (``ConfigurationLoader/passwordOptional``): an
-        /// operator command that goes through the running daemon needs none.
-        case unreadable
+/// One agent the daemon follows: its GWS username, its password and its state file.
+public struct AgentEntry: Sendable, Equatable {
+    public var username: String
+    public var password: Password
+    /// `state.file`, or `<state.directory>/<username>.json`.
+    public var stateFile: String
+
+    public init(username: String, password: Password, stateFile: String) {
+        self.username = username
+        self.password = password
+        self.stateFile = stateFile
     }
 
-    /// The secret itself; read it only to build the Basic credentials.
-    public let secret: String
-    /// Where it came from, for messages (a path or a variable name; never the value).
-    public let source: String
-    /// How to read it again.
-    public let origin: Origin
+    /// The most agents one daemon follows.
+    public static let maximumCount = 10_000
 
-    public init(_ secret: String, source: String, origin: Origin = .given) {
-        self.secret = secret
-        self.source = source
-        self.origin = origin
+    /// Why `username` cannot name an agent of `agents.*` (it becomes a file name), or `nil`
+    /// when it can.
+    public static func refusal(username: String) -> String? {
+        if username.isEmpty || username.utf8.count > 128 { return "must be 1 to 128 bytes long" }
+        if username.hasPrefix(".") { return "must not begin with a dot" }
+        if username.contains(where: { $0 == "/" || $0.isWhitespace || $0.unicodeScalars.contains { $0.value < 0x20 } })
+        {
+            return "must not contain a slash, white space or control characters"
+        }
+        return nil
     }
+}
 
-    public var description: String { "<password from \(source)>" }
-    public var debugDescription: String { description }
+/// How many logins may be in flight at once, and the random delay before each, so that
+/// many agents do not log in at the same instant at start or after an outage.
+public struct LoginPacing: Sendable, Equatable {
+    /// `agents.login_concurrency`.
+    public var concurrency: Int
+    /// `agents.login_jitter_ms`: the longest random delay before a login.
+    public var jitter: Duration
+
+    public init(concurrency: Int = 8, jitter: Duration = .zero) {
+        self.concurrency = concurrency
+        self.jitter = jitter
+    }
+}
+
+/// What the daemon does when an agent's session gives up: GWS refused its password again
+/// and again, or ended the session with `reconnect: none` (`agents.on_give_up`).
+public enum GiveUpPolicy: Sendable, Equatable {
+    /// The daemon ends with the session's exit status (77 or 69), and systemd restarts it:
+    /// what a daemon of one agent wants.
+    case exitDaemon
+    /// That agent's state file says why, and the agent is logged in again after the delay or
+    /// at the next reload, while the others run on: what a daemon of many agents wants.
+    case retryAgent(after: Duration)
 }

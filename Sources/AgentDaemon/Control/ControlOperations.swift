@@ -4,6 +4,7 @@ import GWS
 import JSON
 import Locking
 import Logging
+import Timekeeping
 
 /// The operator operations of the control socket (`docs/control-socket.md`): `snapshot`,
 /// `subscribe`, `set` and `states`, answered from the running session: its state
@@ -11,38 +12,40 @@ import Logging
 ///
 /// Called on the socket's thread; anything that waits runs in a task.
 final class ControlOperations: Sendable {
-    private let agents: AgentDirectory
+    private let agents: AgentLookup
     private let logger: Logger
-    /// The subscriptions by connection: the session observed and the observer's token.
-    private let subscriptions = Locked<[ControlConnection: (session: AgentSession, token: UInt64)]>([:])
+    private let clock: InjectedClock
+    /// The subscriptions by connection: the runner observed and the observer's token.
+    private let subscriptions = Locked<[ControlConnection: (runner: AgentRunner, token: UInt64)]>([:])
 
     /// The longest `wait_s` a `set` may ask for.
     static let maximumWait: Double = 300
 
-    init(agents: AgentDirectory, logger: Logger) {
+    init(agents: AgentLookup, logger: Logger, clock: InjectedClock) {
         self.agents = agents
         self.logger = logger
+        self.clock = clock
     }
 
-    /// The session a request is for (its `agent` member), or the error that answers it.
-    private func session(for request: ControlRequest, _ connection: ControlConnection) -> AgentSession? {
+    /// The runner a request is for (its `agent` member), or the error that answers it.
+    private func runner(for request: ControlRequest, _ connection: ControlConnection) -> AgentRunner? {
         let name = request.arguments["agent"]
         if let name, name != .null, name.stringValue == nil {
             connection.send(ControlProtocol.reply(ControlError(.badRequest, "\"agent\" is a username", id: request.id)))
             return nil
         }
-        switch agents.session(name?.stringValue) {
-        case .success(let session): return session
+        switch agents.runner(named: name?.stringValue) {
+        case .success(let runner): return runner
         case .failure(let error):
-            connection.send(ControlProtocol.reply(ControlError(.unknownAgent, error.description, id: request.id)))
+            connection.send(ControlProtocol.reply(ControlError(error.code, error.description, id: request.id)))
             return nil
         }
     }
 
     /// `snapshot`: the state document as the state file holds it now.
     func snapshot(_ request: ControlRequest, _ connection: ControlConnection) {
-        guard let session = session(for: request, connection) else { return }
-        guard let document = session.published.latest else {
+        guard let runner = runner(for: request, connection) else { return }
+        guard let document = runner.published.latest else {
             return connection.send(
                 ControlProtocol.reply(ControlError(.unavailable, "no state document written yet", id: request.id)))
         }
@@ -53,21 +56,21 @@ final class ControlOperations: Sendable {
     /// until the client goes. A client that does not read is dropped by the server's
     /// output limit, never waited for.
     func subscribe(_ request: ControlRequest, _ connection: ControlConnection) {
-        guard let session = session(for: request, connection) else { return }
+        guard let runner = runner(for: request, connection) else { return }
         let id = request.id
-        let token = session.published.observe { document in
+        let token = runner.published.observe { document in
             connection.send(ControlProtocol.event(id: id, "state", ["state": document.json]))
         }
-        let previous = subscriptions.withLock { $0.updateValue((session, token), forKey: connection) }
-        if let previous { previous.session.published.stopObserving(previous.token) }
-        let current = session.published.latest.map(\.json) ?? .null
+        let previous = subscriptions.withLock { $0.updateValue((runner, token), forKey: connection) }
+        if let previous { previous.runner.published.stopObserving(previous.token) }
+        let current = runner.published.latest.map(\.json) ?? .null
         connection.send(ControlProtocol.reply(id: id, ["subscribed": true, "state": current]))
     }
 
     /// The client is gone: its subscription ends.
     func disconnected(_ connection: ControlConnection) {
         if let previous = subscriptions.withLock({ $0.removeValue(forKey: connection) }) {
-            previous.session.published.stopObserving(previous.token)
+            previous.runner.published.stopObserving(previous.token)
         }
     }
 
@@ -77,7 +80,7 @@ final class ControlOperations: Sendable {
     /// `set`: the operation over the daemon's own GWS session; with `wait_s`, answered
     /// once a notification confirms the change (no polling), or `timeout`.
     func set(_ request: ControlRequest, _ connection: ControlConnection, metadata: Logger.Metadata) {
-        guard let session = session(for: request, connection) else { return }
+        guard let runner = runner(for: request, connection) else { return }
         let parsed: (OperationRequest, Duration?)
         switch Self.parseSet(request.arguments) {
         case .success(let value): parsed = value
@@ -90,14 +93,14 @@ final class ControlOperations: Sendable {
         logged["gws.operation"] = "\(operation.operation.name)"
         logged["gws.scope"] = "\(operation.operation.scope)"
         logged[MessageID.key] = "\(MessageID.operatorCommand)"
-        logged["gws.username"] = "\(session.environment.configuration.server.username)"
+        logged["gws.username"] = "\(runner.username)"
         logger.notice("control: set \(operation.operation.name) on \(operation.operation.scope)", metadata: logged)
         let id = request.id
         Task {
             // Watch before posting, so that a quick notification is not missed.
-            let watch = wait.map { _ in ConfirmationWatch(session.published, for: operation) }
+            let watch = wait.map { _ in ConfirmationWatch(runner.published, for: operation, clock: clock) }
             defer { watch?.cancel() }
-            guard let result = await session.operate(operation.operation) else {
+            guard let result = await runner.operate(operation.operation) else {
                 return connection.send(
                     ControlProtocol.reply(ControlError(.unavailable, "the daemon has no GWS session now", id: id)))
             }
@@ -134,10 +137,10 @@ final class ControlOperations: Sendable {
 
     /// `states`: the operations GWS offers (`GET /api/v2/settings/agent-states`).
     func states(_ request: ControlRequest, _ connection: ControlConnection) {
-        guard let session = session(for: request, connection) else { return }
+        guard let runner = runner(for: request, connection) else { return }
         let id = request.id
         Task {
-            switch await session.agentStates() {
+            switch await runner.agentStates() {
             case nil:
                 connection.send(
                     ControlProtocol.reply(ControlError(.unavailable, "the daemon has no GWS session now", id: id)))
@@ -190,12 +193,14 @@ final class ControlOperations: Sendable {
 /// the one in effect when the watch began, showing the change for the operation's scope.
 final class ConfirmationWatch: Sendable {
     private let published: PublishedState
+    private let clock: InjectedClock
     private let token: UInt64
     private let documents: AsyncStream<StateDocument>
     private let sink: AsyncStream<StateDocument>.Continuation
 
-    init(_ published: PublishedState, for request: OperationRequest) {
+    init(_ published: PublishedState, for request: OperationRequest, clock: InjectedClock) {
         self.published = published
+        self.clock = clock
         let before = published.latest?.agent.lastNotificationAt
         (documents, sink) = AsyncStream.makeStream(of: StateDocument.self, bufferingPolicy: .bufferingNewest(1))
         let sink = self.sink
@@ -210,9 +215,10 @@ final class ConfirmationWatch: Sendable {
     /// The confirming document, or `nil` when `timeout` passes first.
     func confirmation(within timeout: Duration) async -> StateDocument? {
         let sink = self.sink
+        let clock = self.clock
+        let deadline = clock.now + timeout
         let timer = Task {
-            // The daemon's clock: its sleeps are kept by the executor thread, not libdispatch.
-            try? await DaemonClock.continuous.sleep(for: timeout)
+            guard (try? await clock.sleep(until: deadline)) != nil else { return }
             sink.finish()
         }
         defer { timer.cancel() }
@@ -238,48 +244,4 @@ extension AgentStateSetting {
             "display_name": displayName.map(JSONValue.string) ?? .null,
         ]
     }
-}
-
-/// Finds the session a control request is for: the daemon's one session, or one agent of
-/// several by its username.
-struct AgentDirectory: Sendable {
-    /// The sessions by username; `nil` when the daemon follows several agents and none is named.
-    let lookup: @Sendable (String?) -> Result<AgentSession, AgentLookupError>
-    /// The usernames followed now.
-    let usernames: @Sendable () -> [String]
-
-    func session(_ name: String?) -> Result<AgentSession, AgentLookupError> { lookup(name) }
-
-    /// The one session of a daemon that follows one agent.
-    static func single(_ session: AgentSession) -> AgentDirectory {
-        let username = session.environment.configuration.server.username
-        return AgentDirectory(
-            lookup: { name in
-                guard let name, name != username else { return .success(session) }
-                return .failure(AgentLookupError(description: "this daemon follows \(username), not \(name)"))
-            }, usernames: { [username] })
-    }
-
-    /// The agents of a fleet.
-    static func fleet(_ fleet: AgentFleet) -> AgentDirectory {
-        AgentDirectory(
-            lookup: { name in
-                guard let name else {
-                    return .failure(
-                        AgentLookupError(
-                            description:
-                                "this daemon follows \(fleet.usernames.count) agents: name one with \"agent\" (--agent NAME)"
-                        ))
-                }
-                guard let session = fleet.session(of: name) else {
-                    return .failure(AgentLookupError(description: "this daemon does not follow an agent \(name)"))
-                }
-                return .success(session)
-            }, usernames: { fleet.usernames })
-    }
-}
-
-/// Why no session answers a request.
-struct AgentLookupError: Error, CustomStringConvertible {
-    let description: String
 }

@@ -1,9 +1,11 @@
 import AgentState
+import BuildVersion
 import ControlSocket
 import Glibc
 import JSON
 import Locking
 import Logging
+import Timekeeping
 
 /// The daemon's side of the control socket (`docs/control-socket.md`): serves it next to
 /// the state file, logs every accepted command with the caller's uid, gid and pid, and
@@ -17,30 +19,32 @@ final class DaemonControl: Sendable {
     private let logger: Logger
     private let reloader: Reloader
     private let operations: ControlOperations
-    private let agents: AgentDirectory
-    private let severalAgents: Bool
+    private let fleet: AgentFleet
+    private let clock: InjectedClock
     private let server = Locked<ControlServer?>(nil)
     private let retry = Locked<Task<Void, Never>?>(nil)
 
-    init(configuration: DaemonConfiguration, reloader: Reloader, agents: AgentDirectory, logger: Logger) {
+    init(
+        configuration: DaemonConfiguration, reloader: Reloader, fleet: AgentFleet, logger: Logger, clock: InjectedClock
+    ) {
         path = configuration.controlSocket
         group = configuration.controlGroup
         self.logger = logger
         self.reloader = reloader
-        self.agents = agents
-        severalAgents = configuration.roster != nil
-        operations = ControlOperations(agents: agents, logger: logger)
+        self.fleet = fleet
+        self.clock = clock
+        operations = ControlOperations(agents: AgentLookup(fleet: fleet), logger: logger, clock: clock)
     }
 
-    /// What `ping` answers: the daemon's version and pid, and its agent (or agents).
+    /// What `ping` answers: the daemon's version and pid, its agents, and (for clients of
+    /// a daemon of one agent) that agent as `username`.
     private var identity: JSONObject {
-        var identity: JSONObject = ["version": .string(AgentDaemonVersion.current), "pid": .int(Int64(getpid()))]
-        let usernames = agents.usernames()
-        if severalAgents {
-            identity["agents"] = .array(usernames.map(JSONValue.string))
-        } else {
-            identity["username"] = .string(usernames.first ?? "")
-        }
+        let usernames = fleet.usernames
+        var identity: JSONObject = [
+            "version": .string(BuildVersion.current), "pid": .int(Int64(getpid())),
+            "agents": .array(usernames.map(JSONValue.string)),
+        ]
+        if usernames.count == 1, let only = usernames.first { identity["username"] = .string(only) }
         return identity
     }
 
@@ -54,9 +58,10 @@ final class DaemonControl: Sendable {
             logger.warning(
                 "control socket not available yet; retrying every 5 s",
                 metadata: ["control.socket": "\(path)", "error": "\(error)"])
+            let clock = self.clock
             let task = Task { [weak self] in
                 while !Task.isCancelled {
-                    try? await DaemonClock.continuous.sleep(for: .seconds(5))
+                    try? await clock.sleep(for: .seconds(5))
                     guard let self, !Task.isCancelled else { return }
                     if (try? self.open()) != nil { return }
                 }

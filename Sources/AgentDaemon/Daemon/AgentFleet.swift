@@ -1,47 +1,56 @@
 import AgentState
+import BayeuxCore
+import CurlTransport
+import HTTPTransport
 import Locking
 import Logging
 import Systemd
+import Timekeeping
 
-/// The sessions of a daemon that follows several agents (`agents.*`): one ``AgentSession``
-/// per agent, each with its own GWS session, state file and log field, all on the
-/// daemon's one executor thread and libcurl loop.
+/// The agents the daemon follows, one or ten thousand: an ``AgentRunner`` per agent, each
+/// with its own GWS session, state file and log field, all on the daemon's one executor
+/// thread and libcurl loop.
 ///
-/// An agent whose session gives up (a refused password, say) does not end the daemon: its
-/// state file says why, and it is tried again after ``retryAfter`` or at the next reload.
-/// A reload adds, removes and reconfigures agents; the others' sessions are not touched.
+/// An agent whose session gives up is handled by the configuration's ``GiveUpPolicy``:
+/// the daemon ends (one agent: systemd restarts it), or the agent is tried again after the
+/// delay or at the next reload while the others run on. A reload adds, removes and
+/// reconfigures agents; the others' sessions are not touched.
 final class AgentFleet: Sendable {
-    /// What every agent's session shares.
+    /// What every agent's runner shares.
     struct Environment: Sendable {
         var logger: Logger
         var header: StateHeader
         var notifier: SystemdNotifier
-        var version: String
-        var clock: DaemonClock = .continuous
-        var makeSessionEnvironment: @Sendable (AgentSession.SessionEnvironment) -> AgentSession.SessionEnvironment = {
-            $0
-        }
+        var clock: InjectedClock
+        var fileSystem: any FileSystem
+        var makeHTTPClient: @Sendable (CurlConfiguration) -> (any HTTPClient)?
+        /// The least time between two writes of one state file during a burst.
+        var stateWriteSpacing: Duration
+        /// Seeds each agent's backoff jitter (a fixed seed makes a test repeatable).
+        var seed: UInt64
     }
 
-    /// How long an agent whose session gave up waits before it is tried again.
-    static let retryAfter: Duration = .seconds(300)
+    private struct Ending {
+        var outcome: AgentOutcome?
+        var waiter: CheckedContinuation<AgentOutcome, Never>?
+    }
 
     private let environment: Environment
     private let members = Locked<[String: FleetMember]>([:])
     private let configuration: Locked<DaemonConfiguration>
+    private let seeds: Locked<SplitMix64>
+    private let ending = Locked(Ending())
     let status: FleetStatus
     let pacer: LoginPacer
-    /// Resumed by ``stop()``.
-    private let stopped = Locked<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     init(configuration: DaemonConfiguration, environment: Environment) {
         self.environment = environment
         self.configuration = Locked(configuration)
-        status = FleetStatus(notifier: environment.notifier)
-        let roster = configuration.roster
+        seeds = Locked(SplitMix64(seed: environment.seed))
+        status = FleetStatus(notifier: environment.notifier, insecurity: configuration.server.insecurity)
         pacer = LoginPacer(
-            concurrency: roster?.loginConcurrency ?? 8, jitter: roster?.loginJitter ?? .zero, clock: environment.clock,
-            seed: UInt64.random(in: .min ... .max))
+            concurrency: configuration.logins.concurrency, jitter: configuration.logins.jitter,
+            clock: environment.clock, seed: environment.seed)
     }
 
     /// The configuration in effect (the last reload's).
@@ -50,15 +59,21 @@ final class AgentFleet: Sendable {
     /// The agents followed now, sorted.
     var usernames: [String] { members.withLock { $0.keys.sorted() } }
 
-    /// The running session of `username`, if it is followed.
-    func session(of username: String) -> AgentSession? {
+    /// How many agents are followed now.
+    var count: Int { members.withLock { $0.count } }
+
+    /// The running session of `username`, if it is followed and not waiting to retry.
+    func runner(of username: String) -> AgentRunner? {
         members.withLock { $0[username] }?.current
     }
+
+    /// Whether `username` is followed (running, or waiting to retry).
+    func follows(_ username: String) -> Bool { members.withLock { $0[username] != nil } }
 
     /// Starts every agent's session; returns once each has written its first state file
     /// (or failed to), before any of them logs in.
     func start() async {
-        let agents = configuration.withLock { $0.roster?.agents ?? [] }
+        let agents = configuration.withLock { $0.agents }
         await withTaskGroup(of: Void.self) { group in
             for agent in agents {
                 let ready = add(agent)
@@ -67,16 +82,17 @@ final class AgentFleet: Sendable {
         }
     }
 
-    /// Runs until ``stop()``, then stops every session (each disconnects and writes its
-    /// final state) and returns.
-    func run() async {
-        await withCheckedContinuation { continuation in
-            let done = stopped.withLock { state -> Bool in
-                if state.done { return true }
+    /// Runs until ``stop()`` or until an agent gives up under ``GiveUpPolicy/exitDaemon``;
+    /// then stops every session (each disconnects and writes its final state) and returns
+    /// how the daemon ends.
+    func run() async -> AgentOutcome {
+        let outcome = await withCheckedContinuation { continuation in
+            let done = ending.withLock { state -> AgentOutcome? in
+                if let outcome = state.outcome { return outcome }
                 state.waiter = continuation
-                return false
+                return nil
             }
-            if done { continuation.resume() }
+            if let done { continuation.resume(returning: done) }
         }
         let all = members.withLock { state in
             defer { state = [:] }
@@ -85,27 +101,36 @@ final class AgentFleet: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for member in all { group.addTask { await member.end() } }
         }
+        return outcome
     }
 
     /// Asks ``run()`` to stop every session and return.
-    func stop() {
-        let waiter = stopped.withLock { state in
-            state.done = true
+    func stop() { end(.stopped) }
+
+    /// An agent gave up under ``GiveUpPolicy/exitDaemon``: the daemon ends with its reason.
+    func giveUp(_ reason: FatalReason) { end(.fatal(reason)) }
+
+    private func end(_ outcome: AgentOutcome) {
+        let waiter = ending.withLock { state -> CheckedContinuation<AgentOutcome, Never>? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
             defer { state.waiter = nil }
             return state.waiter
         }
-        waiter?.resume()
+        waiter?.resume(returning: outcome)
     }
 
-    /// Applies a reloaded configuration: agents added, removed, and reconfigured (a new
-    /// password or server setting gives that agent a new GWS session); the others keep theirs.
+    /// Applies a reloaded configuration: agents added, removed (their sessions end and their
+    /// state files go), and reconfigured (new credentials or server settings give that agent
+    /// a new GWS session); the others keep theirs. Returns once every change is in effect;
+    /// the caller runs one reload at a time.
     func reload(_ new: DaemonConfiguration) async {
         let old = configuration.withLock { state in
             defer { state = new }
             return state
         }
-        let agents = new.roster?.agents ?? []
-        let wanted = Set(agents.map(\.username))
+        status.insecurity = new.server.insecurity
+        let wanted = Set(new.agents.map(\.username))
         let removed = members.withLock { state in
             let gone = state.keys.filter { !wanted.contains($0) }
             return gone.compactMap { state.removeValue(forKey: $0) }
@@ -117,10 +142,12 @@ final class AgentFleet: Sendable {
                 status.remove(member.username)
                 group.addTask {
                     await member.end()
-                    AtomicFileWriter(path: member.stateFile).remove()
+                    AtomicFileWriter(path: member.stateFile, fileSystem: self.environment.fileSystem).remove()
                 }
             }
-            for agent in agents {
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for agent in new.agents {
                 if let member = members.withLock({ $0[agent.username] }) {
                     let configuration = new.configuration(for: agent)
                     group.addTask { await member.reconfigure(configuration) }
@@ -134,11 +161,13 @@ final class AgentFleet: Sendable {
         }
         environment.logger.info(
             "configuration reloaded",
-            metadata: ["agents": "\(agents.count)", "agents.added": "\(added)", "agents.removed": "\(removed.count)"])
-        if old.roster?.loginConcurrency != new.roster?.loginConcurrency {
+            metadata: [
+                "agents": "\(new.agents.count)", "agents.added": "\(added)", "agents.removed": "\(removed.count)",
+            ])
+        if old.logins.concurrency != new.logins.concurrency {
             environment.logger.notice(
                 "agents.login_concurrency takes effect at the next start",
-                metadata: ["agents.login_concurrency": "\(new.roster?.loginConcurrency ?? 0)"])
+                metadata: ["agents.login_concurrency": "\(new.logins.concurrency)"])
         }
     }
 
@@ -146,14 +175,14 @@ final class AgentFleet: Sendable {
     /// session that GWS refuses or cannot serve keeps its loop going, so only a stuck
     /// daemon stops the pings.
     func isHealthy(now: ContinuousClock.Instant) -> Bool {
-        let sessions = members.withLock { $0.values.compactMap(\.current) }
-        return sessions.allSatisfy { $0.health.isLoopHealthy(now: now) }
+        let runners = members.withLock { $0.values.compactMap(\.current) }
+        return runners.allSatisfy { $0.health.isLoopHealthy(now: now) }
     }
 
     /// The metrics of every agent as of its last heartbeat, in one exposition.
     func metricsText() -> String {
-        let sessions = members.withLock { $0.values.compactMap(\.current) }
-        var texts = sessions.compactMap { $0.metrics.withLock { $0 } }
+        let runners = members.withLock { $0.values.compactMap(\.current) }
+        var texts = runners.compactMap { $0.metrics.withLock { $0 } }
         texts.sort { ($0.agent ?? "") < ($1.agent ?? "") }
         let counts = status.counts
         return MetricsText.render(texts)
@@ -164,11 +193,19 @@ final class AgentFleet: Sendable {
     }
 
     /// Starts following `agent`; the returned function waits for its first state file.
-    private func add(_ agent: AgentRosterConfiguration.Agent) -> @Sendable () async -> Void {
+    private func add(_ agent: AgentEntry) -> @Sendable () async -> Void {
         let configuration = self.configuration.withLock { $0.configuration(for: agent) }
         status.add(agent.username)
         let member = FleetMember(
-            username: agent.username, configuration: configuration, makeSession: makeSession(_:),
+            configuration: configuration, makeRunner: { [weak self] in self?.makeRunner($0) },
+            policy: { [weak self] in self?.currentConfiguration.onGiveUp ?? .exitDaemon },
+            events: FleetMember.Events(
+                firstWrite: { [status] error in
+                    status.update(
+                        agent.username, line: "starting" + (error.map { "; state file not written: \($0)" } ?? ""),
+                        synced: false)
+                },
+                gaveUp: { [weak self] reason in self?.giveUp(reason) }),
             logger: logger(of: agent.username), clock: environment.clock)
         members.withLock { $0[agent.username] = member }
         return member.begin()
@@ -180,18 +217,17 @@ final class AgentFleet: Sendable {
         return logger
     }
 
-    private func makeSession(_ configuration: DaemonConfiguration) -> AgentSession {
-        let username = configuration.server.username
+    private func makeRunner(_ configuration: AgentConfiguration) -> AgentRunner {
+        let username = configuration.username
         let status = self.status
         var header = environment.header
         header.heartbeatSeconds = configuration.heartbeatSeconds
-        let base = AgentSession.SessionEnvironment(
-            configuration: configuration, logger: logger(of: username), header: header,
-            notifier: environment.notifier, version: environment.version, clock: environment.clock,
-            loginPacer: pacer,
-            statusSink: { line, synced in status.update(username, line: line, synced: synced) })
-        var session = environment.makeSessionEnvironment(base)
-        session.collectsMetrics = true
-        return AgentSession(environment: session)
+        return AgentRunner(
+            environment: AgentRunner.Environment(
+                configuration: configuration, logger: logger(of: username), header: header,
+                fileSystem: environment.fileSystem, seed: seeds.withLock { $0.next() }, clock: environment.clock,
+                makeHTTPClient: environment.makeHTTPClient, stateWriteSpacing: environment.stateWriteSpacing,
+                loginPacer: pacer,
+                onStatus: { line, synced in status.update(username, line: line, synced: synced) }))
     }
 }

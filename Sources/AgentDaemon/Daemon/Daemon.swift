@@ -1,11 +1,14 @@
 import AgentState
+import BuildVersion
 import ControlSocket
+import CurlTransport
 import Glibc
 import JSON
 import Locking
 import Logging
 import ServiceLifecycle
 import Systemd
+import Timekeeping
 
 /// `gws-agentd run`: loads the configuration, sets up logging, and runs the session with
 /// the reload and watchdog services until SIGTERM/SIGINT or a fatal error.
@@ -82,88 +85,63 @@ public enum Daemon {
     public static func run(_ prepared: Prepared) async -> ExitStatus {
         let options = prepared.options
         let configuration = prepared.configuration
-        let logSettings = prepared.logSettings
-        let signals = prepared.signals
-        let loader = prepared.loader
+        let clock = InjectedClock.executor
         let notifier = SystemdNotifier()
         let header = StateHeader(
-            generator: "gws-agentd \(AgentDaemonVersion.current)", pid: Int(getpid()),
+            generator: "gws-agentd \(BuildVersion.current)", pid: Int(getpid()),
             invocationID: options.environment["INVOCATION_ID"], heartbeatSeconds: configuration.heartbeatSeconds)
-        // Every entry names the agent (GWS_USERNAME), also after a reload that changes it;
-        // with several agents, each agent's entries name their own.
-        let username = configuration.roster == nil ? Locked(configuration.server.username) : nil
-        let logger = Logger(
-            label: "gws-agentd",
-            metadataProvider: Logger.MetadataProvider {
-                username.map { ["gws.username": .string($0.withLock { $0 })] } ?? [:]
-            })
+        // Entries about one agent carry its name (gws.username, set by the fleet).
+        let logger = Logger(label: "gws-agentd")
         logger.info(
             "starting",
             metadata: [
-                "version": "\(AgentDaemonVersion.current)", "server.url": "\(configuration.server.url)",
-                configuration.roster == nil ? "state.file" : "state.directory":
-                    "\(configuration.roster?.stateDirectory ?? configuration.stateFile)",
-                "agents": "\(configuration.roster?.agents.count ?? 1)",
+                "version": "\(BuildVersion.current)", "server.url": "\(configuration.server.url)",
+                "state.directory": "\(configuration.stateDirectory)", "agents": "\(configuration.agents.count)",
             ])
         Self.warnIfInsecure(configuration, logger: logger)
         raiseFileLimit(logger: logger)
-        let outcome = OutcomeBox()
-        let agents: AgentDirectory
-        let apply: @Sendable (DaemonConfiguration) async -> Void
-        var services: [any Service]
-        let isHealthy: @Sendable (ContinuousClock.Instant) -> Bool
-        if configuration.roster != nil {
-            let fleet = AgentFleet(
-                configuration: configuration,
-                environment: .init(
-                    logger: logger, header: header, notifier: notifier, version: AgentDaemonVersion.current))
-            agents = .fleet(fleet)
-            apply = { await fleet.reload($0) }
-            services = [
-                FleetService(
-                    fleet: fleet, configuration: { fleet.currentConfiguration }, notifier: notifier, logger: logger,
-                    status: outcome)
-            ]
-            isHealthy = { fleet.isHealthy(now: $0) }
-        } else {
-            let session = AgentSession(
-                environment: .init(
-                    configuration: configuration, logger: logger, header: header, notifier: notifier,
-                    version: AgentDaemonVersion.current))
-            agents = .single(session)
-            apply = { await session.reload($0) }
-            services = [SessionService(session: session, notifier: notifier, status: outcome)]
-            isHealthy = { session.health.isHealthy(now: $0) }
-        }
+        let fleet = AgentFleet(
+            configuration: configuration,
+            environment: AgentFleet.Environment(
+                logger: logger, header: header, notifier: notifier, clock: clock, fileSystem: POSIXFileSystem(),
+                makeHTTPClient: { CurlHTTPClient(configuration: $0) }, stateWriteSpacing: .milliseconds(10),
+                seed: UInt64.random(in: .min ... .max)))
         let reloader = Reloader(
-            loader: loader, explicitPath: options.configPath, apply: apply, logSettings: logSettings,
-            notifier: notifier, logger: logger, username: username, severalAgents: configuration.roster != nil)
+            loader: prepared.loader, explicitPath: options.configPath, apply: { await fleet.reload($0) },
+            logSettings: prepared.logSettings, notifier: notifier, logger: logger)
         // The control socket: `gws-agentd reload` (the units' ExecReload) and the operator
-        // commands. Another live daemon on it means another daemon writes the same state file.
-        let control = DaemonControl(configuration: configuration, reloader: reloader, agents: agents, logger: logger)
+        // commands. Another live daemon on it means another daemon writes the same state files.
+        let control = DaemonControl(
+            configuration: configuration, reloader: reloader, fleet: fleet, logger: logger, clock: clock)
         do {
             try control.start()
         } catch {
             let holder = await Self.holder(of: configuration.controlSocket)
-            let written = configuration.roster?.stateDirectory ?? configuration.stateFile
             let message =
-                "another gws-agentd\(holder.map { " (pid \($0))" } ?? "") already runs for \(written) (it serves \(configuration.controlSocket))"
+                "another gws-agentd\(holder.map { " (pid \($0))" } ?? "") already runs for \(configuration.stateDirectory) (it serves \(configuration.controlSocket))"
             logger.critical("\(message)")
             notifier.send(["STATUS": "not started: \(message)"])
             return .configuration
         }
         defer { control.stop() }
+        let outcome = OutcomeBox()
+        var services: [any Service] = [
+            FleetService(
+                fleet: fleet, notifier: notifier, metrics: MetricsWriter(fleet: fleet, clock: clock, logger: logger),
+                outcome: outcome)
+        ]
         if let timeout = SystemdNotifier.watchdogTimeout() {
             services.append(
                 WatchdogService(
-                    isHealthy: isHealthy, clock: .continuous, timeout: timeout, notifier: notifier, logger: logger))
+                    isHealthy: { fleet.isHealthy(now: $0) }, clock: clock, timeout: timeout, notifier: notifier,
+                    logger: logger))
         }
         var lifecycleLogger = logger
         lifecycleLogger.logLevel = .notice
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: lifecycleLogger))
         // SIGTERM/SIGINT start the graceful shutdown; SIGHUP reloads (see ControlSignals).
         let signalTask = Task {
-            for await signal in signals {
+            for await signal in prepared.signals {
                 switch signal {
                 case .stop(let number):
                     logger.info("stopping", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
@@ -177,7 +155,6 @@ public enum Daemon {
         do {
             try await group.run()
         } catch {
-            // The session's own failure is reported below; anything else is unexpected.
             if outcome.outcome == nil { logger.critical("service failed", metadata: ["error": "\(error)"]) }
         }
         switch outcome.outcome {

@@ -3,84 +3,106 @@ import Locking
 import Logging
 import ServiceLifecycle
 import Systemd
+import Timekeeping
 
-/// Runs the session; SIGTERM/SIGINT (graceful shutdown) sends `STOPPING=1` and stops it.
-struct SessionService: Service {
-    let session: AgentSession
+/// Runs the agents: `READY=1` once every agent's first state file is written, the metrics
+/// file every heartbeat, and on SIGTERM/SIGINT `STOPPING=1`, then every session's clean
+/// stop. Leaves how the daemon ended in ``outcome``.
+struct FleetService: Service {
+    let fleet: AgentFleet
     let notifier: SystemdNotifier
-    let status: OutcomeBox
+    let metrics: MetricsWriter
+    let outcome: OutcomeBox
 
     func run() async throws {
-        let outcome = await withGracefulShutdownHandler {
-            await session.run { fileError in
-                notifier.ready(status: fileError.map { "starting; state file not written: \($0)" } ?? "starting")
-            }
+        await fleet.start()
+        notifier.ready(status: fleet.status.line)
+        let writer = Task { await metrics.run() }
+        defer { writer.cancel() }
+        let ended = await withGracefulShutdownHandler {
+            await fleet.run()
         } onGracefulShutdown: {
             notifier.stopping()
-            session.stop()
+            fleet.stop()
         }
-        status.set(outcome)
-        if case .fatal(let reason) = outcome { throw SessionFailure(reason: reason) }
+        outcome.set(ended)
     }
 }
 
-/// The session gave up.
-struct SessionFailure: Error, CustomStringConvertible {
-    let reason: FatalReason
-    var description: String { reason.description }
+/// Writes the metrics of every agent to `metrics.textfile` every heartbeat, on the
+/// daemon's clock; a failure is logged once, and its end once.
+struct MetricsWriter: Sendable {
+    let fleet: AgentFleet
+    let clock: InjectedClock
+    let logger: Logger
+
+    func run() async {
+        var failing = false
+        while !Task.isCancelled {
+            let configuration = fleet.currentConfiguration
+            guard (try? await clock.sleep(for: .seconds(configuration.heartbeatSeconds))) != nil else { return }
+            guard let path = configuration.metricsTextfile else { continue }
+            do {
+                try AtomicFileWriter(path: path).write(Array(fleet.metricsText().utf8))
+                if failing { logger.notice("metrics file written again", metadata: ["metrics.textfile": "\(path)"]) }
+                failing = false
+            } catch {
+                if !failing {
+                    logger.warning(
+                        "cannot write the metrics file", metadata: ["metrics.textfile": "\(path)", "error": "\(error)"])
+                }
+                failing = true
+            }
+        }
+    }
 }
 
 /// Re-reads the configuration (SIGHUP, or `reload` on the control socket), between
-/// `RELOADING=1` and `READY=1`. An invalid or missing configuration is logged and the
-/// running one kept; the caller learns which.
+/// `RELOADING=1` and `READY=1`, one reload at a time. An invalid or missing configuration
+/// is logged and the running one kept; the caller learns which.
 struct Reloader: Sendable {
     let loader: ConfigurationLoader
     let explicitPath: String?
-    /// Puts a new configuration in effect (the session's or the fleet's reload).
+    /// Puts a new configuration in effect (the fleet's reload).
     let apply: @Sendable (DaemonConfiguration) async -> Void
     let logSettings: LogSettings
     let notifier: SystemdNotifier
     let logger: Logger
-    /// The agent every log entry names (one agent only: a fleet's agents name their own).
-    let username: Locked<String>?
-    /// Whether the daemon started with `agents.*` (several agents); a reload cannot switch.
-    let severalAgents: Bool
+    /// Runs reloads one after another: two close together never interleave (the second
+    /// could otherwise remove a state file the first has just re-created).
+    let queue = SerialQueue()
 
     /// Reloads; returns the error that kept the running configuration, if any.
     @discardableResult
     func reload() async -> ConfigurationError? {
-        notifier.reloading()
-        defer { notifier.send(["READY": "1"]) }
-        do throws(ConfigurationError) {
-            let configuration = try await loader.load(explicitPath: explicitPath)
-            guard (configuration.roster != nil) == severalAgents else {
-                throw ConfigurationError(
-                    key: severalAgents ? "agents" : "server.username",
-                    "switching between one agent and several agents needs a restart (systemctl restart)")
+        await queue.run {
+            notifier.reloading()
+            defer { notifier.send(["READY": "1"]) }
+            do throws(ConfigurationError) {
+                let configuration = try await loader.load(explicitPath: explicitPath)
+                logSettings.update(
+                    output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
+                    level: configuration.logLevel)
+                Daemon.warnIfInsecure(configuration, logger: logger)
+                await apply(configuration)
+                return nil
+            } catch {
+                logger.error(
+                    "reload failed; keeping the running configuration",
+                    metadata: ["config.key": "\(error.key)", "error": "\(error.problem)"])
+                return error
             }
-            logSettings.update(
-                output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
-                level: configuration.logLevel)
-            username?.withLock { $0 = configuration.server.username }
-            Daemon.warnIfInsecure(configuration, logger: logger)
-            await apply(configuration)
-            return nil
-        } catch {
-            logger.error(
-                "reload failed; keeping the running configuration",
-                metadata: ["config.key": "\(error.key)", "error": "\(error.problem)"])
-            return error
         }
     }
 }
 
-/// Pings the systemd watchdog at half its timeout, only while the session makes progress:
-/// a stuck loop stops the pings and systemd restarts the daemon, while a GWS outage
-/// (a retry loop that keeps backing off) does not.
+/// Pings the systemd watchdog at half its timeout, only while the daemon makes progress:
+/// a stuck loop stops the pings and systemd restarts the daemon, while a GWS outage (a
+/// retry loop that keeps backing off) does not.
 struct WatchdogService: Service {
-    /// Whether the daemon is progressing at an instant (the session's, or every agent's loop).
+    /// Whether the daemon is progressing at an instant (every agent's loop).
     let isHealthy: @Sendable (ContinuousClock.Instant) -> Bool
-    let clock: DaemonClock
+    let clock: InjectedClock
     let timeout: Duration
     let notifier: SystemdNotifier
     let logger: Logger
@@ -103,53 +125,9 @@ struct WatchdogService: Service {
     }
 }
 
-/// Where the session service leaves its outcome for the daemon's exit status.
+/// Where the fleet service leaves how the daemon ended, for its exit status.
 final class OutcomeBox: Sendable {
-    private let value = Locked<SessionOutcome?>(nil)
-    func set(_ outcome: SessionOutcome) { value.withLock { $0 = outcome } }
-    var outcome: SessionOutcome? { value.withLock { $0 } }
-}
-
-/// Runs the sessions of a daemon that follows several agents: `READY=1` once every agent's
-/// first state file is written, the metrics file for all agents every heartbeat, and
-/// `STOPPING=1` then every session's clean stop on SIGTERM/SIGINT.
-struct FleetService: Service {
-    let fleet: AgentFleet
-    let configuration: @Sendable () -> DaemonConfiguration
-    let notifier: SystemdNotifier
-    let logger: Logger
-    let status: OutcomeBox
-
-    func run() async throws {
-        await fleet.start()
-        notifier.ready(status: fleet.status.line)
-        let metrics = Task {
-            var failing = false
-            while !Task.isCancelled {
-                let configuration = configuration()
-                try? await DaemonClock.continuous.sleep(for: .seconds(configuration.heartbeatSeconds))
-                guard let path = configuration.metricsTextfile, !Task.isCancelled else { continue }
-                do {
-                    try AtomicFileWriter(path: path).write(Array(fleet.metricsText().utf8))
-                    failing = false
-                } catch {
-                    if !failing {
-                        logger.warning(
-                            "cannot write the metrics file",
-                            metadata: ["metrics.textfile": "\(path)", "error": "\(error)"])
-                    }
-                    failing = true
-                }
-            }
-        }
-        defer { metrics.cancel() }
-        await withGracefulShutdownHandler {
-            await fleet.run()
-        } onGracefulShutdown: {
-            notifier.stopping()
-            fleet.stop()
-        }
-        // One agent's session giving up never ends the daemon: it stops only when asked.
-        status.set(.stopped)
-    }
+    private let value = Locked<AgentOutcome?>(nil)
+    func set(_ outcome: AgentOutcome) { value.withLock { $0 = outcome } }
+    var outcome: AgentOutcome? { value.withLock { $0 } }
 }

@@ -6,6 +6,10 @@ public enum ExitStatus: Int32, Sendable {
     case success = 0
     /// The server rejected an operation, or a check failed.
     case failure = 1
+    /// The command line names something that does not exist: an agent that neither the
+    /// daemon nor the configuration follows, or none when there are several (`EX_USAGE`,
+    /// as argument errors).
+    case usage = 64
     /// The server was unreachable, or refused the session (`reconnect: none`).
     case unavailable = 69
     /// GWS accepted a change, but no notification confirmed it in time (`set --wait`):

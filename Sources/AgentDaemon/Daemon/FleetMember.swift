@@ -1,14 +1,24 @@
 import AgentState
 import Locking
 import Logging
+import Timekeeping
 
-/// One agent of an ``AgentFleet``: runs its session, and after the session gives up,
-/// waits ``AgentFleet/retryAfter`` (or a reload) and starts a fresh one.
+/// One agent of an ``AgentFleet``: runs its session, and when the session gives up, does
+/// what the fleet's ``GiveUpPolicy`` says: tells the fleet (which ends the daemon), or waits
+/// (cut short by a reload or the end) and starts a fresh session.
 final class FleetMember: Sendable {
+    /// What the member tells the fleet.
+    struct Events: Sendable {
+        /// The first session wrote its first state file, or failed to (the error).
+        var firstWrite: @Sendable (FileSystemError?) -> Void
+        /// A session gave up under ``GiveUpPolicy/exitDaemon``.
+        var gaveUp: @Sendable (FatalReason) -> Void
+    }
+
     private struct State {
-        var configuration: DaemonConfiguration
+        var configuration: AgentConfiguration
         /// The session running now; `nil` while waiting to retry.
-        var session: AgentSession?
+        var runner: AgentRunner?
         /// The wait before the next attempt, cut short by a reload or the end.
         var retryWait: Task<Void, Never>?
         var ending = false
@@ -16,75 +26,102 @@ final class FleetMember: Sendable {
     }
 
     let username: String
-    let stateFile: String
     private let state: Locked<State>
-    private let makeSession: @Sendable (DaemonConfiguration) -> AgentSession
+    private let makeRunner: @Sendable (AgentConfiguration) -> AgentRunner?
+    private let policy: @Sendable () -> GiveUpPolicy
+    private let events: Events
     private let logger: Logger
-    private let clock: DaemonClock
+    private let clock: InjectedClock
 
     init(
-        username: String, configuration: DaemonConfiguration,
-        makeSession: @escaping @Sendable (DaemonConfiguration) -> AgentSession, logger: Logger, clock: DaemonClock
+        configuration: AgentConfiguration, makeRunner: @escaping @Sendable (AgentConfiguration) -> AgentRunner?,
+        policy: @escaping @Sendable () -> GiveUpPolicy, events: Events, logger: Logger, clock: InjectedClock
     ) {
-        self.username = username
-        stateFile = configuration.stateFile
+        username = configuration.username
         state = Locked(State(configuration: configuration))
-        self.makeSession = makeSession
+        self.makeRunner = makeRunner
+        self.policy = policy
+        self.events = events
         self.logger = logger
         self.clock = clock
     }
 
     /// The running session, if any.
-    var current: AgentSession? { state.withLock { $0.session } }
+    var current: AgentRunner? { state.withLock { $0.runner } }
+
+    /// The agent's state file as the configuration in effect names it.
+    var stateFile: String { state.withLock { $0.configuration.stateFile } }
 
     /// Starts the session loop; the returned function waits until the first session has
     /// written its first state file (or failed to).
     func begin() -> @Sendable () async -> Void {
         let (readyStream, readySink) = AsyncStream.makeStream(of: Void.self)
-        let task = Task { await self.loop(onFirstReady: { readySink.finish() }) }
+        let events = self.events
+        let task = Task {
+            await self.loop { error in
+                events.firstWrite(error)
+                readySink.finish()
+            }
+        }
         state.withLock { $0.loop = task }
         return { for await _ in readyStream {} }
     }
 
-    private func loop(onFirstReady: @escaping @Sendable () -> Void) async {
-        var first = true
-        while true {
-            let session = state.withLock { state -> AgentSession? in
-                guard !state.ending else { return nil }
-                let session = makeSession(state.configuration)
-                state.session = session
-                return session
+    private func loop(onFirstReady: @escaping @Sendable (FileSystemError?) -> Void) async {
+        let first = Locked(true)
+        let ready: @Sendable (FileSystemError?) -> Void = { error in
+            if first.withLock({ state in
+                defer { state = false }
+                return state
+            }) {
+                onFirstReady(error)
             }
-            guard let session else { return onFirstReady() }
-            let outcome = await session.run { _ in onFirstReady() }
-            if first { onFirstReady() }
-            first = false
+        }
+        while true {
+            let runner = state.withLock { state -> AgentRunner? in
+                guard !state.ending, let runner = makeRunner(state.configuration) else { return nil }
+                state.runner = runner
+                return runner
+            }
+            guard let runner else { return ready(nil) }
+            let outcome = await runner.run(onReady: ready)
+            ready(nil)
             guard case .fatal(let reason) = outcome else { return }
+            let retryAfter: Duration
+            switch policy() {
+            case .exitDaemon:
+                state.withLock { $0.runner = nil }
+                logger.critical("the agent's session gave up; stopping the daemon", metadata: ["error": "\(reason)"])
+                return events.gaveUp(reason)
+            case .retryAgent(let delay):
+                retryAfter = delay
+            }
             let wait = state.withLock { state -> Task<Void, Never>? in
-                state.session = nil
+                state.runner = nil
                 guard !state.ending else { return nil }
                 let clock = self.clock
-                let task = Task<Void, Never> { _ = try? await clock.sleep(for: AgentFleet.retryAfter) }
+                let deadline = clock.now + retryAfter
+                let task = Task<Void, Never> { _ = try? await clock.sleep(until: deadline) }
                 state.retryWait = task
                 return task
             }
             guard let wait else { return }
             logger.error(
-                "the agent's session gave up; the other agents are not affected; retrying after \(AgentFleet.retryAfter) or at the next reload",
+                "the agent's session gave up; the other agents are not affected; retrying after \(retryAfter) or at the next reload",
                 metadata: ["error": "\(reason)"])
             await wait.value
         }
     }
 
     /// Applies this agent's configuration from a reload; an agent waiting to retry is tried at once.
-    func reconfigure(_ configuration: DaemonConfiguration) async {
-        let (session, changed, wait) = state.withLock { state in
+    func reconfigure(_ configuration: AgentConfiguration) async {
+        let (runner, changed, wait) = state.withLock { state in
             let changed = state.configuration != configuration
             state.configuration = configuration
-            return (state.session, changed, state.retryWait)
+            return (state.runner, changed, state.retryWait)
         }
-        if let session {
-            if changed { await session.reload(configuration) }
+        if let runner {
+            if changed { await runner.reload(configuration) }
         } else {
             wait?.cancel()
         }
@@ -92,12 +129,12 @@ final class FleetMember: Sendable {
 
     /// Stops the session (it disconnects and writes its final state) and waits for the loop to end.
     func end() async {
-        let (session, wait, loop) = state.withLock { state in
+        let (runner, wait, loop) = state.withLock { state in
             state.ending = true
-            return (state.session, state.retryWait, state.loop)
+            return (state.runner, state.retryWait, state.loop)
         }
         wait?.cancel()
-        session?.stop()
+        runner?.stop()
         await loop?.value
     }
 }

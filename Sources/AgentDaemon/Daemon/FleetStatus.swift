@@ -1,31 +1,42 @@
 import Locking
 import Systemd
 
-/// The `STATUS=` line of a daemon that follows several agents: how many are synced
-/// ("498/500 synced") and why the first few that are not, sent only when it changes.
+/// The daemon's one `STATUS=` line, made of every agent's status line and sent only when it
+/// changes. For one agent it is that agent's line ("connected, Ready, DND off"); for
+/// several, how many are synced and why the first few are not ("498/500 synced; not
+/// synced: a: …"). Either way it begins with `INSECURE (…)` when the server settings are.
 final class FleetStatus: Sendable {
     private struct State {
-        var agents: Set<String> = []
+        /// Each followed agent's latest line.
+        var lines: [String: String] = [:]
         var synced: Set<String> = []
-        /// The status line of each agent that is not synced.
-        var problems: [String: String] = [:]
+        var insecurity: [String]
         var lastSent: String?
     }
 
-    private let state = Locked(State())
+    private let state: Locked<State>
     private let notifier: SystemdNotifier
     /// How many unsynced agents the line names.
     static let named = 3
 
-    init(notifier: SystemdNotifier) {
+    init(notifier: SystemdNotifier, insecurity: [String] = []) {
         self.notifier = notifier
+        state = Locked(State(insecurity: insecurity))
+    }
+
+    /// What exposes the password or the session, from the configuration in effect.
+    var insecurity: [String] {
+        get { state.withLock { $0.insecurity } }
+        set {
+            state.withLock { $0.insecurity = newValue }
+            send()
+        }
     }
 
     /// `username` is followed (not synced until it says so).
     func add(_ username: String) {
         state.withLock { state in
-            state.agents.insert(username)
-            state.problems[username] = state.problems[username] ?? "starting"
+            if state.lines[username] == nil { state.lines[username] = "starting" }
         }
         send()
     }
@@ -33,24 +44,18 @@ final class FleetStatus: Sendable {
     /// `username` is no longer followed.
     func remove(_ username: String) {
         state.withLock { state in
-            state.agents.remove(username)
+            state.lines[username] = nil
             state.synced.remove(username)
-            state.problems[username] = nil
         }
         send()
     }
 
-    /// An agent's session reported its own status line.
+    /// An agent reported its own status line.
     func update(_ username: String, line: String, synced: Bool) {
         let changed = state.withLock { state -> Bool in
-            guard state.agents.contains(username) else { return false }
-            if synced {
-                state.synced.insert(username)
-                state.problems[username] = nil
-            } else {
-                state.synced.remove(username)
-                state.problems[username] = line
-            }
+            guard state.lines[username] != nil else { return false }
+            state.lines[username] = line
+            if synced { state.synced.insert(username) } else { state.synced.remove(username) }
             return true
         }
         if changed { send() }
@@ -59,18 +64,25 @@ final class FleetStatus: Sendable {
     /// The line as it stands.
     var line: String {
         state.withLock { state in
-            var line = "\(state.synced.count)/\(state.agents.count) synced"
-            if !state.problems.isEmpty {
-                let named = state.problems.keys.sorted().prefix(Self.named).map { "\($0): \(state.problems[$0] ?? "")" }
-                line += "; not synced: " + named.joined(separator: "; ")
-                if state.problems.count > Self.named { line += "; and \(state.problems.count - Self.named) more" }
+            var line: String
+            if state.lines.count == 1, let only = state.lines.values.first {
+                line = only
+            } else {
+                line = "\(state.synced.count)/\(state.lines.count) synced"
+                let unsynced = state.lines.keys.filter { !state.synced.contains($0) }
+                if !unsynced.isEmpty {
+                    let named = unsynced.sorted().prefix(Self.named).map { "\($0): \(state.lines[$0] ?? "")" }
+                    line += "; not synced: " + named.joined(separator: "; ")
+                    if unsynced.count > Self.named { line += "; and \(unsynced.count - Self.named) more" }
+                }
             }
+            if !state.insecurity.isEmpty { line = "INSECURE (\(state.insecurity.joined(separator: ", "))): " + line }
             return line
         }
     }
 
     /// How many agents are synced, and how many are followed.
-    var counts: (synced: Int, total: Int) { state.withLock { ($0.synced.count, $0.agents.count) } }
+    var counts: (synced: Int, total: Int) { state.withLock { ($0.synced.count, $0.lines.count) } }
 
     private func send() {
         let line = self.line

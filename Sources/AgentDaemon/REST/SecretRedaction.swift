@@ -1,4 +1,5 @@
 import GWS
+import HTTPTransport
 
 /// Removes the agent's password and its Basic token from text a server sent back, before
 /// the text reaches an error, a log line, `STATUS=` or the state file: a proxy or a broken
@@ -12,13 +13,14 @@ struct SecretRedaction: Sendable {
         secrets = [basicToken] + (password.count >= 4 ? [password] : [])
     }
 
-    /// `text` with every secret replaced by `[redacted]`.
+    /// `text` with every secret replaced by `[redacted]`, and every value the text quotes
+    /// after a secret header or cookie name (``HTTPHeader/redactingQuotedSecrets(in:)``).
     func callAsFunction(_ text: String) -> String {
         var result = text
         for secret in secrets where result.contains(secret) {
             result = result.replacing(secret, with: "[redacted]")
         }
-        return result
+        return HTTPHeader.redactingQuotedSecrets(in: result)
     }
 
     /// The error, with the server text it carries redacted.

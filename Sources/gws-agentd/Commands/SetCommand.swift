@@ -23,7 +23,7 @@ extension GWSAgentd {
                 Exit status: 0 accepted (and confirmed, with --wait), 1 rejected by the server, \
                 64 usage error, 69 server or daemon unreachable, 75 accepted but not confirmed within \
                 --timeout, 77 credentials refused or not allowed to use the socket, \
-                78 configuration error.
+                64 the daemon or the configuration follows no such agent, 78 configuration error.
                 """)
 
         /// The standard operations.
@@ -65,8 +65,6 @@ extension GWSAgentd {
 
         @OptionGroup var daemon: DaemonOptions
 
-        @OptionGroup var config: ConfigOption
-
         func validate() throws {
             switch (action, operation) {
             case (nil, nil):
@@ -98,16 +96,9 @@ extension GWSAgentd {
         func run() async throws {
             let request = OperationRequest.named(operationName, scope: scope)
             let waitFor: Duration? = wait ? .milliseconds(Int64(timeout * 1000)) : nil
-            let status = await daemon.route(config: config) { route in
-                switch route {
-                case .socket(let path):
-                    return await OperatorCommands.set(
-                        request, socket: path, agent: daemon.agent, wait: waitFor, console: .standard)
-                case .configuration(let configuration):
-                    return await OperatorCommands.set(
-                        request, configuration: configuration, wait: waitFor, console: .standard)
-                }
-            }
+            let status = await OperatorCommands.set(
+                request, target: daemon.target, wait: waitFor, environment: ProcessEnvironment.current,
+                console: .standard)
             if status != .success { throw ExitCode(status.rawValue) }
         }
 

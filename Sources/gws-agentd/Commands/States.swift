@@ -13,7 +13,7 @@ extension GWSAgentd {
                 logs in with the configuration.
 
                 Exit status: 0 listed, 1 refused, 69 GWS or the daemon unreachable, 77 not allowed to \
-                use the socket or credentials refused, 78 configuration error.
+                use the socket or credentials refused, 64 no such agent, 78 configuration error.
                 """)
 
         @Flag(help: "Print JSON instead of a table.")
@@ -21,20 +21,11 @@ extension GWSAgentd {
 
         @OptionGroup var daemon: DaemonOptions
 
-        @OptionGroup var config: ConfigOption
-
         func validate() throws { try daemon.validate() }
 
         func run() async throws {
-            let status = await daemon.route(config: config) { way in
-                switch way {
-                case .socket(let path):
-                    return await OperatorCommands.states(
-                        socket: path, agent: daemon.agent, json: json, console: .standard)
-                case .configuration(let configuration):
-                    return await OperatorCommands.states(configuration: configuration, json: json, console: .standard)
-                }
-            }
+            let status = await OperatorCommands.states(
+                target: daemon.target, json: json, environment: ProcessEnvironment.current, console: .standard)
             if status != .success { throw ExitCode(status.rawValue) }
         }
     }

@@ -1,0 +1,92 @@
+import AgentState
+import BayeuxClient
+import BayeuxCore
+import BuildVersion
+import CurlTransport
+import HTTPTransport
+import Locking
+import Logging
+import Timekeeping
+
+extension AgentLoop {
+    /// Touches the state file and writes the metrics every `state.heartbeat_s`.
+    func startHeartbeat() {
+        heartbeatTask?.cancel()
+        let interval = Duration.seconds(configuration.heartbeatSeconds)
+        let sink = runner.sink
+        let clock = self.clock
+        let first = clock.now + interval
+        heartbeatTask = Task {
+            var next = first
+            while !Task.isCancelled {
+                try? await clock.sleep(until: next)
+                // The next beat one interval on; after a stall, one interval from now (no burst).
+                next = max(next + interval, clock.now + interval / 2)
+                if Task.isCancelled { return }
+                sink.yield(.heartbeat)
+            }
+        }
+    }
+
+    /// Applies a reloaded configuration: paths and heartbeat at once, a new session only
+    /// when the server settings changed.
+    func reload(_ new: AgentConfiguration) {
+        let old = configuration
+        configuration = new
+        // The watchdog judges by the configuration in effect from now on.
+        runner.allowance.withLock { $0 = HealthAllowance(new) }
+        let reconnect = new.needsReconnect(from: old)
+        if new.stateFile != old.stateFile {
+            logger.notice("state file moved", metadata: ["state.file": "\(new.stateFile)"])
+            apply(publisher.move(to: new.stateFile, model: coordinator.model, now: clock.now))
+        }
+        if new.heartbeatSeconds != old.heartbeatSeconds {
+            // Readers judge staleness by the file's heartbeat_s: it must say the new period.
+            publisher.header.heartbeatSeconds = new.heartbeatSeconds
+            apply(publisher.writeNow(model: coordinator.model, now: clock.now))
+            startHeartbeat()
+        }
+        var records: [CoordinatorLog] = []
+        _ = perform(
+            coordinator.handle(
+                .reconfigure(Self.settings(for: new), reconnect: reconnect), now: clock.now,
+                time: WallClock.timestamp()),
+            deferringLogsTo: &records)
+        records.forEach(log)
+        writeMetrics()
+        logger.info("configuration reloaded", metadata: ["reconnect": "\(reconnect)"])
+    }
+
+    /// Writes the final state and metrics, and reports how the session ended.
+    func finish(_ outcome: AgentOutcome) {
+        if case .failed(let error) = publisher.writeNow(model: coordinator.model, now: clock.now) {
+            report(fileError: error)
+        }
+        writeMetrics()
+        updateStatus()
+    }
+
+    /// Cancels everything the session started.
+    func tearDown() {
+        tasks.cancelAll()
+        flushTask?.cancel()
+        heartbeatTask?.cancel()
+        client?.run.cancel()
+        retireClient()
+        connection?.http.shutdown()
+    }
+
+    /// Takes the metrics as they stand for the daemon's metrics file.
+    func writeMetrics() {
+        if coordinator.model.lastNotificationAt != nil {
+            lastNotificationTime = coordinator.model.lastNotificationAt.flatMap(Timestamp.parse)
+        }
+        let text = MetricsText(
+            version: BuildVersion.current, startTime: startTime, model: coordinator.model,
+            counters: pastCounters.adding(client?.client.snapshot.counters ?? .init()),
+            stateFileWrites: publisher.writes, stateFileWriteFailures: publisher.writeFailures,
+            stateFileLastWrite: publisher.lastWriteTime, lastNotification: lastNotificationTime,
+            agent: configuration.username)
+        runner.metrics.withLock { $0 = text }
+    }
+}

@@ -1,0 +1,113 @@
+import BayeuxCore
+import Foundation
+import GWS
+import Locking
+import Systemd
+import TestSupport
+import Testing
+
+@testable import AgentDaemon
+@testable import AgentState
+
+@Suite("The fleet's pieces: login pacing, the status line, metrics")
+struct FleetPiecesTests {
+    @Test("The login pacer lets at most its concurrency through; a cancelled waiter leaves the queue")
+    func pacer() async throws {
+        let pacer = LoginPacer(concurrency: 2, jitter: .zero, clock: ManualTime().clock)
+        #expect(await pacer.acquire())
+        #expect(await pacer.acquire())
+        #expect(pacer.available == 0)
+        let granted = Locked(0)
+        let third = Task {
+            if await pacer.acquire() { granted.withLock { $0 += 1 } }
+        }
+        let cancelled = Task { await pacer.acquire() }
+        await waitUntil("the third and fourth login waiting") { pacer.waiting == 2 }
+        #expect(granted.withLock { $0 } == 0)
+        cancelled.cancel()
+        #expect(await cancelled.value == false)
+        #expect(pacer.waiting == 1)
+        pacer.release()
+        await third.value
+        #expect(granted.withLock { $0 } == 1)
+        pacer.release()
+        pacer.release()
+        #expect(pacer.available == 2)
+    }
+
+    @Test("The login pacer's jitter delays each login by up to its bound, on the injected clock")
+    func jitter() async throws {
+        let time = ManualTime()
+        let pacer = LoginPacer(concurrency: 10, jitter: .seconds(2), clock: time.clock, seed: 7)
+        let done = Locked(0)
+        let logins = (0..<5).map { _ in
+            Task {
+                if await pacer.acquire() { done.withLock { $0 += 1 } }
+            }
+        }
+        await waitUntil("five logins waiting for their jitter") { time.deadlines.count == 5 }
+        #expect(done.withLock { $0 } == 0, "a login went through before its jitter")
+        time.advance(by: .seconds(2))
+        for login in logins { await login.value }
+        #expect(done.withLock { $0 } == 5)
+    }
+
+    @Test("STATUS= counts the synced agents and names the first that are not")
+    func statusLine() {
+        let status = FleetStatus(notifier: SystemdNotifier(sink: { _ in }))
+        for name in ["a", "b", "c", "d", "e"] { status.add(name) }
+        #expect(status.line.hasPrefix("0/5 synced; not synced: a: starting; b: starting; c: starting; and 2 more"))
+        for name in ["a", "b", "c", "e"] { status.update(name, line: "connected", synced: true) }
+        status.update("d", line: "unconnected: HTTP 401", synced: false)
+        #expect(status.line == "4/5 synced; not synced: d: unconnected: HTTP 401")
+        status.remove("d")
+        #expect(status.line == "4/4 synced")
+        status.update("zz", line: "connected", synced: true)
+        #expect(status.counts == (4, 4), "an agent no longer followed was counted")
+    }
+
+    @Test("STATUS= of one agent is that agent's own line; insecure settings prefix it either way")
+    func statusLineOfOne() {
+        let sent = Locked<[String]>([])
+        let status = FleetStatus(notifier: SystemdNotifier(sink: { text in sent.withLock { $0.append(text) } }))
+        status.add("agent1")
+        #expect(status.line == "starting")
+        status.update("agent1", line: "connected, Ready, DND off", synced: true)
+        #expect(status.line == "connected, Ready, DND off")
+        status.update("agent1", line: "connected, Ready, DND off", synced: true)
+        #expect(
+            sent.withLock { $0.filter { $0.contains("connected, Ready") }.count } == 1,
+            "an unchanged line was sent again")
+        status.insecurity = ["TLS verification off"]
+        #expect(status.line == "INSECURE (TLS verification off): connected, Ready, DND off")
+        status.add("agent2")
+        #expect(status.line.hasPrefix("INSECURE (TLS verification off): 1/2 synced; not synced: agent2: starting"))
+    }
+
+    @Test("The metrics of several agents: each family once, every sample with its agent label")
+    func metrics() {
+        func text(_ username: String, state: String) -> MetricsText {
+            var model = AgentModel(username: username)
+            model.connection = .connected
+            model.synced = true
+            model.replace(
+                with: UserSnapshot(
+                    username: username, devices: [],
+                    channels: [ChannelResource(name: "voice", userState: UserState(state: state), dnd: false)]))
+            return MetricsText(
+                version: "9.9", startTime: 1000, model: model, counters: SessionCounters(), stateFileWrites: 1,
+                stateFileWriteFailures: 0, stateFileLastWrite: nil, lastNotification: nil, agent: username)
+        }
+        let rendered = MetricsText.render([text("ann", state: "Ready"), text("b\"n", state: "NotReady")])
+        let lines = rendered.split(separator: "\n")
+        #expect(lines.filter { $0 == "# TYPE gws_agentd_synced gauge" }.count == 1)
+        #expect(lines.filter { $0.hasPrefix("gws_agentd_build_info") }.count == 1)
+        #expect(lines.contains("gws_agentd_synced{agent=\"ann\"} 1"))
+        #expect(lines.contains("gws_agentd_agent_state{agent=\"ann\",state=\"Ready\"} 1"))
+        #expect(lines.contains("gws_agentd_agent_state{agent=\"b\\\"n\",state=\"NotReady\"} 1"))
+        let samples = lines.filter {
+            !$0.hasPrefix("#") && !$0.hasPrefix("gws_agentd_build_info") && !$0.hasPrefix("gws_agentd_start_time")
+        }
+        #expect(samples.allSatisfy { $0.contains("{agent=\"") }, "a per-agent sample without its agent label")
+    }
+}
