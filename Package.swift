@@ -216,5 +216,15 @@ let package = Package(
                 "Timekeeping", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"], swiftSettings: strict),
+        // The fleet in-process on manual time, one agent and hundreds.
+        .testTarget(
+            name: "FleetTests",
+            dependencies: [
+                "AgentDaemon", "AgentState", "BayeuxCore", "GWS", "GWSSimulator", "HTTPTransport", "JSON", "Locking",
+                "Systemd",
+                "TestSupport", "Timekeeping",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
     ]
 )

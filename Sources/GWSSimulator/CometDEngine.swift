@@ -290,15 +290,19 @@ actor CometDEngine {
             let timeout = settings.timeout
             let clock = self.clock
             let deadline = clock.now + timeout
-            let wake = await withCheckedContinuation { (continuation: CheckedContinuation<CometDSession.Wake, Never>) in
-                let timer = Task { [weak self] in
-                    guard (try? await clock.sleep(until: deadline)) != nil else { return }
-                    await self?.expire(id, token: token)
+            let wake = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<CometDSession.Wake, Never>) in
+                    let timer = Task { [weak self] in
+                        guard (try? await clock.sleep(until: deadline)) != nil else { return }
+                        await self?.end(id, token: token, .timeout)
+                    }
+                    sessions[id]?.held = CometDSession.Held(token: token, continuation: continuation, timer: timer)
                 }
-                sessions[id]?.held = CometDSession.Held(token: token, continuation: continuation, timer: timer)
+            } onCancel: {
+                Task { [weak self] in await self?.end(id, token: token, .abandoned) }
             }
             switch wake {
-            case .superseded: return ([], reply, true)
+            case .superseded, .abandoned: return ([], reply, true)
             case .dropped: return ([], unknownSession(message, advice: true), false)
             case .events, .timeout: break
             }
@@ -325,9 +329,11 @@ actor CometDEngine {
         return (events, reply, false)
     }
 
-    private func expire(_ id: String, token: UInt64) {
+    /// Ends the hold of connect `token` of session `id` (its hold time passed, or its task
+    /// was cancelled), if that connect is still the one held.
+    private func end(_ id: String, token: UInt64, _ reason: CometDSession.Wake) {
         guard let held = sessions[id]?.held, held.token == token else { return }
-        wake(id, .timeout)
+        wake(id, reason)
     }
 }
 

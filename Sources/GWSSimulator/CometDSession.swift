@@ -2,8 +2,9 @@ import BayeuxCore
 
 /// One Bayeux session on the simulated server.
 struct CometDSession {
-    /// Why a held connect stopped waiting.
-    enum Wake: Sendable { case events, timeout, superseded, dropped }
+    /// Why a held connect stopped waiting (`abandoned`: the request's own task was cancelled,
+    /// as when a client served in memory gives up on it).
+    enum Wake: Sendable { case events, timeout, superseded, dropped, abandoned }
 
     let id: String
     /// The `BAYEUX_BROWSER` cookie the session is bound to.

@@ -3,6 +3,7 @@ import Foundation
 import GWS
 import Locking
 import Systemd
+import TestSupport
 import Testing
 
 @testable import AgentDaemon

@@ -1,6 +1,7 @@
 import AgentDaemon
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 @Suite("Configuration loading")

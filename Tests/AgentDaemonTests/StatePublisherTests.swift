@@ -2,6 +2,7 @@ import AgentState
 import Foundation
 import GWS
 import Glibc
+import TestSupport
 import Testing
 
 @testable import AgentDaemon

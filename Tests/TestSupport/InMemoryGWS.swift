@@ -15,6 +15,8 @@ public final class InMemoryGWS: Sendable {
         /// Bumped by every stop or restart of a node: a request that began before ends with a reset.
         var epochs: [Int]
         var inFlight = 0
+        /// Requests the engine will never answer (a `hang` fault): only their timeout ends them.
+        var hanging = 0
         /// Connections refused by each node while it was down.
         var refused: [Int: Int] = [:]
     }
@@ -23,7 +25,7 @@ public final class InMemoryGWS: Sendable {
     public let engine: GWSEngine
     /// The time everything here runs on.
     public let time: ManualTime
-    /// Each node's base URL (`http://gwsN.test:8080`).
+    /// Each node's base URL (`https://gwsN.test:8443`).
     public let baseURLs: [String]
     private let state: Locked<State>
     /// The largest response body a client accepts (as the daemon's libcurl transport does).
@@ -32,7 +34,7 @@ public final class InMemoryGWS: Sendable {
     public init(configuration: SimulatorConfiguration, time: ManualTime) async {
         self.time = time
         engine = GWSEngine(configuration: configuration, clock: time.clock)
-        baseURLs = (0..<configuration.nodes).map { "http://gws\($0 + 1).test:8080" }
+        baseURLs = (0..<configuration.nodes).map { "https://gws\($0 + 1).test:8443" }
         state = Locked(State(epochs: Array(repeating: 0, count: configuration.nodes)))
         await engine.serve(at: baseURLs)
     }
@@ -42,6 +44,12 @@ public final class InMemoryGWS: Sendable {
 
     /// Requests being served now (a parked long poll counts).
     public var inFlight: Int { state.withLock { $0.inFlight } }
+
+    /// Requests in flight that wait for time only: the engine gave them no answer (a `hang`).
+    public var hanging: Int { state.withLock { $0.hanging } }
+
+    /// A request of a client was left unanswered (`true`), or ended (`false`).
+    func hangs(_ hanging: Bool) { state.withLock { $0.hanging += hanging ? 1 : -1 } }
 
     /// How many connections node `index` refused while down.
     public func refusedConnections(node index: Int) -> Int { state.withLock { $0.refused[index, default: 0] } }
@@ -101,6 +109,9 @@ public final class InMemoryHTTPClient: HTTPClient {
     private struct State {
         var jar: [String: String] = [:]
         var closed = false
+        /// The requests in flight, so that ``shutdown()`` can fail them.
+        var pending: [UInt64: Once<Result<HTTPResponse, TransportError>>] = [:]
+        var nextRequest: UInt64 = 0
     }
 
     private let gws: InMemoryGWS
@@ -142,22 +153,38 @@ public final class InMemoryHTTPClient: HTTPClient {
         _ request: RecordedRequest, node: Int, timeout: Duration
     ) async -> Result<HTTPResponse, TransportError> {
         let once = Once<Result<HTTPResponse, TransportError>>()
+        let gws = self.gws
         let engine = gws.engine
         let clock = gws.time.clock
+        let number = state.withLock { state -> UInt64? in
+            guard !state.closed else { return nil }
+            state.nextRequest += 1
+            state.pending[state.nextRequest] = once
+            return state.nextRequest
+        }
+        guard let number else { return .failure(.shutDown) }
+        defer { _ = state.withLock { $0.pending.removeValue(forKey: number) } }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 once.set(continuation)
                 let serve = Task {
-                    once.resume(with: Self.convert(await engine.handle(request, node: node)))
+                    // A response that never comes (`hang`) leaves the timeout or a cancellation to end it.
+                    if let result = Self.convert(await engine.handle(request, node: node)) {
+                        once.resume(with: result)
+                    } else {
+                        gws.hangs(true)
+                        once.onResume { gws.hangs(false) }
+                    }
                 }
                 let deadline = clock.now + timeout
                 let timer = Task {
                     guard (try? await clock.sleep(until: deadline)) != nil else { return }
                     once.resume(with: .failure(.timeout))
                 }
+                // Whoever wins, the others stop: a poll the client gave up on is not held on.
                 once.onResume {
                     timer.cancel()
-                    _ = serve
+                    serve.cancel()
                 }
             }
         } onCancel: {
@@ -165,8 +192,8 @@ public final class InMemoryHTTPClient: HTTPClient {
         }
     }
 
-    /// What a client sees of each scripted response.
-    static func convert(_ response: ScriptedResponse) -> Result<HTTPResponse, TransportError> {
+    /// What a client sees of each scripted response; `nil` for one that never comes.
+    static func convert(_ response: ScriptedResponse) -> Result<HTTPResponse, TransportError>? {
         switch response {
         case .respond(let status, let headers, let body):
             guard body.count <= InMemoryGWS.responseLimit else {
@@ -180,14 +207,21 @@ public final class InMemoryHTTPClient: HTTPClient {
         case .endlessChunked:
             return .failure(.responseTooLarge(limit: InMemoryGWS.responseLimit))
         case .hang:
-            // Never answered: the request's timeout or its cancellation ends it.
-            return .failure(.timeout)
+            return nil
         }
     }
 
     public func clearCookies() async { state.withLock { $0.jar = [:] } }
 
-    public func shutdown() { state.withLock { $0.closed = true } }
+    /// Ends the client: its requests in flight fail at once with `shutDown`, as later ones do.
+    public func shutdown() {
+        let pending = state.withLock { state in
+            state.closed = true
+            defer { state.pending = [:] }
+            return Array(state.pending.values)
+        }
+        for once in pending { once.resume(with: .failure(.shutDown)) }
+    }
 }
 
 /// A continuation resumed exactly once, by whichever of several racers comes first.
@@ -196,7 +230,7 @@ final class Once<Value: Sendable>: Sendable {
         var continuation: CheckedContinuation<Value, Never>?
         var early: Value?
         var done = false
-        var onResume: (@Sendable () -> Void)?
+        var onResume: [@Sendable () -> Void] = []
     }
 
     private let state = Locked(State())
@@ -210,26 +244,30 @@ final class Once<Value: Sendable>: Sendable {
         if let early { continuation.resume(returning: early) }
     }
 
+    /// Runs `action` once the value is in (at once when it already is); actions add up.
     func onResume(_ action: @escaping @Sendable () -> Void) {
         let run = state.withLock { state -> Bool in
             if state.done { return true }
-            state.onResume = action
+            state.onResume.append(action)
             return false
         }
         if run { action() }
     }
 
     func resume(with value: Value) {
-        let (continuation, action) = state.withLock {
-            state -> (CheckedContinuation<Value, Never>?, (@Sendable () -> Void)?) in
-            guard !state.done else { return (nil, nil) }
+        let (continuation, actions) = state.withLock {
+            state -> (CheckedContinuation<Value, Never>?, [@Sendable () -> Void]) in
+            guard !state.done else { return (nil, []) }
             state.done = true
             if state.continuation == nil { state.early = value }
-            defer { state.continuation = nil }
+            defer {
+                state.continuation = nil
+                state.onResume = []
+            }
             return (state.continuation, state.onResume)
         }
         continuation?.resume(returning: value)
-        action?()
+        for action in actions { action() }
     }
 }
 

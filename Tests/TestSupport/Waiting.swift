@@ -1,3 +1,4 @@
+import Locking
 import Testing
 
 /// How long a test waits for an event before it fails: generous, because the deadline only
@@ -39,4 +40,23 @@ public func waitFor<Value>(
         }
         try? await Task.sleep(for: .milliseconds(3))
     }
+}
+
+/// The value of `task` once it has one; `nil`, with an issue naming `what`, when it has none
+/// by the test deadline (the task is then cancelled).
+public func value<Value: Sendable>(
+    of task: Task<Value, Never>, _ what: @autoclosure () -> String, sourceLocation: SourceLocation = #_sourceLocation
+) async -> Value? {
+    let result = Locked<Value?>(nil)
+    let collector = Task {
+        result.withLock { $0 = nil }
+        let value = await task.value
+        result.withLock { $0 = value }
+    }
+    let value = await waitFor(what(), sourceLocation: sourceLocation) { result.withLock { $0 } }
+    if value == nil {
+        task.cancel()
+        collector.cancel()
+    }
+    return value
 }

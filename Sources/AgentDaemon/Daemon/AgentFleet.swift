@@ -40,6 +40,9 @@ final class AgentFleet: Sendable {
     private let configuration: Locked<DaemonConfiguration>
     private let seeds: Locked<SplitMix64>
     private let ending = Locked(Ending())
+    /// Reloads run one after another: a second reload close behind a first that removes an
+    /// agent could otherwise re-add it and have its new state file deleted by the first.
+    private let reloads = SerialQueue()
     let status: FleetStatus
     let pacer: LoginPacer
 
@@ -122,9 +125,12 @@ final class AgentFleet: Sendable {
 
     /// Applies a reloaded configuration: agents added, removed (their sessions end and their
     /// state files go), and reconfigured (new credentials or server settings give that agent
-    /// a new GWS session); the others keep theirs. Returns once every change is in effect;
-    /// the caller runs one reload at a time.
+    /// a new GWS session); the others keep theirs. Returns once every change is in effect.
     func reload(_ new: DaemonConfiguration) async {
+        await reloads.run { await self.applyReload(new) }
+    }
+
+    private func applyReload(_ new: DaemonConfiguration) async {
         let old = configuration.withLock { state in
             defer { state = new }
             return state
@@ -143,6 +149,9 @@ final class AgentFleet: Sendable {
                 group.addTask {
                     await member.end()
                     AtomicFileWriter(path: member.stateFile, fileSystem: self.environment.fileSystem).remove()
+                    self.environment.logger.debug(
+                        "state file of a removed agent deleted",
+                        metadata: ["gws.username": "\(member.username)", "state.file": "\(member.stateFile)"])
                 }
             }
         }

@@ -149,8 +149,11 @@ final class RunnerHarness: Sendable {
             "a pending timer", diagnosis: self.diagnosis, sourceLocation: sourceLocation
         ) {
             if done() { return true }
+            guard self.time.wakingSleepers == 0, self.time.nextDelay.map({ $0 < .seconds(600) }) == true else {
+                return false
+            }
             let parked = await self.parkedPolls()
-            return self.gws.inFlight == parked && (self.time.nextDelay.map { $0 < .seconds(600) } ?? false)
+            return self.gws.inFlight == parked + self.gws.hanging && self.time.wakingSleepers == 0
         }
         guard settled, !done() else { return nil }
         return time.advanceToNextDeadline()

@@ -1,12 +1,15 @@
 import Foundation
 
 /// A directory under /tmp removed when the test is done with it.
-final class TemporaryDirectory: @unchecked Sendable {
+public final class TemporaryDirectory: @unchecked Sendable {
     // Immutable after init; the directory itself is only touched by the owning test.
-    let path: String
+    public let path: String
 
-    init() throws {
-        var template = Array("/tmp/gws-agentd-test.XXXXXX".utf8CString)
+    /// - Parameter memory: on tmpfs (`/dev/shm`, when there is one) rather than `/tmp`: for
+    ///   tests that write many files, where a disk's fsync would be most of their time.
+    public init(memory: Bool = false) throws {
+        let base = memory && FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : "/tmp"
+        var template = Array("\(base)/gws-agentd-test.XXXXXX".utf8CString)
         guard let result = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         path = String(cString: result)
     }
@@ -15,14 +18,14 @@ final class TemporaryDirectory: @unchecked Sendable {
 
     /// Writes `text` to `name` in the directory with `mode`; returns the full path.
     @discardableResult
-    func write(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
+    public func write(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
         let file = path + "/" + name
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
         chmod(file, mode_t(mode))
         return file
     }
 
-    func read(_ name: String) -> String? {
+    public func read(_ name: String) -> String? {
         (try? Data(contentsOf: URL(fileURLWithPath: path + "/" + name))).map { String(decoding: $0, as: UTF8.self) }
     }
 }
