@@ -170,6 +170,19 @@ let package = Package(
             dependencies: ["GWSSimulator", "HTTPTransport", "Locking", "ScriptedHTTPServer", "Timekeeping"],
             path: "Tests/TestSupport", swiftSettings: strict),
 
+        .testTarget(name: "LockingTests", dependencies: ["Locking"], swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "TimekeepingTests", dependencies: ["TestSupport", "Timekeeping"], swiftSettings: strict),
+        .testTarget(name: "BuildVersionTests", dependencies: ["BuildVersion"], swiftSettings: strict),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"], swiftSettings: strict),
+        .testTarget(name: "FileWatchTests", dependencies: ["FileWatch"], swiftSettings: strict),
+        .testTarget(name: "ControlSocketTests", dependencies: ["ControlSocket", "JSON"], swiftSettings: strict),
+        .testTarget(
+            name: "ScriptedHTTPServerTests", dependencies: ["CurlTransport", "HTTPTransport", "ScriptedHTTPServer"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "AgentOperatorTests", dependencies: ["AgentDaemon", "AgentOperator", "AgentState"],
+            swiftSettings: strict),
         .testTarget(name: "BayeuxCoreTests", dependencies: ["BayeuxCore", "JSON"], swiftSettings: strict),
         .testTarget(name: "GWSTests", dependencies: ["GWS", "JSON"], swiftSettings: strict),
         .testTarget(
@@ -200,7 +213,7 @@ let package = Package(
             ],
             exclude: ["Faye"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
-        .testTarget(name: "TextTests", dependencies: ["Text", "FileWatch"], swiftSettings: strict),
+        .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -11,7 +11,8 @@ package products, and system modules such as Foundation or Glibc). The check fai
   - a target of Package.swift depends on something its row does not list, or imports a
     first-party module or package product it does not depend on (tests, benchmarks and the
     fuzz harness included: they have no row, only this rule);
-  - a module of Sources/ has no row, or a row names no module.
+  - a module of Sources/ has no row, or a row names no module;
+  - a Swift library module of Sources/ has no test target of its own (NAMETests).
 
 Run by `make lint`. Reads Package.swift through `swift package dump-package`.
 """
@@ -115,6 +116,9 @@ def main():
         if row is not None:
             for dependency in sorted(depends - row):
                 problems.append(f"Package.swift: {name} depends on {dependency}, which the module graph does not allow")
+        # Every Swift library module of Sources/ has a test target of its own, NAMETests.
+        if in_sources and target["type"] == "regular" and f"{name}Tests" not in targets:
+            problems.append(f"{path}: module {name} has no test target {name}Tests")
     for problem in problems:
         print(problem)
     if problems:

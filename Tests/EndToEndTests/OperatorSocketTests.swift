@@ -52,6 +52,51 @@ struct OperatorSocketTests {
         }
     }
 
+    @Test("set --config finds the daemon's socket from the configuration, with no password in reach")
+    func setThroughTheConfigurationsSocket() async throws {
+        try await withDaemon { f in
+            try f.start()
+            #expect(await f.waitForSynced(dnd: false) != nil)
+            // The socket is beside the configuration's state file (not in /run/gws-agentd), and
+            // the password file is gone: the command must read the configuration without it.
+            try FileManager.default.removeItem(atPath: f.directory + "/password")
+            let result = try await runCommand(
+                ["set", "dnd-on", "--wait", "--timeout", "20", "--verbose", "--config", f.configPath],
+                environment: Self.bareEnvironment, directory: f.directory)
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(result.stderr.contains("through the running daemon (control socket \(f.directory)/control.sock)"))
+            #expect(result.stdout.contains("confirmed by the daemon's notifications: agent1"), "\(result.stdout)")
+            #expect(f.simulator.counters[.httpSessionsCreated] == 1, "the caller logged in to GWS itself")
+        }
+    }
+
+    @Test(
+        "--agent means the same through the daemon and with a login of its own: an unknown agent is refused with the names"
+    )
+    func unknownAgentBothWays() async throws {
+        try await withDaemon { f in
+            try f.start()
+            #expect(await f.waitForSynced() != nil)
+            let through = try await runCommand(
+                ["set", "dnd-on", "--agent", "nobody", "--config", f.configPath], directory: f.directory)
+            #expect(through.status == 64, "stderr: \(through.stderr)")
+            #expect(
+                through.stderr.contains("this daemon follows no agent nobody; it follows agent1"), "\(through.stderr)")
+            let daemon = try #require(f.daemon)
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == 0)
+            let own = try await runCommand(
+                ["set", "dnd-on", "--agent", "nobody", "--config", f.configPath, "--verbose"], directory: f.directory)
+            #expect(own.status == 64, "stderr: \(own.stderr)")
+            #expect(own.stderr.contains("the configuration names no agent nobody; it names agent1"), "\(own.stderr)")
+            // The agent it names is accepted on this route too.
+            let named = try await runCommand(
+                ["set", "dnd-on", "--agent", "agent1", "--config", f.configPath, "--verbose"], directory: f.directory)
+            #expect(named.status == 0, "stderr: \(named.stderr)")
+            #expect(named.stderr.contains("with a login of its own"))
+        }
+    }
+
     @Test("check-config --online through the daemon, with a password only the service can read")
     func checkConfigThroughSocket() async throws {
         try await withDaemon { f in

@@ -1,0 +1,42 @@
+import JSON
+import Testing
+
+@Suite("JSON parser and writer")
+struct JSONTests {
+    @Test("Parses every kind of value")
+    func kinds() throws {
+        let value = try JSONParser().parse(
+            #" {"a":[1,-2,3.5,1e3,true,false,null],"s":"x\"\\\/\n\u00e9\ud83d\ude00","e":{}} "#)
+        #expect(value["a"] == [1, -2, 3.5, 1000.0, true, false, nil])
+        #expect(value["s"] == "x\"\\/\né😀")
+        #expect(value["e"] == .object([:]))
+    }
+
+    @Test("Round-trips through the writer")
+    func roundTrip() throws {
+        let value: JSONValue = ["k": ["x", 1, 2.5, true, nil, ["n": "\u{01}\t"]], "big": .int(Int64.max)]
+        #expect(try JSONParser().parse(JSONWriter.bytes(value)) == value)
+    }
+
+    @Test(
+        "Rejects malformed documents with an error, never a trap",
+        arguments: [
+            "", "[", "{", "[1,]", "{\"a\"}", "{\"a\":}", "01", "-", "1.", "1e", "\"abc", "\"\\x\"", "\"\\u12\"",
+            "tru", "nul", "[1] x", "{\"a\":1,}", "\"\u{01}\"", "+1", ".5", "[\"\\", "{1:2}",
+        ])
+    func malformed(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONParser().parse(text) }
+    }
+
+    @Test("Bounds nesting depth")
+    func depth() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONParseError.tooDeep(limit: 64)) { try JSONParser().parse(deep) }
+    }
+
+    @Test("Huge integers become doubles; invalid UTF-8 is replaced")
+    func edgeNumbersAndBytes() throws {
+        #expect(try JSONParser().parse("123456789012345678901234567890") == .double(1.2345678901234568e29))
+        #expect(try JSONParser().parse([0x22, 0xFF, 0x22]) == .string("\u{FFFD}"))
+    }
+}
