@@ -73,7 +73,7 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 build: deps
@@ -191,9 +191,11 @@ bench: deps
 	.build/release/daemon-bench --binary .build/release/gws-agentd
 
 ## The daemon against the bundled simulator with scripted agent activity, for ~30 s.
+## The daemon is the release build (what ships); the simulator, a test tool, the debug build
+## that make test builds anyway (a release build of SwiftNIO would cost a minute for nothing).
 demo: binary
-	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product gws-sim
-	scripts/demo.sh $(CONFIGURATION)
+	$(SWIFT) build --product gws-sim
+	scripts/demo.sh $(CONFIGURATION) .build/debug/gws-sim
 
 clean:
 	rm -rf .build .build-fuzz .build-asan .build-tsan .build-system .fuzz-work out

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 configuration=${1:-release}
 bin=.build/$configuration
+sim=${2:-$bin/gws-sim}
 seconds=${DEMO_SECONDS:-30}
 work=$(mktemp -d /tmp/gws-agentd-demo.XXXXXX)
 sim_pid= daemon_pid=
@@ -18,10 +19,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT TERM
 
-"$bin/gws-sim" --port 0 --port-file "$work/port" --user agent1:demo-secret --scripted-activity 3 \
+"$sim" --port 0 --port-file "$work/port" --user agent1:demo-secret --scripted-activity 3 \
   --timeout 25 > "$work/sim.log" 2>&1 &
 sim_pid=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+# Readiness is the port file; the bound is generous (a loaded machine starts it late).
+for _ in $(seq 600); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "gws-sim did not start:"; cat "$work/sim.log"; exit 1; }
 port=$(cat "$work/port")
 

@@ -54,7 +54,7 @@ extension AgentLoop {
             deferringLogsTo: &records)
         records.forEach(log)
         writeMetrics()
-        logger.info("configuration reloaded", metadata: ["reconnect": "\(reconnect)"])
+        logger.info("agent reconfigured", metadata: ["reconnect": "\(reconnect)"])
     }
 
     /// Writes the final state and metrics, and reports how the session ended.
