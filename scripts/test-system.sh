@@ -367,6 +367,8 @@ for line in open(journal):
         problems.append(f"{key} is not in docs/logging.md ({entry.get('MESSAGE')!r})")
     for key in sorted(every - fields):
         problems.append(f"no {key} in {entry.get('MESSAGE')!r}")
+    if "CONNECTION_STATE" in fields and "GWS_USERNAME" not in fields:
+        problems.append(f"no GWS_USERNAME on an agent's entry {entry.get('MESSAGE')!r}")
     for key, value in entry.items():
         if isinstance(value, list):
             problems.append(f"{key} appears {len(value)} times in {entry.get('MESSAGE')!r}")
