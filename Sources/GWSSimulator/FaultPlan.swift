@@ -16,6 +16,9 @@ public enum Fault: Sendable, Equatable {
     case closeMidBody
     /// A 200 whose JSON holds one object with this many distinct keys (hostile).
     case manyKeys(Int)
+    /// A notification whose data holds this many empty objects (`[{},{},…]`): small on the
+    /// wire, costly for a parser that reserves room per object.
+    case manyObjects(Int)
     /// A 200 whose JSON nests arrays this deep (hostile).
     case deepNesting(Int)
     /// A valid body sent one byte every 100 ms (slow or hostile).

@@ -135,6 +135,12 @@ public actor GWSEngine {
             }
             body += Array("}}]".utf8)
             return .respond(status: 200, headers: [("Content-Type", "application/json")], body: body)
+        case .manyObjects(let count):
+            var body = Array("[{\"channel\":\"/v2/me/devices\",\"data\":{\"list\":[".utf8)
+            body.reserveCapacity(body.count + 3 * count + 4)
+            for index in 0..<max(1, count) { body += index == 0 ? Array("{}".utf8) : Array(",{}".utf8) }
+            body += Array("]}}]".utf8)
+            return .respond(status: 200, headers: [("Content-Type", "application/json")], body: body)
         case .deepNesting(let depth):
             let body =
                 Array("[{\"channel\":\"/v2/me/devices\",\"data\":".utf8)

@@ -111,6 +111,7 @@ extension GWSSimulator {
         case "oversized": return .oversized(Int(body["bytes"]?.intValue ?? 2 << 20))
         case "close-mid-body": return .closeMidBody
         case "many-keys": return .manyKeys(Int(body["keys"]?.intValue ?? 90_000))
+        case "many-objects": return .manyObjects(Int(body["objects"]?.intValue ?? 300_000))
         case "deep-nesting": return .deepNesting(Int(body["depth"]?.intValue ?? 100_000))
         case "trickle": return .trickle
         case "huge-header": return .hugeHeader(Int(body["bytes"]?.intValue ?? 200_000))

@@ -18,6 +18,33 @@ struct HostileServerTests {
         return kilobytes * 1024
     }
 
+    /// The daemon's peak resident memory so far (`VmHWM`).
+    func peakResidentBytes(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+
+    @Test("A 0.9 MB notification of 300,000 empty objects: under 64 MB resident, and the next change arrives")
+    func manyEmptyObjects() async throws {
+        try await withDaemon { f in
+            let daemon = try f.start()
+            #expect(await f.waitForSynced(agentState: "NotReady") != nil)
+            let applied = f.simulator.counters[.faultsApplied]
+            await f.simulator.engine.inject(.manyObjects(300_000), count: 3, target: .cometd)
+            await waitUntil("the three replies of empty objects served") {
+                f.simulator.counters[.faultsApplied] >= applied + 3
+            }
+            await f.simulator.engine.apply("Ready")
+            #expect(await f.waitForSynced(agentState: "Ready") != nil, "the change after the fault")
+            let peak = peakResidentBytes(daemon.pid) ?? .max
+            #expect(peak < 64 << 20, "peak resident memory \(peak >> 20) MiB")
+            #expect(daemon.process.isRunning)
+        }
+    }
+
     @Test("Many keys, deep nesting, a trickling body, a huge header, an endless body, a flood")
     func hostileFaults() async throws {
         try await withDaemon { f in

@@ -47,3 +47,25 @@ struct HostileJSONTests {
         #expect((try? JSONParser().parse(object(count: 10_000))) != nil)
     }
 }
+
+@Suite("JSON memory follows the input's size")
+struct JSONMemoryTests {
+    @Test("300,000 empty objects in an array parse, and cost no capacity of their own")
+    func manyEmptyObjects() throws {
+        let text = "[" + Array(repeating: "{}", count: 300_000).joined(separator: ",") + "]"
+        let value = try JSONParser().parse(Array(text.utf8))
+        let elements = try #require(value.arrayValue)
+        #expect(elements.count == 300_000)
+        // An empty object holds no storage of its own (Swift's shared empty array).
+        #expect(elements.allSatisfy { $0.objectValue?.members.capacity == 0 })
+    }
+
+    @Test("No valid document reaches the value budget; the smallest values are the densest case")
+    func budget() throws {
+        for text in ["1", "[1]", "[1,1,1]", "[[],[],[]]", "{\"\":0}", "[{},{}]"] {
+            #expect(throws: Never.self) { try JSONParser().parse(Array(text.utf8)) }
+        }
+        let dense = "[" + Array(repeating: "0", count: 100_000).joined(separator: ",") + "]"
+        #expect(try JSONParser().parse(Array(dense.utf8)).arrayValue?.count == 100_000)
+    }
+}
