@@ -24,6 +24,21 @@ public struct HTTPHeader: Sendable, Hashable {
             }
     }
 
+    /// Header names HTTP or the transport give a meaning of their own: a server may not
+    /// choose one of them as the name of a header the client sends back (its CSRF header).
+    static let reservedNames: Set<String> = [
+        "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
+        "keep-alive", "upgrade", "te", "trailer", "expect", "cookie", "cookie2", "authorization",
+        "proxy-authorization", "proxy-connection", "accept", "accept-encoding", "accept-charset", "user-agent",
+        "range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "origin",
+        "referer", "via", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "max-forwards",
+    ]
+
+    /// Whether `name` is a token that names none of ``reservedNames`` (case-insensitively).
+    public static func isCustomName(_ name: String) -> Bool {
+        isToken(name) && !reservedNames.contains(name.lowercased())
+    }
+
     /// Whether `value` can be sent as a header value: visible ASCII and spaces, at most
     /// `limit` bytes (no CR, LF or other control character).
     public static func isSafeValue(_ value: String, limit: Int = 1024) -> Bool {

@@ -1,8 +1,9 @@
-import AgentDaemon
 import Foundation
 import Logging
 import TestSupport
 import Testing
+
+@testable import AgentDaemon
 
 @Suite("Configuration loading")
 struct ConfigurationLoaderTests {
@@ -79,7 +80,15 @@ struct ConfigurationLoaderTests {
                   level: debug
                 metrics:
                   textfile: /var/lib/prometheus/node-exporter/gws_agentd.prom
+                control:
+                  socket: /run/x/control.sock
+                  group: root
+                  operator_groups: ["root: agent2", "nogroup: *"]
                 """))
+        #expect(configuration.controlSocket == "/run/x/control.sock")
+        #expect(configuration.controlGroup == "root")
+        #expect(configuration.operatorGroups.grants?.map(\.group) == ["root", "nogroup"])
+        #expect(configuration.operatorGroups.grants?.first?.agents == ["agent2"])
         #expect(configuration.server.caFile == ca)
         #expect(configuration.server.tlsVerify == false)
         #expect(configuration.server.proxy == "http://proxy:3128")
@@ -198,8 +207,22 @@ struct ConfigurationLoaderTests {
         chmod(passwordFile, 0o620)
         let groupWritable = await #expect(throws: ConfigurationError.self) { try await load(path) }
         #expect(groupWritable?.problem.contains("accessible by other users (mode 620)") == true)
+        // Readable by the group only when it is the service user's own group, with nobody else in it.
+        let ownGroup = getpwuid(geteuid()).map { $0.pointee.pw_gid } ?? 0
+        chown(passwordFile, geteuid(), ownGroup)
         chmod(passwordFile, 0o640)
-        #expect(try await load(path).agents.first?.password.secret == "s3cret-pw")
+        if ServiceUserGroup.refusal(ownGroup) == nil {
+            #expect(try await load(path).agents.first?.password.secret == "s3cret-pw")
+        }
+        if getuid() == 0, let other = getgrnam("nogroup")?.pointee.gr_gid ?? getgrnam("daemon")?.pointee.gr_gid {
+            chown(passwordFile, geteuid(), other)
+            let shared = await #expect(throws: ConfigurationError.self) { try await load(path) }
+            #expect(
+                shared?.problem.contains("readable by its group") == true
+                    && shared?.problem.contains("chmod g-r") == true,
+                "\(String(describing: shared))")
+            chown(passwordFile, geteuid(), ownGroup)
+        }
         let link = dir.path + "/password-link"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: passwordFile)
         let linked = try dir.write(
@@ -211,6 +234,51 @@ struct ConfigurationLoaderTests {
             let foreign = await #expect(throws: ConfigurationError.self) { try await load(path) }
             #expect(foreign?.problem.contains("belongs to uid 65534") == true)
         }
+    }
+
+    @Test("Loopback means 127.0.0.0/8 and ::1 as addresses; a proxy counts; no user information in URLs")
+    func addressesProxiesAndUserInfo() async throws {
+        func server(_ lines: String, environment: [String: String] = [:]) async -> String {
+            let yaml =
+                "server:\n  username: agent1\n  password_file: \(passwordFile)\n\(lines)state:\n  file: \(dir.path)/s.json\n"
+            do {
+                _ = try await load(try config(yaml), environment: environment)
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(await server("  url: http://127.0.0.1:8080\n") == "accepted")
+        #expect(await server("  url: http://127.12.0.9\n") == "accepted")
+        #expect(await server("  url: http://[::1]:8080\n") == "accepted")
+        #expect(await server("  url: http://127.evil.example\n").contains("cleartext HTTP to http://127.evil.example"))
+        #expect(await server("  url: http://localhost:8080\n").contains("cleartext"), "a name is not an address")
+        #expect(await server("  url: http://1127.0.0.1\n").contains("cleartext"))
+        // Through a proxy elsewhere, loopback cleartext is cleartext on the network.
+        #expect(
+            await server("  url: http://127.0.0.1:8080\n  proxy: http://proxy.example:3128\n")
+                .contains("through the proxy proxy.example:3128"))
+        #expect(
+            await server("  url: http://127.0.0.1:8080\n", environment: ["http_proxy": "http://proxy.example:3128"])
+                .contains("through the proxy"))
+        #expect(
+            await server(
+                "  url: http://127.0.0.1:8080\n",
+                environment: ["http_proxy": "http://proxy.example:3128", "no_proxy": "127.0.0.1"]) == "accepted")
+        #expect(
+            await server("  url: https://agent1:pw@gws.example.com\n").contains("server.url: must not hold a user name")
+        )
+        #expect(
+            await server("  url: https://gws.example.com\n  proxy: http://u:p@proxy:3128\n").contains("server.proxy"))
+    }
+
+    @Test("A FIFO as password file is refused at once, without waiting for a writer")
+    func passwordFIFO() async throws {
+        let fifo = dir.path + "/password-fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let path = try dir.write("fifo.yaml", minimal.replacingOccurrences(of: passwordFile, with: fifo), mode: 0o644)
+        let refused = await #expect(throws: ConfigurationError.self) { try await load(path) }
+        #expect(refused?.problem.contains("is not a regular file") == true, "\(String(describing: refused))")
     }
 
     @Test(
@@ -237,7 +305,7 @@ struct ConfigurationLoaderTests {
         let local = try await load(
             try config(
                 base.replacingOccurrences(of: "https://gws.example.com", with: "http://127.0.0.1:8080")
-                    .replacingOccurrences(of: "http://gws.example.com", with: "http://localhost:8080")
+                    .replacingOccurrences(of: "http://gws.example.com", with: "http://[::1]:8080")
                     .replacingOccurrences(of: "  tls_verify: false\n", with: "")))
         #expect(local.server.insecurity.isEmpty)
     }

@@ -17,3 +17,19 @@ struct QuotedSecretTests {
         #expect(HTTPHeader.redactingQuotedSecrets(in: "cookie:") == "cookie:")
     }
 }
+
+@Suite("Header names a server may choose")
+struct CustomHeaderNameTests {
+    @Test("A custom name is a token that names no header HTTP gives a meaning of its own")
+    func customNames() {
+        #expect(HTTPHeader.isCustomName("X-CSRF-TOKEN"))
+        #expect(HTTPHeader.isCustomName("X-Requested-With"))
+        for reserved in [
+            "Host", "content-length", "Cookie", "AUTHORIZATION", "Transfer-Encoding", "Proxy-Authorization",
+        ] {
+            #expect(!HTTPHeader.isCustomName(reserved), "\(reserved)")
+        }
+        #expect(!HTTPHeader.isCustomName("X-A\r\nHost"))
+        #expect(!HTTPHeader.isCustomName(""))
+    }
+}

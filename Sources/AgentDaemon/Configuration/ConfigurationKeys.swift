@@ -20,6 +20,7 @@ enum ConfigurationKey: String, CaseIterable {
     case metricsTextfile = "metrics.textfile"
     case controlSocket = "control.socket"
     case controlGroup = "control.group"
+    case controlOperatorGroups = "control.operator_groups"
     case agentsDirectory = "agents.directory"
     case agentsUsernames = "agents.usernames"
     case agentsLoginConcurrency = "agents.login_concurrency"

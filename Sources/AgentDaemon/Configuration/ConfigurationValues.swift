@@ -30,6 +30,11 @@ struct ConfigurationValues {
         let (logFormat, logLevel) = try logging()
         let metrics = string(.metricsTextfile)
         let (controlSocket, controlGroup) = try control()
+        let operatorGroups: OperatorGroups
+        switch OperatorGroups.parse(reader.stringArray(forKey: key(.controlOperatorGroups))) {
+        case .success(let parsed): operatorGroups = parsed
+        case .failure(let problem): throw invalid(.controlOperatorGroups, problem.description)
+        }
         let logins = try loginPacing(for: listing)
         let onGiveUp = try giveUpPolicy(for: listing)
         try reportTypeProblems()
@@ -48,7 +53,7 @@ struct ConfigurationValues {
             server: server, agents: agents, stateDirectory: stateDirectory, channels: channels,
             startContactCenterSession: startSession, heartbeatSeconds: heartbeat, logFormat: logFormat,
             logLevel: logLevel, metricsTextfile: metrics, controlSocket: controlSocket, controlGroup: controlGroup,
-            logins: logins, onGiveUp: onGiveUp)
+            operatorGroups: operatorGroups, logins: logins, onGiveUp: onGiveUp)
     }
 
     // MARK: Sections
@@ -84,11 +89,15 @@ struct ConfigurationValues {
         guard delay > 0, delay <= 600 else {
             throw invalid(.serverMaxNetworkDelay, "must be more than 0 and at most 600 seconds, got \(delay)")
         }
+        var settings = ServerSettings(
+            urls: urls, caFile: caFile, tlsVerify: tlsVerify, proxy: proxy, failoverAfter: failoverAfter,
+            allowInsecure: allowInsecure, environmentProxy: EnvironmentProxy(environment: environment))
         if !allowInsecure {
-            if let url = urls.first(where: ServerSettings.isCleartextOffHost) {
+            if let cleartext = settings.insecurity.first(where: { $0.hasPrefix("cleartext") }) {
                 throw invalid(
-                    .serverURL,
-                    "'\(url)' would send the password in cleartext: use https://, or set server.allow_insecure: true")
+                    proxy != nil && cleartext.contains("through the proxy") ? .serverProxy : .serverURL,
+                    "\(cleartext) would send the password in cleartext: use https://, "
+                        + "or set server.allow_insecure: true")
             }
             guard tlsVerify else {
                 throw invalid(
@@ -106,10 +115,12 @@ struct ConfigurationValues {
         if let proxy, !(proxy.contains("://")) {
             throw invalid(.serverProxy, "must be a URL such as http://proxy:3128, got '\(proxy)'")
         }
-        return ServerSettings(
-            urls: urls, caFile: caFile, tlsVerify: tlsVerify, proxy: proxy,
-            maxNetworkDelay: .milliseconds(Int64(delay * 1000)), failoverAfter: failoverAfter,
-            allowInsecure: allowInsecure)
+        if let proxy, Self.hasUserInfo(proxy) {
+            throw invalid(
+                .serverProxy, "must not hold a user name or password (user:password@): they would reach the logs")
+        }
+        settings.maxNetworkDelay = .milliseconds(Int64(delay * 1000))
+        return settings
     }
 
     /// Where the state files go: the directory of `state.file` for one agent, else
@@ -280,7 +291,19 @@ struct ConfigurationValues {
         if lower.hasSuffix("/api/v2") {
             throw invalid(.serverURL, "is the server's base URL; drop the /api/v2 suffix")
         }
+        if Self.hasUserInfo(url) {
+            throw invalid(
+                .serverURL,
+                "must not hold a user name or password (user:password@); set server.username and the password file")
+        }
         return url
+    }
+
+    /// Whether `url` has user information (`scheme://user[:password]@host`).
+    static func hasUserInfo(_ url: String) -> Bool {
+        guard let scheme = url.firstRange(of: "://") else { return false }
+        let authority = url[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return authority.contains("@")
     }
 
     // MARK: Reading

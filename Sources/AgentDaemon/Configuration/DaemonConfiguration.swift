@@ -36,6 +36,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The group that may use the control socket (`control.group`); the process's own
     /// group when `nil`.
     public var controlGroup: String?
+    /// Who may act on which agents through the socket (`control.operator_groups`).
+    public var operatorGroups: OperatorGroups
     /// How logins are paced (`agents.login_concurrency`, `agents.login_jitter_ms`).
     public var logins: LoginPacing
     /// What happens when an agent's session gives up (`agents.on_give_up`).
@@ -48,8 +50,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         server: ServerSettings, agents: [AgentEntry], stateDirectory: String, channels: [String] = defaultChannels,
         startContactCenterSession: Bool = false, heartbeatSeconds: Int = 10, logFormat: LogFormat = .auto,
         logLevel: Logger.Level = .info, metricsTextfile: String? = nil, controlSocket: String? = nil,
-        controlGroup: String? = nil, logins: LoginPacing = LoginPacing(), onGiveUp: GiveUpPolicy = .exitDaemon
+        controlGroup: String? = nil, operatorGroups: OperatorGroups = OperatorGroups(),
+        logins: LoginPacing = LoginPacing(), onGiveUp: GiveUpPolicy = .exitDaemon
     ) {
+        self.operatorGroups = operatorGroups
         self.server = server
         self.agents = agents
         self.stateDirectory = stateDirectory

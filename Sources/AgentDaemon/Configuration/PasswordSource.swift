@@ -36,7 +36,7 @@ struct PasswordSource {
         var bytes: [UInt8]
         do {
             bytes = try FileInfo.readSecret(path, limit: 4096) { info in
-                checkPermissions ? Self.refusal(owner: info.st_uid, mode: info.st_mode) : nil
+                checkPermissions ? Self.refusal(owner: info.st_uid, group: info.st_gid, mode: info.st_mode) : nil
             }
         } catch {
             throw ConfigurationError(key: name, "cannot be used: \(error)")
@@ -50,14 +50,22 @@ struct PasswordSource {
         return Password(secret, source: path, origin: .file(path: path, checkPermissions: checkPermissions))
     }
 
-    /// Why a password file with this owner and mode is refused: it must belong to root or
-    /// to the daemon's user, and be neither writable by group or others nor readable by others.
-    static func refusal(owner: uid_t, mode: mode_t) -> String? {
+    /// Why a password file with this owner, group and mode is refused: it must belong to root
+    /// or to the daemon's user, be writable by neither group nor others, readable by no
+    /// others, and readable by its group only when that group is the daemon user's own
+    /// (its primary group, with no other member): a group that readers or operators are in
+    /// would hand them every password.
+    static func refusal(owner: uid_t, group: gid_t, mode: mode_t) -> String? {
         if owner != 0 && owner != geteuid() {
             return "belongs to uid \(owner), neither root nor this process's user (uid \(geteuid()))"
         }
+        let permissions = String(mode & 0o777, radix: 8)
         if mode & 0o026 != 0 {
-            return "is accessible by other users (mode \(String(mode & 0o777, radix: 8))); run chmod go-w,o-r on it"
+            return "is accessible by other users (mode \(permissions)); run chmod go-w,o-r on it"
+        }
+        if mode & 0o040 != 0, let problem = ServiceUserGroup.refusal(group) {
+            return "is readable by its group, \(problem) (mode \(permissions)); run chmod g-r on it, "
+                + "or chgrp it to the service's own group"
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import HTTPTransport
+import Text
 
 /// How to reach GWS: the `server.*` keys but the credentials, shared by every agent. A
 /// change here needs new GWS sessions (``AgentConfiguration/needsReconnect(from:)``).
@@ -17,11 +18,17 @@ public struct ServerSettings: Sendable, Equatable {
     /// `server.allow_insecure`: cleartext `http://` to a host other than the loopback,
     /// or `tls_verify: false`, accepted (and warned about).
     public var allowInsecure: Bool
+    /// The proxy libcurl takes from the environment for `http://` URLs (`http_proxy`, else
+    /// `all_proxy`, unless `no_proxy` names the host), read where the configuration is
+    /// loaded: cleartext through a proxy elsewhere is cleartext on the network.
+    public var environmentProxy: EnvironmentProxy
 
     public init(
         urls: [String], caFile: String? = nil, tlsVerify: Bool = true, proxy: String? = nil,
-        maxNetworkDelay: Duration = .seconds(10), failoverAfter: Int = 3, allowInsecure: Bool = false
+        maxNetworkDelay: Duration = .seconds(10), failoverAfter: Int = 3, allowInsecure: Bool = false,
+        environmentProxy: EnvironmentProxy = EnvironmentProxy()
     ) {
+        self.environmentProxy = environmentProxy
         self.urls = urls
         self.caFile = caFile
         self.tlsVerify = tlsVerify
@@ -42,19 +49,74 @@ public struct ServerSettings: Sendable, Equatable {
     /// `{url}/api/v2/notifications` of the first node, the CometD endpoint.
     public var notificationsURL: String { url + "/api/v2/notifications" }
 
-    /// What exposes the password or the session to the network path: cleartext
-    /// `http://` to a host other than the loopback, TLS verification off. Empty when
-    /// nothing does.
+    /// What exposes the password or the session to the network path: cleartext `http://`
+    /// to a host other than the loopback, or through a proxy other than the loopback; TLS
+    /// verification off. Empty when nothing does.
     public var insecurity: [String] {
-        var reasons = urls.filter(Self.isCleartextOffHost).map { "cleartext HTTP to \($0)" }
+        var reasons: [String] = []
+        for url in urls where url.lowercased().hasPrefix("http://") {
+            if let proxy = proxy(for: url) {
+                if !Self.isLoopback(Endpoint(url: proxy, proxy: nil).host) {
+                    reasons.append("cleartext HTTP to \(url) through the proxy \(Endpoint(url: proxy, proxy: nil))")
+                }
+            } else if !Self.isLoopback(Endpoint(url: url, proxy: nil).host) {
+                reasons.append("cleartext HTTP to \(url)")
+            }
+        }
         if !tlsVerify { reasons.append("TLS verification off") }
         return reasons
     }
 
-    /// Whether `url` is `http://` to a host other than the loopback.
-    static func isCleartextOffHost(_ url: String) -> Bool {
-        guard url.lowercased().hasPrefix("http://") else { return false }
-        let host = Endpoint(url: url, proxy: nil).host.lowercased()
-        return !(host == "localhost" || host == "::1" || host.hasPrefix("127."))
+    /// The proxy a request to `url` goes through: `server.proxy`, else the environment's.
+    func proxy(for url: String) -> String? {
+        if let proxy { return proxy }
+        return environmentProxy.proxy(forHost: Endpoint(url: url, proxy: nil).host)
+    }
+
+    /// Whether `host` is a loopback address: 127.0.0.0/8 or ::1, as addresses. A name
+    /// (`localhost` included) is not: what it resolves to is not the configuration's to say.
+    static func isLoopback(_ host: String) -> Bool {
+        if host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4,
+            octets.allSatisfy({
+                !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) && Int($0).map { $0 <= 255 } == true
+            })
+        else { return false }
+        return octets[0] == "127"
+    }
+}
+
+/// The proxy settings libcurl reads from the environment for `http://` URLs.
+public struct EnvironmentProxy: Sendable, Equatable {
+    /// `http_proxy` (libcurl reads only the lower-case name for HTTP), else `all_proxy`/`ALL_PROXY`.
+    public var proxy: String?
+    /// `no_proxy`/`NO_PROXY`: hosts (and domains) reached directly.
+    public var exceptions: [String]
+
+    public init(proxy: String? = nil, exceptions: [String] = []) {
+        self.proxy = proxy
+        self.exceptions = exceptions
+    }
+
+    /// Read from `environment` as libcurl does.
+    public init(environment: [String: String]) {
+        let value = { (name: String) in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        proxy = value("http_proxy") ?? value("all_proxy") ?? value("ALL_PROXY")
+        exceptions = (value("no_proxy") ?? value("NO_PROXY") ?? "").split(separator: ",").map {
+            String($0).trimmingWhitespace.lowercased()
+        }.filter { !$0.isEmpty }
+    }
+
+    /// The proxy for `host`, unless `no_proxy` exempts it (`*`, the host, or a domain of it).
+    public func proxy(forHost host: String) -> String? {
+        guard let proxy else { return nil }
+        let host = host.lowercased()
+        for exception in exceptions {
+            if exception == "*" { return nil }
+            let domain = exception.hasPrefix(".") ? String(exception.dropFirst()) : exception
+            if host == domain || host.hasSuffix("." + domain) { return nil }
+        }
+        return proxy
     }
 }

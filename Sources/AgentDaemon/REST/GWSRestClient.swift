@@ -90,11 +90,13 @@ public final class GWSRestClient: Sendable {
     private func get(_ path: String) async throws(RESTError) -> HTTPResponse {
         let response = try await send(
             HTTPRequest(method: .get, url: baseURL + path, headers: [authorization], timeout: timeout))
-        // The header name and token are sent back on every POST: only an HTTP token as the
-        // name and a printable value, so that a hostile reply cannot add header lines.
+        // The header name and token are sent back on every POST: only an HTTP token that
+        // names no header HTTP itself gives meaning to (Host, Cookie, Content-Length, …), and
+        // a printable value, so that a hostile reply can neither add header lines nor
+        // replace the request's own.
         if let token = response.header("X-CSRF-TOKEN"), HTTPHeader.isSafeValue(token, limit: 512) {
             let offered = response.header("X-CSRF-HEADER") ?? "X-CSRF-TOKEN"
-            let name = HTTPHeader.isToken(offered) ? offered : "X-CSRF-TOKEN"
+            let name = HTTPHeader.isCustomName(offered) ? offered : "X-CSRF-TOKEN"
             csrf.withLock { $0 = HTTPHeader(name, token) }
         }
         switch response.status {
