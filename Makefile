@@ -58,7 +58,7 @@ FUZZ_SECONDS  ?= 600
 # 15 minutes on two cores. make fuzz runs 600 s per target.
 FUZZ_CONFIGURATION ?= release
 FUZZ_SMOKE    ?= 0
-FUZZ_TARGETS  := bayeux notification rest config statefile
+FUZZ_TARGETS  := bayeux notification rest config statefile control
 # Soak length: 30s, 10m, 1h …
 DURATION      ?= 10m
 

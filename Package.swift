@@ -161,7 +161,10 @@ let package = Package(
         .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
         .executableTarget(
             name: "gws-fuzz",
-            dependencies: ["AgentDaemon", "AgentOperator", "AgentState", "BayeuxCore", "CFuzzerDriver", "GWS", "JSON"],
+            dependencies: [
+                "AgentDaemon", "AgentOperator", "AgentState", "BayeuxCore", "CFuzzerDriver", "ControlSocket", "GWS",
+                "JSON",
+            ],
             path: "Fuzz/gws-fuzz", swiftSettings: strict),
 
         // What the tests share: manual time, the one waiting helper, gws-sim's engine in memory.
@@ -176,7 +179,9 @@ let package = Package(
         .testTarget(name: "BuildVersionTests", dependencies: ["BuildVersion"], swiftSettings: strict),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"], swiftSettings: strict),
         .testTarget(name: "FileWatchTests", dependencies: ["FileWatch"], swiftSettings: strict),
-        .testTarget(name: "ControlSocketTests", dependencies: ["ControlSocket", "JSON"], swiftSettings: strict),
+        .testTarget(
+            name: "ControlSocketTests", dependencies: ["ControlSocket", "JSON", "Locking", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "ScriptedHTTPServerTests", dependencies: ["CurlTransport", "HTTPTransport", "ScriptedHTTPServer"],
             swiftSettings: strict),

@@ -2,7 +2,7 @@ import Glibc
 
 // `gws-fuzz`, the libFuzzer harness. One binary holds every target; the environment
 // variable `GWS_FUZZ_TARGET` picks one (see docs/reliability.md): bayeux, notification,
-// rest, config or statefile. `make fuzz` builds it with -sanitize=fuzzer -DFUZZING;
+// rest, config, statefile or control. `make fuzz` builds it with -sanitize=fuzzer -DFUZZING;
 // otherwise `ReplayMain` replays files through the targets.
 #if FUZZING
     import CFuzzerDriver
@@ -43,7 +43,7 @@ import Glibc
 
 /// A fuzz target: takes any bytes, must neither crash nor hang.
 enum FuzzTarget: String, CaseIterable {
-    case bayeux, notification, rest, config, statefile
+    case bayeux, notification, rest, config, statefile, control
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -52,6 +52,7 @@ enum FuzzTarget: String, CaseIterable {
         case .rest: RESTReplyTarget.run(bytes)
         case .config: ConfigurationTarget.run(bytes)
         case .statefile: StateFileTarget.run(bytes)
+        case .control: ControlProtocolTarget.run(bytes)
         }
     }
 }

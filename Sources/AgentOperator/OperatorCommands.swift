@@ -53,6 +53,8 @@ public enum OperatorCommands {
         case .timeout?: return .notConfirmed
         case .unavailable?: return .unavailable
         case .unknownAgent?: return .usage
+        case .forbidden?: return .noPermission
+        case .busy?, .tooManyClients?, .dropped?: return .unavailable
         default: return .failure
         }
     }

@@ -29,7 +29,8 @@ extension OperatorCommands {
         case .success(let reply):
             let message = reply["error"]?["message"]?.stringValue ?? "no reason given"
             console.error("gws-agentd: reload refused; the daemon keeps its running configuration: \(message)")
-            return .failure
+            let forbidden = reply["error"]?["code"]?.stringValue == ControlError.Code.forbidden.rawValue
+            return forbidden ? .noPermission : .failure
         case .failure(let error):
             console.error("gws-agentd: \(error)")
             return error.exitStatus

@@ -117,6 +117,12 @@ public struct ControlError: Error, Sendable, Equatable, CustomStringConvertible 
         /// `agent` names no agent this daemon follows, or the daemon follows several and
         /// the request names none.
         case unknownAgent = "unknown_agent"
+        /// `control.operator_groups` gives none of the caller's groups this agent (or the daemon).
+        case forbidden
+        /// Too many requests of this client, or for this agent, are in flight.
+        case busy
+        /// The client was dropped: it sent nothing, left a line unfinished, or did not read.
+        case dropped
     }
 
     public var code: Code

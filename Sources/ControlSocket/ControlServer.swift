@@ -8,44 +8,89 @@ import Locking
 ///
 /// One thread of its own polls the listening socket, every client and a wake-up pipe, so
 /// that nothing a client does (a huge line, a burst, never reading) can block the
-/// daemon's session. Requests go to the handler on that thread, which must return quickly
-/// (the daemon forwards them to its session); replies and events come back from any
-/// thread through ``ControlConnection/send(_:)``, which only queues them.
+/// daemon's agents. Requests go to the handler on that thread, which must return quickly
+/// (the daemon forwards them to its agents); replies and events come back from any thread
+/// through ``ControlConnection/send(_:)``, which only queues them.
 ///
-/// Bounded by ``Limits``: line length (a longer line is answered with an error and the
-/// connection closed), clients (one more is refused with an error line), and pending
-/// output per client (a client that does not read is dropped, not waited for).
+/// Every byte a client can make the server hold is bounded by ``Limits``: a line's length;
+/// the output queued for it (error replies included), past which it is dropped; requests
+/// are not read while replies wait to be written, and a few at a time; a client that sends
+/// nothing, leaves a line unfinished or stops reading its replies for too long is dropped,
+/// each with its reason. A few connections beyond `maxClients` are kept for `reload` and
+/// `ping`, so that `systemctl reload` works with every slot taken.
 ///
 /// Ownership: the server thread alone owns the listening descriptor, every client
 /// descriptor and the buffers; other threads only touch ``shared`` under its lock and
 /// write one byte to the wake-up pipe. ``stop()`` ends the thread, which closes every
-/// descriptor it owns and removes the socket file. That is why the class is
-/// `@unchecked Sendable`.
+/// descriptor it owns and removes the socket file. That is why the
+/// class is `@unchecked Sendable`.
 public final class ControlServer: @unchecked Sendable {
     /// The bounds on what clients can make the server hold.
     public struct Limits: Sendable {
         /// The longest request line, newline excluded.
         public var maxLineBytes: Int
-        /// Clients connected at once.
+        /// Clients connected at once (``reservedClients`` more are kept for `reload` and `ping`).
         public var maxClients: Int
+        /// Connections beyond `maxClients` kept for `reload` and `ping`: more than one, since
+        /// `gws-agentd reload` may find the daemon with one connection and ask on the next
+        /// before the server has seen the first one close.
+        public var reservedClients: Int
         /// Output queued for one client; past it the client is dropped.
         public var maxPendingOutput: Int
+        /// Requests handled from one client per round of the loop.
+        public var maxRequestsPerRound: Int
+        /// A client that sends no complete request for this long, with nothing in flight for
+        /// it and no subscription, is dropped.
+        public var idleTimeout: Duration
+        /// A line begun and not finished within this is dropped with its client.
+        public var partialLineTimeout: Duration
+        /// Replies waiting this long without the client reading any of them drop it.
+        public var stallTimeout: Duration
 
-        public init(maxLineBytes: Int = 64 * 1024, maxClients: Int = 128, maxPendingOutput: Int = 4 << 20) {
+        public init(
+            maxLineBytes: Int = 64 * 1024, maxClients: Int = 128, reservedClients: Int = 4,
+            maxPendingOutput: Int = 256 * 1024,
+            maxRequestsPerRound: Int = 32, idleTimeout: Duration = .seconds(60),
+            partialLineTimeout: Duration = .seconds(10), stallTimeout: Duration = .seconds(10)
+        ) {
             self.maxLineBytes = maxLineBytes
             self.maxClients = maxClients
+            self.reservedClients = reservedClients
             self.maxPendingOutput = maxPendingOutput
+            self.maxRequestsPerRound = maxRequestsPerRound
+            self.idleTimeout = idleTimeout
+            self.partialLineTimeout = partialLineTimeout
+            self.stallTimeout = stallTimeout
         }
     }
 
     /// Called on the server thread for each request; must return quickly.
     public typealias Handler = @Sendable (ControlRequest, ControlConnection) -> Void
-    /// Called on the server thread when a client is gone (closed, dropped, or the server stopped).
-    public typealias DisconnectHandler = @Sendable (ControlConnection) -> Void
+    /// Called on the server thread when a client is gone (closed, dropped with the reason,
+    /// or the server stopped).
+    public typealias DisconnectHandler = @Sendable (ControlConnection, DropReason?) -> Void
+
+    /// Why the server dropped a client.
+    public enum DropReason: String, Sendable, Equatable {
+        case lineTooLong = "a request line longer than the limit"
+        case outputOverflow = "replies queued past the limit (the client does not read them)"
+        case stalled = "replies unread for too long"
+        case idle = "no request for too long"
+        case partialLine = "a request line left unfinished"
+        case reservedSlot = "the slot kept for reload used for another request"
+        case tooManyClients = "every slot taken (the connection was refused)"
+    }
 
     /// What other threads hand to the server thread.
+    private enum Mail {
+        case send(client: Int, bytes: [UInt8], close: Bool)
+        /// Something the daemon does for the client (a request in flight, a subscription)
+        /// starts (`+1`) or ends (`-1`): a client with any is not idle.
+        case activity(client: Int, delta: Int)
+    }
+
     private struct Shared {
-        var outbox: [(client: Int, bytes: [UInt8], close: Bool)] = []
+        var outbox: [Mail] = []
         var stopping = false
         var stopped = false
     }
@@ -59,6 +104,16 @@ public final class ControlServer: @unchecked Sendable {
         var written = 0
         /// Close once the output is written (after a fatal error reply).
         var closeAfterWrite = false
+        /// Accepted beyond `maxClients`: only `reload` and `ping`.
+        var reserved = false
+        /// Requests in flight and subscriptions the daemon holds for it.
+        var activity = 0
+        /// When it last sent a complete request (or connected).
+        var lastRequest: ContinuousClock.Instant
+        /// Since when an unfinished line waits in `input`.
+        var partialSince: ContinuousClock.Instant?
+        /// When its output last shrank (or became pending).
+        var lastOutputProgress: ContinuousClock.Instant
         var pending: Int { output.count - written }
     }
 
@@ -70,32 +125,55 @@ public final class ControlServer: @unchecked Sendable {
     private let onDisconnect: DisconnectHandler
     private let shared = Locked(Shared())
 
-    /// Creates the socket at `path` (mode `mode`, group `group` when given) and starts serving.
-    /// A socket file left by a daemon that is gone is replaced; one that a live process
-    /// answers on is not (``ControlSocketError/inUse(_:)``).
+    /// Creates the socket at `path` and starts serving. The socket is bound, given its
+    /// group (when one is named) and `mode`, and only then listens: nobody can connect before
+    /// its permissions are final. A socket file left by a daemon that is gone is replaced;
+    /// one that a live process answers on is not (``ControlSocketError/inUse(_:)``).
     public static func start(
         path: String, mode: mode_t = 0o660, group: gid_t? = nil, limits: Limits = Limits(),
-        handler: @escaping Handler, onDisconnect: @escaping DisconnectHandler = { _ in }
+        handler: @escaping Handler, onDisconnect: @escaping DisconnectHandler = { _, _ in }
     ) throws(ControlSocketError) -> ControlServer {
-        let server = try ControlServer(
-            path: path, mode: mode, group: group, limits: limits, handler: handler, onDisconnect: onDisconnect)
+        let fd = try bind(path: path, mode: mode, group: group)
+        return try serve(listener: fd, path: path, limits: limits, handler: handler, onDisconnect: onDisconnect)
+    }
+
+    private static func serve(
+        listener: Int32, path: String, limits: Limits, handler: @escaping Handler,
+        onDisconnect: @escaping DisconnectHandler
+    ) throws(ControlSocketError) -> ControlServer {
+        var pipeEnds: [Int32] = [0, 0]
+        guard gws_pipe_nonblocking(&pipeEnds) == 0 else {
+            let code = errno
+            close(listener)
+            unlink(path)
+            throw .system("pipe", code)
+        }
+        let server = ControlServer(
+            path: path, listener: listener, wake: (pipeEnds[0], pipeEnds[1]), limits: limits,
+            handler: handler, onDisconnect: onDisconnect)
         let thread = Thread {
             // The name `top -H` and the journal's _COMM show (Thread.name does not reach the OS).
             gws_name_current_thread("control-socket")
-            server.serve()
+            server.serveLoop()
         }
         thread.start()
         return server
     }
 
     private init(
-        path: String, mode: mode_t, group: gid_t?, limits: Limits, handler: @escaping Handler,
-        onDisconnect: @escaping DisconnectHandler
-    ) throws(ControlSocketError) {
+        path: String, listener: Int32, wake: (read: Int32, write: Int32), limits: Limits,
+        handler: @escaping Handler, onDisconnect: @escaping DisconnectHandler
+    ) {
         self.path = path
+        self.listener = listener
+        self.wake = wake
         self.limits = limits
         self.handler = handler
         self.onDisconnect = onDisconnect
+    }
+
+    /// Binds a listening socket at `path`: bound, then its group and mode set, then listening.
+    private static func bind(path: String, mode: mode_t, group: gid_t?) throws(ControlSocketError) -> Int32 {
         guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
             throw .pathTooLong(path)
         }
@@ -110,7 +188,7 @@ public final class ControlServer: @unchecked Sendable {
         var address = ControlClient.address(path)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
         guard bound == 0 else {
@@ -118,32 +196,23 @@ public final class ControlServer: @unchecked Sendable {
             close(fd)
             throw .system("bind \(path)", code)
         }
-        // The mode and group decide who may connect (the units make it their operators' group).
+        // Until listen() below, a connect is refused: the group and mode are final first.
         if let group, chown(path, uid_t.max, group) != 0 {
             let code = errno
             close(fd)
             unlink(path)
-            throw .system("chown \(path)", code)
+            throw .groupNotSet(path, code)
         }
-        guard chmod(path, mode) == 0, listen(fd, 64) == 0, Self.setNonBlocking(fd) else {
+        guard chmod(path, mode) == 0, listen(fd, 64) == 0, setNonBlocking(fd) else {
             let code = errno
             close(fd)
             unlink(path)
             throw .system("listen on \(path)", code)
         }
-        var pipeEnds: [Int32] = [0, 0]
-        guard gws_pipe_nonblocking(&pipeEnds) == 0 else {
-            let code = errno
-            close(fd)
-            unlink(path)
-            throw .system("pipe", code)
-        }
-        listener = fd
-        wake = (pipeEnds[0], pipeEnds[1])
+        return fd
     }
 
-    /// Stops serving: every client is closed, the socket file removed. Waits (at most a
-    /// few seconds) for the server thread to end.
+    /// Stops serving: every client is closed, the socket file removed. Waits (at most a few seconds) for the server thread to end.
     public func stop() {
         let already = shared.withLock { shared -> Bool in
             defer { shared.stopping = true }
@@ -157,9 +226,16 @@ public final class ControlServer: @unchecked Sendable {
 
     /// Queues `bytes` for `client`, and closes it afterwards when `close`.
     func enqueue(_ bytes: [UInt8], to client: Int, close: Bool = false) {
+        mail(.send(client: client, bytes: bytes, close: close))
+    }
+
+    /// Something the daemon does for `client` starts or ends (it keeps the client from idling out).
+    func activity(of client: Int, _ delta: Int) { mail(.activity(client: client, delta: delta)) }
+
+    private func mail(_ item: Mail) {
         let accepted = shared.withLock { shared -> Bool in
             guard !shared.stopping else { return false }
-            shared.outbox.append((client, bytes, close))
+            shared.outbox.append(item)
             return true
         }
         if accepted { wakeUp() }
@@ -172,12 +248,12 @@ public final class ControlServer: @unchecked Sendable {
 
     // MARK: The server thread
 
-    private func serve() {
+    private func serveLoop() {
         var clients: [Int: Client] = [:]
         var nextID = 0
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         defer {
-            for client in clients.values { drop(client, from: &clients) }
+            for client in clients.values { drop(client, from: &clients, reason: nil) }
             close(listener)
             close(wake.read)
             close(wake.write)
@@ -190,12 +266,16 @@ public final class ControlServer: @unchecked Sendable {
             let order = clients.keys.sorted()
             for id in order {
                 guard let client = clients[id] else { continue }
-                var events = Int16(POLLIN)
+                var events: Int16 = 0
+                // No reading while replies wait to be written: a client that does not read
+                // cannot make the server hold more than one round of replies.
+                if client.pending == 0 && !client.closeAfterWrite { events |= Int16(POLLIN) }
                 if client.pending > 0 { events |= Int16(POLLOUT) }
-                if client.closeAfterWrite { events = Int16(POLLOUT) }
                 fds.append(pollfd(fd: client.fd, events: events, revents: 0))
             }
-            guard poll(&fds, nfds_t(fds.count), -1) >= 0 || errno == EINTR else { return }
+            let backlog = clients.values.contains { !$0.input.isEmpty && $0.pending == 0 && !$0.closeAfterWrite }
+            let timeout = backlog ? 0 : pollTimeout(clients)
+            guard poll(&fds, nfds_t(fds.count), timeout) >= 0 || errno == EINTR else { return }
             if fds[0].revents != 0 {
                 while read(wake.read, &buffer, buffer.count) > 0 {}
                 let (outbox, stopping) = shared.withLock { shared in
@@ -203,47 +283,113 @@ public final class ControlServer: @unchecked Sendable {
                     return (shared.outbox, shared.stopping)
                 }
                 if stopping { return }
-                for (id, bytes, closeAfter) in outbox {
-                    guard var client = clients[id] else { continue }
-                    client.output += bytes
-                    if closeAfter { client.closeAfterWrite = true }
-                    if client.pending > limits.maxPendingOutput {
-                        // A client that does not read is dropped, never waited for.
-                        drop(client, from: &clients)
-                        continue
-                    }
-                    clients[id] = client
-                }
+                deliver(outbox, to: &clients)
             }
             if fds[1].revents & Int16(POLLIN) != 0 {
                 acceptClients(&clients, nextID: &nextID)
             }
             for (index, id) in order.enumerated() {
                 let revents = fds[index + 2].revents
-                guard revents != 0, var client = clients[id] else { continue }
+                guard var client = clients[id] else { continue }
                 if revents & Int16(POLLOUT) != 0 {
+                    let before = client.pending
                     guard flush(&client) else {
-                        drop(client, from: &clients)
+                        drop(client, from: &clients, reason: nil)
                         continue
                     }
+                    if client.pending < before { client.lastOutputProgress = .now }
                     if client.closeAfterWrite && client.pending == 0 {
-                        drop(client, from: &clients)
+                        drop(client, from: &clients, reason: nil)
                         continue
                     }
                 }
-                if !client.closeAfterWrite && revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                if revents & Int16(POLLIN | POLLHUP | POLLERR) != 0, client.pending == 0, !client.closeAfterWrite {
                     let count = buffer.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
                     if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
-                        drop(client, from: &clients)
+                        drop(client, from: &clients, reason: nil)
                         continue
                     }
-                    if count > 0 {
-                        client.input += buffer[0..<count]
-                        readLines(&client)
+                    if count > 0 { client.input += buffer[0..<count] }
+                }
+                if client.pending == 0 && !client.input.isEmpty && !client.closeAfterWrite {
+                    if let reason = readLines(&client) {
+                        drop(client, from: &clients, reason: reason)
+                        continue
+                    }
+                    if client.pending > limits.maxPendingOutput {
+                        drop(client, from: &clients, reason: .outputOverflow)
+                        continue
                     }
                 }
                 clients[id] = client
             }
+            expire(&clients)
+        }
+    }
+
+    /// Hands the daemon's replies and events to their clients.
+    private func deliver(_ outbox: [Mail], to clients: inout [Int: Client]) {
+        for item in outbox {
+            switch item {
+            case .send(let id, let bytes, let closeAfter):
+                guard var client = clients[id] else { continue }
+                if client.pending == 0 { client.lastOutputProgress = .now }
+                client.output += bytes
+                if closeAfter { client.closeAfterWrite = true }
+                if client.pending > limits.maxPendingOutput {
+                    // A client that does not read is dropped, never waited for.
+                    drop(client, from: &clients, reason: .outputOverflow)
+                    continue
+                }
+                clients[id] = client
+            case .activity(let id, let delta):
+                clients[id]?.activity += delta
+                clients[id]?.lastRequest = .now
+            }
+        }
+    }
+
+    /// Milliseconds until the earliest timeout of any client (-1: none).
+    private func pollTimeout(_ clients: [Int: Client]) -> Int32 {
+        guard !clients.isEmpty else { return -1 }
+        let now = ContinuousClock.now
+        var earliest: Duration?
+        for client in clients.values {
+            for deadline in deadlines(of: client) {
+                let left = now.duration(to: deadline)
+                earliest = min(earliest ?? left, left)
+            }
+        }
+        guard let earliest else { return -1 }
+        let milliseconds = max(
+            0, earliest.components.seconds * 1000 + earliest.components.attoseconds / 1_000_000_000_000_000)
+        return Int32(clamping: milliseconds + 1)
+    }
+
+    /// When each of the client's timeouts falls due.
+    private func deadlines(of client: Client) -> [ContinuousClock.Instant] {
+        var deadlines: [ContinuousClock.Instant] = []
+        if client.pending > 0 { deadlines.append(client.lastOutputProgress + limits.stallTimeout) }
+        if let since = client.partialSince { deadlines.append(since + limits.partialLineTimeout) }
+        if client.activity == 0 && client.pending == 0 { deadlines.append(client.lastRequest + limits.idleTimeout) }
+        return deadlines
+    }
+
+    /// Drops the clients whose timeouts have passed.
+    private func expire(_ clients: inout [Int: Client]) {
+        let now = ContinuousClock.now
+        for client in Array(clients.values) {
+            let reason: DropReason?
+            if client.pending > 0 && now >= client.lastOutputProgress + limits.stallTimeout {
+                reason = .stalled
+            } else if let since = client.partialSince, now >= since + limits.partialLineTimeout {
+                reason = .partialLine
+            } else if client.activity == 0 && client.pending == 0 && now >= client.lastRequest + limits.idleTimeout {
+                reason = .idle
+            } else {
+                reason = nil
+            }
+            if let reason { drop(client, from: &clients, reason: reason) }
         }
     }
 
@@ -251,51 +397,84 @@ public final class ControlServer: @unchecked Sendable {
         while true {
             let fd = gws_accept_nonblocking(listener)
             guard fd >= 0 else { return }
-            var pid: pid_t = 0
-            var uid: uid_t = 0
-            var gid: gid_t = 0
-            let peer =
-                gws_peer_credentials(fd, &pid, &uid, &gid) == 0
-                ? PeerCredentials(pid: pid, uid: uid, gid: gid)
-                : PeerCredentials(pid: 0, uid: uid_t.max, gid: gid_t.max)
             nextID += 1
-            var client = Client(fd: fd, connection: ControlConnection(id: nextID, peer: peer, server: self))
-            if clients.count >= limits.maxClients {
+            let now = ContinuousClock.now
+            var client = Client(
+                fd: fd, connection: ControlConnection(id: nextID, peer: Self.peer(of: fd), server: self),
+                lastRequest: now, lastOutputProgress: now)
+            let full = clients.count >= limits.maxClients
+            if full && clients.values.count(where: \.reserved) >= limits.reservedClients {
                 client.output = ControlProtocol.reply(
                     ControlError(.tooManyClients, "\(limits.maxClients) clients are connected already"))
                 _ = flush(&client)
                 close(fd)
+                onDisconnect(client.connection, .tooManyClients)
                 continue
             }
+            client.reserved = full
             clients[nextID] = client
         }
     }
 
-    /// Hands every complete line to the handler; a line past the limit ends the client.
-    private func readLines(_ client: inout Client) {
-        var start = 0
-        while let newline = client.input[start...].firstIndex(of: 0x0A) {
-            let line = client.input[start..<newline]
-            start = newline + 1
-            if line.count > limits.maxLineBytes {
-                refuseLongLine(&client)
-                return
-            }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            switch ControlProtocol.request(from: line) {
-            case .success(let request): handler(request, client.connection)
-            case .failure(let error): client.output += ControlProtocol.reply(error)
-            }
+    /// Who is on the other end of `fd`: `SO_PEERCRED` and `SO_PEERGROUPS`.
+    private static func peer(of fd: Int32) -> PeerCredentials {
+        var pid: pid_t = 0
+        var uid: uid_t = 0
+        var gid: gid_t = 0
+        guard gws_peer_credentials(fd, &pid, &uid, &gid) == 0 else {
+            return PeerCredentials(pid: 0, uid: uid_t.max, gid: gid_t.max)
         }
-        client.input.removeFirst(start)
-        if client.input.count > limits.maxLineBytes { refuseLongLine(&client) }
+        var groups = [gid_t](repeating: 0, count: 64)
+        let count = gws_peer_groups(fd, &groups, Int32(groups.count))
+        let supplementary = count > 0 ? Array(groups.prefix(Int(min(count, Int32(groups.count))))) : []
+        return PeerCredentials(pid: pid, uid: uid, gid: gid, groups: supplementary)
     }
 
-    private func refuseLongLine(_ client: inout Client) {
+    /// Hands up to `maxRequestsPerRound` complete lines to the handler (the rest waits for
+    /// the next round); returns why the client must go, if it must.
+    private func readLines(_ client: inout Client) -> DropReason? {
+        var start = 0
+        var handled = 0
+        while handled < limits.maxRequestsPerRound, let newline = client.input[start...].firstIndex(of: 0x0A) {
+            let line = client.input[start..<newline]
+            start = newline + 1
+            if line.count > limits.maxLineBytes { return refuseLongLine(&client) }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            handled += 1
+            client.lastRequest = .now
+            switch ControlProtocol.request(from: line) {
+            case .success(let request):
+                if client.reserved && request.op != "reload" && request.op != "ping" {
+                    client.output += ControlProtocol.reply(
+                        ControlError(
+                            .tooManyClients, "\(limits.maxClients) clients are connected; this slot is kept for reload",
+                            id: request.id))
+                    client.closeAfterWrite = true
+                    client.input = []
+                    return nil
+                }
+                handler(request, client.connection)
+            case .failure(let error): client.output += ControlProtocol.reply(error)
+            }
+            if client.pending > limits.maxPendingOutput { break }
+        }
+        client.input.removeFirst(start)
+        if client.input.count > limits.maxLineBytes { return refuseLongLine(&client) }
+        let partial = !client.input.isEmpty && !client.input.contains(0x0A)
+        if partial {
+            if client.partialSince == nil { client.partialSince = .now }
+        } else {
+            client.partialSince = nil
+        }
+        return nil
+    }
+
+    private func refuseLongLine(_ client: inout Client) -> DropReason? {
         client.input = []
         client.output += ControlProtocol.reply(
             ControlError(.lineTooLong, "a request line may hold at most \(limits.maxLineBytes) bytes"))
         client.closeAfterWrite = true
+        return nil
     }
 
     /// Writes what it can; false when the client is gone.
@@ -312,10 +491,15 @@ public final class ControlServer: @unchecked Sendable {
         return true
     }
 
-    private func drop(_ client: Client, from clients: inout [Int: Client]) {
+    private func drop(_ client: Client, from clients: inout [Int: Client], reason: DropReason?) {
+        if let reason, reason == .idle || reason == .partialLine, client.pending == 0 {
+            // A client that reads is told why, in one best-effort line (never waited for).
+            let line = ControlProtocol.reply(ControlError(.dropped, "dropped: \(reason.rawValue)"))
+            _ = line.withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
         close(client.fd)
         clients[client.connection.id] = nil
-        onDisconnect(client.connection)
+        onDisconnect(client.connection, reason)
     }
 
     private static func setNonBlocking(_ fd: Int32) -> Bool {
@@ -345,21 +529,34 @@ public struct ControlConnection: Sendable, Hashable {
     /// Queues a last line, then closes the connection.
     public func finish(with line: [UInt8]) { server.enqueue(line, to: id, close: true) }
 
+    /// Something the daemon does for this client began (a request in flight, a
+    /// subscription): while any is under way the client is not idle.
+    public func beginActivity() { server.activity(of: id, 1) }
+
+    /// What ``beginActivity()`` began has ended.
+    public func endActivity() { server.activity(of: id, -1) }
+
     public static func == (lhs: ControlConnection, rhs: ControlConnection) -> Bool { lhs.id == rhs.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 }
 
-/// Who is on the other end of a connection (`SO_PEERCRED`).
+/// Who is on the other end of a connection (`SO_PEERCRED`, `SO_PEERGROUPS`).
 public struct PeerCredentials: Sendable, Equatable {
     public var pid: pid_t
     public var uid: uid_t
     public var gid: gid_t
+    /// The supplementary groups (empty when the kernel cannot say).
+    public var groups: [gid_t]
 
-    public init(pid: pid_t, uid: uid_t, gid: gid_t) {
+    public init(pid: pid_t, uid: uid_t, gid: gid_t, groups: [gid_t] = []) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
+        self.groups = groups
     }
+
+    /// Whether the peer is in group `gid` (as its primary or a supplementary group).
+    public func isMember(of gid: gid_t) -> Bool { self.gid == gid || groups.contains(gid) }
 }
 
 /// Why the control socket could not be served or reached.
@@ -374,6 +571,8 @@ public enum ControlSocketError: Error, Sendable, Equatable, CustomStringConverti
     case notRunning(String)
     /// The socket exists but this user may not connect to it.
     case permissionDenied(String)
+    /// The socket could not be given its group (`control.group`): it is not served.
+    case groupNotSet(String, Int32)
     /// The daemon did not answer in time.
     case timeout
     /// The connection ended before the answer was complete.
@@ -389,6 +588,9 @@ public enum ControlSocketError: Error, Sendable, Equatable, CustomStringConverti
         case .notRunning(let path): return "no daemon answers on \(path)"
         case .permissionDenied(let path):
             return "permission denied on \(path) (the socket's group may use it; see docs/control-socket.md)"
+        case .groupNotSet(let path, let code):
+            return
+                "cannot give \(path) its group: \(String(cString: strerror(code))) (is the daemon a member of control.group?)"
         case .timeout: return "the daemon did not answer in time"
         case .closed: return "the daemon closed the connection"
         case .system(let call, let code): return "\(call): \(String(cString: strerror(code)))"

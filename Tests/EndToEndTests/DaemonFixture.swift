@@ -22,16 +22,17 @@ final class DaemonFixture: @unchecked Sendable {
     var configPath: String { directory + "/config.yaml" }
     var metricsPath: String { directory + "/gws_agentd.prom" }
 
+    /// - Parameter agents: the agents gws-sim knows, each with ``password``; the daemon follows the first.
     init(
         cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false,
-        nodes: Int = 1
+        nodes: Int = 1, agents: [String] = ["agent1"]
     ) async throws {
         var template = Array("/tmp/gws-e2e.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         directory = String(cString: made)
         simulator = GWSSimulator(
             configuration: SimulatorConfiguration(
-                agents: [SimulatedAgent(username: "agent1", password: Self.password)], cometd: cometd,
+                agents: agents.map { SimulatedAgent(username: $0, password: Self.password) }, cometd: cometd,
                 legacyReplies: legacy, nodes: nodes))
         url = try await simulator.start()
         urls = await simulator.baseURLs
@@ -44,8 +45,8 @@ final class DaemonFixture: @unchecked Sendable {
     /// Writes the configuration; `extra` lines are appended as they are, `server` lines
     /// (`ca_file: …`) go into the `server` section.
     func writeConfig(
-        url: String? = nil, urls: [String]? = nil, heartbeat: Int = 1, stateFile: String? = nil,
-        level: String = "debug", server: [String] = [], extra: String = ""
+        url: String? = nil, urls: [String]? = nil, username: String = "agent1", heartbeat: Int = 1,
+        stateFile: String? = nil, level: String = "debug", server: [String] = [], extra: String = ""
     ) throws {
         // One URL as a scalar, several as a YAML sequence (the nodes of a cluster).
         let list = urls ?? [url ?? self.url]
@@ -53,7 +54,7 @@ final class DaemonFixture: @unchecked Sendable {
         let text = """
             server:
               url:\(urlValue)
-              username: agent1
+              username: \(username)
               password_file: \(directory)/password
               max_network_delay_s: 2\(server.map { "\n  " + $0 }.joined())
             state:
@@ -162,8 +163,8 @@ func withTearDown<Fixture>(
 /// Runs `body` with a fixture and always tears it down.
 func withDaemon(
     cometd: CometDSettings = CometDSettings(timeout: .seconds(1), maxInterval: .seconds(3)), legacy: Bool = false,
-    nodes: Int = 1, _ body: (DaemonFixture) async throws -> Void
+    nodes: Int = 1, agents: [String] = ["agent1"], _ body: (DaemonFixture) async throws -> Void
 ) async throws {
-    let fixture = try await DaemonFixture(cometd: cometd, legacy: legacy, nodes: nodes)
+    let fixture = try await DaemonFixture(cometd: cometd, legacy: legacy, nodes: nodes, agents: agents)
     try await withTearDown(fixture, tearDown: { await $0.tearDown() }, body)
 }

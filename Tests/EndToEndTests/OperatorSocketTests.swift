@@ -52,6 +52,34 @@ struct OperatorSocketTests {
         }
     }
 
+    @Test("After a reload that changes server.username, the socket acts on, answers for and audits the new agent")
+    func usernameChangedByReload() async throws {
+        try await withDaemon(agents: ["agent1", "agent2"]) { f in
+            try f.start()
+            #expect(await f.waitForSynced(dnd: false) != nil)
+            try f.writeConfig(username: "agent2")
+            let reload = try await runCommand(["reload", "--state-file", f.statePath], directory: f.directory)
+            #expect(reload.status == 0, "stderr: \(reload.stderr)")
+            #expect(
+                await f.waitForState("agent2 synced in the state file") {
+                    $0.agent.username == "agent2" && $0.agent.synced
+                } != nil)
+            let result = try await runCommand(
+                ["set", "dnd-on", "--wait", "--timeout", "20", "--state-file", f.statePath],
+                environment: Self.bareEnvironment, directory: f.directory)
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(result.stdout.contains("confirmed by the daemon's notifications: agent2"), "\(result.stdout)")
+            let audit = (f.daemon?.output ?? "").split(separator: "\n").filter {
+                $0.contains("control: set DoNotDisturbOn")
+            }
+            #expect(audit.count == 1 && audit.allSatisfy { $0.contains("\"gws.username\":\"agent2\"") }, "\(audit)")
+            let refused = try await runCommand(
+                ["set", "dnd-off", "--agent", "agent1", "--state-file", f.statePath],
+                environment: Self.bareEnvironment, directory: f.directory)
+            #expect(refused.status == 64, "the old name is no longer followed: \(refused.stderr)")
+        }
+    }
+
     @Test("set --config finds the daemon's socket from the configuration, with no password in reach")
     func setThroughTheConfigurationsSocket() async throws {
         try await withDaemon { f in

@@ -172,4 +172,34 @@ struct FleetTests {
         #expect(order == ["agent2: state file of a removed agent deleted", "agent2: agent added"], "\(order)")
         #expect(await h.stop() == .stopped)
     }
+
+    @Test("A subscriber to an agent removed and added back hears `ended`, then the new session's documents")
+    func subscriberAcrossRemoval() async throws {
+        let h = try await FleetHarness(agents: 3)
+        await h.start()
+        await h.waitForSynced()
+        let channel = try #require(h.fleet.published(of: "agent2"))
+        let heard = Locked<[String]>([])
+        let token = channel.observe { event in
+            switch event {
+            case .document(let document, _):
+                heard.withLock { $0.append(document.agent.synced ? "synced" : "unsynced") }
+            case .ended: heard.withLock { $0.append("ended") }
+            }
+        }
+        var without = h.configuration
+        without.agents.removeAll { $0.username == "agent2" }
+        await h.fleet.reload(without)
+        await waitUntil("the subscriber told the agent ended; heard \(heard.withLock { $0 })") {
+            heard.withLock { $0.contains("ended") }
+        }
+        #expect(h.fleet.published(of: "agent2") === channel, "the channel stays while observed")
+        await h.fleet.reload(h.configuration)
+        await h.waitForSynced(["agent2"], "agent2 back")
+        await waitUntil("a synced document after `ended`; heard \(heard.withLock { $0 })") {
+            heard.withLock { events in events.drop { $0 != "ended" }.contains("synced") }
+        }
+        channel.stopObserving(token)
+        #expect(await h.stop() == .stopped)
+    }
 }

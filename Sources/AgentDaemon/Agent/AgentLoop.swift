@@ -61,7 +61,7 @@ final class AgentLoop {
         publisher = StatePublisher(
             writer: AtomicFileWriter(path: configuration.stateFile, fileSystem: environment.fileSystem),
             header: environment.header, spacing: environment.stateWriteSpacing)
-        publisher.onWrite = { [published = runner.published] in published.publish($0) }
+        publisher.onPublish = { [published = runner.published] in published.publish($0, written: $1) }
         rememberPreviousRun()
     }
 

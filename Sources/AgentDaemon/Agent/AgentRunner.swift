@@ -22,8 +22,8 @@ public final class AgentRunner: Sendable {
     /// The allowances the watchdog applies, as the current configuration sets them.
     let allowance: Locked<HealthAllowance>
     let environment: Environment
-    /// The state documents as written, for the control socket.
-    public let published = PublishedState()
+    /// The agent's state documents, for the control socket (the fleet's, kept by name).
+    public var published: PublishedState { environment.published }
     /// The metrics as of the last heartbeat, for the daemon's metrics file.
     let metrics = Locked<MetricsText?>(nil)
 
@@ -47,14 +47,18 @@ public final class AgentRunner: Sendable {
         /// Takes the agent's status line and whether its picture is synced (the daemon
         /// makes its one `STATUS=` line from every agent's).
         public var onStatus: @Sendable (_ line: String, _ synced: Bool) -> Void
+        /// Where the agent's documents go for the control socket.
+        public var published: PublishedState
 
         public init(
             configuration: AgentConfiguration, logger: Logger, header: StateHeader, fileSystem: any FileSystem,
             seed: UInt64, clock: InjectedClock,
             makeHTTPClient: @escaping @Sendable (CurlConfiguration) -> (any HTTPClient)?,
             stateWriteSpacing: Duration, loginPacer: LoginPacer,
-            onStatus: @escaping @Sendable (_ line: String, _ synced: Bool) -> Void
+            onStatus: @escaping @Sendable (_ line: String, _ synced: Bool) -> Void,
+            published: PublishedState = PublishedState()
         ) {
+            self.published = published
             self.configuration = configuration
             self.logger = logger
             self.header = header

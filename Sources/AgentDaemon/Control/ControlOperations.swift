@@ -7,96 +7,125 @@ import Logging
 import Timekeeping
 
 /// The operator operations of the control socket (`docs/control-socket.md`): `snapshot`,
-/// `subscribe`, `set` and `states`, answered from the running session: its state
-/// documents, and its own GWS session for requests to GWS.
+/// `subscribe`, `set` and `states`, answered from the agents' documents and, for requests to
+/// GWS, each agent's own GWS session.
 ///
 /// Called on the socket's thread; anything that waits runs in a task.
 final class ControlOperations: Sendable {
-    private let agents: AgentLookup
+    private let fleet: AgentFleet
     private let logger: Logger
     private let clock: InjectedClock
-    /// The subscriptions by connection: the runner observed and the observer's token.
-    private let subscriptions = Locked<[ControlConnection: (runner: AgentRunner, token: UInt64)]>([:])
+    /// The subscriptions by connection: the agent followed, its channel and the observer's token.
+    private let subscriptions = Locked<[ControlConnection: (agent: String, channel: PublishedState, token: UInt64)]>(
+        [:])
 
     /// The longest `wait_s` a `set` may ask for.
     static let maximumWait: Double = 300
 
-    init(agents: AgentLookup, logger: Logger, clock: InjectedClock) {
-        self.agents = agents
+    init(fleet: AgentFleet, logger: Logger, clock: InjectedClock) {
+        self.fleet = fleet
         self.logger = logger
         self.clock = clock
     }
 
-    /// The runner a request is for (its `agent` member), or the error that answers it.
-    private func runner(for request: ControlRequest, _ connection: ControlConnection) -> AgentRunner? {
+    /// The agent a request is for (its `agent` member, or the only agent), or `nil` after
+    /// answering why there is none.
+    func agent(for request: ControlRequest, _ connection: ControlConnection) -> String? {
         let name = request.arguments["agent"]
         if let name, name != .null, name.stringValue == nil {
             connection.send(ControlProtocol.reply(ControlError(.badRequest, "\"agent\" is a username", id: request.id)))
             return nil
         }
-        switch agents.runner(named: name?.stringValue) {
-        case .success(let runner): return runner
-        case .failure(let error):
-            connection.send(ControlProtocol.reply(ControlError(error.code, error.description, id: request.id)))
+        switch AgentChoice.choose(name?.stringValue, among: fleet.usernames, by: .daemon) {
+        case .success(let agent): return agent
+        case .failure(let refusal):
+            connection.send(ControlProtocol.reply(ControlError(.unknownAgent, refusal.description, id: request.id)))
             return nil
         }
     }
 
-    /// `snapshot`: the state document as the state file holds it now.
+    /// The running session of `agent`, or `nil` after answering that it has none.
+    private func runner(of agent: String, _ request: ControlRequest, _ connection: ControlConnection) -> AgentRunner? {
+        if let runner = fleet.runner(of: agent) { return runner }
+        connection.send(
+            ControlProtocol.reply(
+                ControlError(
+                    .unavailable, "the agent \(agent) has no GWS session now (its session gave up; waiting to retry)",
+                    id: request.id)))
+        return nil
+    }
+
+    /// `snapshot`: the agent's latest document.
     func snapshot(_ request: ControlRequest, _ connection: ControlConnection) {
-        guard let runner = runner(for: request, connection) else { return }
-        guard let document = runner.published.latest else {
+        guard let agent = agent(for: request, connection) else { return }
+        guard let document = fleet.published(of: agent)?.latest else {
             return connection.send(
                 ControlProtocol.reply(ControlError(.unavailable, "no state document written yet", id: request.id)))
         }
         connection.send(ControlProtocol.reply(id: request.id, ["state": document.json]))
     }
 
-    /// `subscribe`: the current document, then one `state` event per document written,
-    /// until the client goes. A client that does not read is dropped by the server's
-    /// output limit, never waited for.
+    /// `subscribe`: the current document, then one `state` event per new document, until
+    /// the client goes. It follows the agent by name: across a new GWS session, and across
+    /// its removal (an `ended` event) and return (events again). A client that does not read
+    /// is dropped by the server's output limit, never waited for.
     func subscribe(_ request: ControlRequest, _ connection: ControlConnection) {
-        guard let runner = runner(for: request, connection) else { return }
+        guard let agent = agent(for: request, connection), let channel = fleet.published(of: agent) else { return }
         let id = request.id
-        let token = runner.published.observe { document in
-            connection.send(ControlProtocol.event(id: id, "state", ["state": document.json]))
+        let token = channel.observe { event in
+            switch event {
+            case .document(let document, _):
+                connection.send(ControlProtocol.event(id: id, "state", ["state": document.json]))
+            case .ended:
+                connection.send(ControlProtocol.event(id: id, "ended", ["agent": .string(agent)]))
+            }
         }
-        let previous = subscriptions.withLock { $0.updateValue((runner, token), forKey: connection) }
-        if let previous { previous.runner.published.stopObserving(previous.token) }
-        let current = runner.published.latest.map(\.json) ?? .null
+        let previous = subscriptions.withLock { $0.updateValue((agent, channel, token), forKey: connection) }
+        if let previous {
+            previous.channel.stopObserving(previous.token)
+        } else {
+            connection.beginActivity()
+        }
+        let current = channel.latest.map(\.json) ?? .null
         connection.send(ControlProtocol.reply(id: id, ["subscribed": true, "state": current]))
     }
 
     /// The client is gone: its subscription ends.
     func disconnected(_ connection: ControlConnection) {
         if let previous = subscriptions.withLock({ $0.removeValue(forKey: connection) }) {
-            previous.runner.published.stopObserving(previous.token)
+            previous.channel.stopObserving(previous.token)
+            fleet.releaseChannel(of: previous.agent)
         }
     }
 
     /// How many clients are subscribed.
     var subscriberCount: Int { subscriptions.withLock { $0.count } }
 
-    /// `set`: the operation over the daemon's own GWS session; with `wait_s`, answered
-    /// once a notification confirms the change (no polling), or `timeout`.
-    func set(_ request: ControlRequest, _ connection: ControlConnection, metadata: Logger.Metadata) {
-        guard let runner = runner(for: request, connection) else { return }
+    /// `set`: the operation over the agent's own GWS session; with `wait_s`, answered once a
+    /// notification confirms the change (no polling), or `timeout`. `done` runs once answered.
+    func set(
+        _ request: ControlRequest, _ connection: ControlConnection, agent: String, metadata: Logger.Metadata,
+        done: @escaping @Sendable () -> Void
+    ) {
+        guard let runner = runner(of: agent, request, connection) else { return done() }
         let parsed: (OperationRequest, Duration?)
         switch Self.parseSet(request.arguments) {
         case .success(let value): parsed = value
         case .failure(let message):
-            return connection.send(
-                ControlProtocol.reply(ControlError(.badRequest, message.description, id: request.id)))
+            connection.send(ControlProtocol.reply(ControlError(.badRequest, message.description, id: request.id)))
+            return done()
         }
         let (operation, wait) = parsed
         var logged = metadata
         logged["gws.operation"] = "\(operation.operation.name)"
         logged["gws.scope"] = "\(operation.operation.scope)"
         logged[MessageID.key] = "\(MessageID.operatorCommand)"
-        logged["gws.username"] = "\(runner.username)"
+        logged["gws.username"] = "\(agent)"
         logger.notice("control: set \(operation.operation.name) on \(operation.operation.scope)", metadata: logged)
         let id = request.id
+        let clock = self.clock
         Task {
+            defer { done() }
             // Watch before posting, so that a quick notification is not missed.
             let watch = wait.map { _ in ConfirmationWatch(runner.published, for: operation, clock: clock) }
             defer { watch?.cancel() }
@@ -135,11 +164,14 @@ final class ControlOperations: Sendable {
         }
     }
 
-    /// `states`: the operations GWS offers (`GET /api/v2/settings/agent-states`).
-    func states(_ request: ControlRequest, _ connection: ControlConnection) {
-        guard let runner = runner(for: request, connection) else { return }
+    /// `states`: the operations GWS offers (`GET /api/v2/settings/agent-states`). `done` runs once answered.
+    func states(
+        _ request: ControlRequest, _ connection: ControlConnection, agent: String, done: @escaping @Sendable () -> Void
+    ) {
+        guard let runner = runner(of: agent, request, connection) else { return done() }
         let id = request.id
         Task {
+            defer { done() }
             switch await runner.agentStates() {
             case nil:
                 connection.send(
@@ -204,9 +236,14 @@ final class ConfirmationWatch: Sendable {
         let before = published.latest?.agent.lastNotificationAt
         (documents, sink) = AsyncStream.makeStream(of: StateDocument.self, bufferingPolicy: .bufferingNewest(1))
         let sink = self.sink
-        token = published.observe { document in
-            if document.agent.lastNotificationAt != before, request.isConfirmed(by: document.agent) {
-                sink.yield(document)
+        token = published.observe { event in
+            switch event {
+            case .document(let document, _):
+                if document.agent.lastNotificationAt != before, request.isConfirmed(by: document.agent) {
+                    sink.yield(document)
+                    sink.finish()
+                }
+            case .ended:
                 sink.finish()
             }
         }

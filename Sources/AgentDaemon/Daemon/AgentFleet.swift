@@ -37,6 +37,9 @@ final class AgentFleet: Sendable {
 
     private let environment: Environment
     private let members = Locked<[String: FleetMember]>([:])
+    /// Each agent's documents, by name: kept across its sessions, and past its removal while
+    /// anyone observes them (a subscription then hears `ended`, and more if it returns).
+    private let channels = Locked<[String: PublishedState]>([:])
     private let configuration: Locked<DaemonConfiguration>
     private let seeds: Locked<SplitMix64>
     private let ending = Locked(Ending())
@@ -72,6 +75,27 @@ final class AgentFleet: Sendable {
 
     /// Whether `username` is followed (running, or waiting to retry).
     func follows(_ username: String) -> Bool { members.withLock { $0[username] != nil } }
+
+    /// The documents of `username`, while it is followed or observed.
+    func published(of username: String) -> PublishedState? { channels.withLock { $0[username] } }
+
+    /// The channel of `username`, made when it is first followed.
+    private func channel(of username: String) -> PublishedState {
+        channels.withLock { channels in
+            if let channel = channels[username] { return channel }
+            let channel = PublishedState()
+            channels[username] = channel
+            return channel
+        }
+    }
+
+    /// Forgets the channel of an agent no longer followed, once nobody observes it.
+    func releaseChannel(of username: String) {
+        let followed = follows(username)
+        channels.withLock { channels in
+            if !followed, let channel = channels[username], channel.observerCount == 0 { channels[username] = nil }
+        }
+    }
 
     /// Starts every agent's session; returns once each has written its first state file
     /// (or failed to), before any of them logs in.
@@ -148,6 +172,8 @@ final class AgentFleet: Sendable {
                 status.remove(member.username)
                 group.addTask {
                     await member.end()
+                    self.channel(of: member.username).end()
+                    self.releaseChannel(of: member.username)
                     AtomicFileWriter(path: member.stateFile, fileSystem: self.environment.fileSystem).remove()
                     self.environment.logger.debug(
                         "state file of a removed agent deleted",
@@ -237,6 +263,7 @@ final class AgentFleet: Sendable {
                 fileSystem: environment.fileSystem, seed: seeds.withLock { $0.next() }, clock: environment.clock,
                 makeHTTPClient: environment.makeHTTPClient, stateWriteSpacing: environment.stateWriteSpacing,
                 loginPacer: pacer,
-                onStatus: { line, synced in status.update(username, line: line, synced: synced) }))
+                onStatus: { line, synced in status.update(username, line: line, synced: synced) },
+                published: channel(of: username)))
     }
 }

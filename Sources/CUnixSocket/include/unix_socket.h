@@ -10,6 +10,11 @@
 /// (SO_PEERCRED). Returns 0, or -1 with errno set.
 int gws_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/// The supplementary groups of the peer of a connected AF_UNIX socket (SO_PEERGROUPS, Linux
+/// 4.13+): up to `capacity` of them into `groups`. Returns how many the peer has (which may be
+/// more than `capacity`), or -1 with errno set.
+int gws_peer_groups(int fd, gid_t *groups, int capacity);
+
 /// accept4(2) with SOCK_CLOEXEC | SOCK_NONBLOCK; the new descriptor, or -1 with errno set.
 int gws_accept_nonblocking(int fd);
 
