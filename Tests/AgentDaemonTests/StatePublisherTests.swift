@@ -132,6 +132,41 @@ struct StatePublisherTests {
         #expect(publisher.heartbeat(model: model("Ready"), now: start + .seconds(2)) == .wrote)
     }
 
+    @Test("A file another process put in the state file's place is rewritten at the heartbeat, not touched")
+    func heartbeatRewritesAReplacedFile() throws {
+        let path = dir.path + "/state.json"
+        let publisher = StatePublisher(writer: AtomicFileWriter(path: path), header: header)
+        let start = ContinuousClock.now
+        #expect(publisher.update(model: model("Ready"), now: start) == .wrote)
+        // Another writer renames its own file over ours (a new inode, a stale state).
+        let other = try dir.write("other.json", "{\"forged\":true}\n", mode: 0o644)
+        #expect(rename(other, path) == 0)
+        #expect(publisher.heartbeat(model: model("Ready"), now: start + .seconds(1)) == .wrote)
+        #expect(try readDocument().agent.state == "Ready")
+        #expect(publisher.writes == 2)
+        // Ours again: the next heartbeat only touches it.
+        #expect(publisher.heartbeat(model: model("Ready"), now: start + .seconds(2)) == .idle)
+    }
+
+    @Test("Observers hear of each document once, written or not: a full disk does not hide a change")
+    func observersToldOfFailedWrites() throws {
+        let fileSystem = FaultyFileSystem()
+        let publisher = StatePublisher(
+            writer: AtomicFileWriter(path: dir.path + "/state.json", fileSystem: fileSystem), header: header)
+        var heard: [(state: String, written: Bool)] = []
+        publisher.onPublish = { document, written in heard.append((document.agent.state, written)) }
+        let start = ContinuousClock.now
+        _ = publisher.update(model: model("Ready"), now: start)
+        fileSystem.fail(with: ENOSPC)
+        _ = publisher.update(model: model("NotReady"), now: start + .seconds(1))
+        // Retried at the heartbeat, still failing: not announced a second time.
+        _ = publisher.heartbeat(model: model("NotReady"), now: start + .seconds(2))
+        fileSystem.fail(with: nil)
+        _ = publisher.heartbeat(model: model("NotReady"), now: start + .seconds(3))
+        #expect(heard.map(\.state) == ["Ready", "NotReady", "NotReady"])
+        #expect(heard.map(\.written) == [true, false, true])
+    }
+
     @Test("Moving the file writes the new path and removes the old one")
     func move() throws {
         let publisher = StatePublisher(writer: AtomicFileWriter(path: dir.path + "/state.json"), header: header)

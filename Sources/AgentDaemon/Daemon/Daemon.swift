@@ -100,6 +100,17 @@ public enum Daemon {
             ])
         Self.warnIfInsecure(configuration, logger: logger)
         raiseFileLimit(logger: logger)
+        // One daemon per state directory, until this process is gone (its last write included).
+        let locks = StateDirectoryLocks()
+        let (refusals, unavailable) = locks.acquire(StateDirectoryLocks.directories(of: configuration))
+        if let refusal = refusals.first {
+            logger.critical("\(refusal)", metadata: ["state.directory": "\(configuration.stateDirectory)"])
+            notifier.send(["STATUS": "not started: \(refusal)"])
+            return .configuration
+        }
+        for problem in unavailable {
+            logger.warning("\(problem); state files there are not guarded against another daemon")
+        }
         let fleet = AgentFleet(
             configuration: configuration,
             environment: AgentFleet.Environment(
@@ -107,7 +118,7 @@ public enum Daemon {
                 makeHTTPClient: { CurlHTTPClient(configuration: $0) }, stateWriteSpacing: .milliseconds(10),
                 seed: UInt64.random(in: .min ... .max)))
         let reloader = Reloader(
-            loader: prepared.loader, explicitPath: options.configPath, apply: { await fleet.reload($0) },
+            loader: prepared.loader, explicitPath: options.configPath, locks: locks, apply: { await fleet.reload($0) },
             logSettings: prepared.logSettings, notifier: notifier, logger: logger)
         // The control socket: `gws-agentd reload` (the units' ExecReload) and the operator
         // commands. Another live daemon on it means another daemon writes the same state files.
@@ -115,12 +126,16 @@ public enum Daemon {
             configuration: configuration, reloader: reloader, fleet: fleet, logger: logger, clock: clock)
         do {
             try control.start()
-        } catch {
-            let holder = await Self.holder(of: configuration.controlSocket)
+        } catch .inUse(let path) {
+            let holder = await Self.holder(of: path)
             let message =
-                "another gws-agentd\(holder.map { " (pid \($0))" } ?? "") already runs for \(configuration.stateDirectory) (it serves \(configuration.controlSocket))"
+                "another gws-agentd\(holder.map { " (pid \($0))" } ?? "") serves \(path), this daemon's control socket"
             logger.critical("\(message)")
             notifier.send(["STATUS": "not started: \(message)"])
+            return .configuration
+        } catch {
+            logger.critical("\(error)", metadata: ["control.socket": "\(configuration.controlSocket)"])
+            notifier.send(["STATUS": "not started: \(error)"])
             return .configuration
         }
         defer { control.stop() }

@@ -58,28 +58,34 @@ struct MetricsWriter: Sendable {
 }
 
 /// Re-reads the configuration (SIGHUP, or `reload` on the control socket), between
-/// `RELOADING=1` and `READY=1`, one reload at a time. An invalid or missing configuration
-/// is logged and the running one kept; the caller learns which.
+/// `RELOADING=1` and `READY=1`, one reload at a time: a reload asked for while one runs
+/// joins the next one, with every other that arrived meanwhile. An invalid or missing
+/// configuration is logged and the running one kept; the caller learns which.
 struct Reloader: Sendable {
     let loader: ConfigurationLoader
     let explicitPath: String?
+    /// The state directories this daemon owns; a reload that adds one must own it too.
+    let locks: StateDirectoryLocks
     /// Puts a new configuration in effect (the fleet's reload).
     let apply: @Sendable (DaemonConfiguration) async -> Void
     let logSettings: LogSettings
     let notifier: SystemdNotifier
     let logger: Logger
-    /// Runs reloads one after another: two close together never interleave (the second
-    /// could otherwise remove a state file the first has just re-created).
-    let queue = SerialQueue()
+    /// One reload at a time; those asked for meanwhile share the next.
+    let runs = JoinedRuns<ConfigurationError?>()
 
     /// Reloads; returns the error that kept the running configuration, if any.
     @discardableResult
     func reload() async -> ConfigurationError? {
-        await queue.run {
+        await runs.run {
             notifier.reloading()
             defer { notifier.send(["READY": "1"]) }
             do throws(ConfigurationError) {
                 let configuration = try await loader.load(explicitPath: explicitPath)
+                let (refusals, _) = locks.acquire(StateDirectoryLocks.directories(of: configuration))
+                if let refusal = refusals.first {
+                    throw ConfigurationError(key: ConfigurationKey.stateDirectory.rawValue, refusal.description)
+                }
                 logSettings.update(
                     output: LogSettings.resolve(configuration.logFormat, environment: loader.environment),
                     level: configuration.logLevel)

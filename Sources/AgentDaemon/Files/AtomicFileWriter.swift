@@ -22,8 +22,9 @@ public struct AtomicFileWriter: Sendable {
         temporaryPath = self.directory + "/." + name + "." + String(getpid()) + ".tmp"
     }
 
-    /// Writes `bytes` as the file's new content.
-    public func write(_ bytes: [UInt8]) throws(FileSystemError) {
+    /// Writes `bytes` as the file's new content; returns which file now holds it.
+    @discardableResult
+    public func write(_ bytes: [UInt8]) throws(FileSystemError) -> FileIdentity? {
         let fd: Int32
         do {
             fd = try fileSystem.createExclusive(temporaryPath, mode: 0o644)
@@ -32,9 +33,11 @@ public struct AtomicFileWriter: Sendable {
             fileSystem.remove(temporaryPath)
             fd = try fileSystem.createExclusive(temporaryPath, mode: 0o644)
         }
+        let identity: FileIdentity?
         do {
             try fileSystem.writeAll(fd, bytes, path: temporaryPath)
             try fileSystem.sync(fd, path: temporaryPath)
+            identity = fileSystem.identity(of: fd)
             fileSystem.close(fd)
         } catch {
             fileSystem.close(fd)
@@ -48,7 +51,11 @@ public struct AtomicFileWriter: Sendable {
             throw error
         }
         try fileSystem.syncDirectory(directory)
+        return identity
     }
+
+    /// Which file the path names now, if it exists.
+    public func identity() -> FileIdentity? { fileSystem.identity(at: path) }
 
     /// Bumps the file's mtime (the liveness heartbeat); the content is untouched.
     public func touch() throws(FileSystemError) {

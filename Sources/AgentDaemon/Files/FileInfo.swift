@@ -33,7 +33,9 @@ public enum FileInfo {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw ReadError(description: errnoText()) }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw ReadError(description: "not a regular file") }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw ReadError(description: "is not a regular file (a FIFO, a device or a directory); name a file")
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16_384)
         while true {
@@ -56,14 +58,18 @@ public enum FileInfo {
     public static func readSecret(
         _ path: String, limit: Int, check: (stat) -> String?
     ) throws(ReadError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; what is not a
+        // regular file is refused just below, before anything is read.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             throw ReadError(description: errno == ELOOP ? "is a symbolic link; name the file itself" : errnoText())
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw ReadError(description: errnoText()) }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw ReadError(description: "not a regular file") }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw ReadError(description: "is not a regular file (a FIFO, a device or a directory); name a file")
+        }
         if let refusal = check(info) { throw ReadError(description: refusal) }
         var chunk = [UInt8](repeating: 0, count: limit + 1)
         defer { chunk.withUnsafeMutableBytes { if let base = $0.baseAddress { explicit_bzero(base, $0.count) } } }

@@ -19,6 +19,18 @@ public struct FileSystemError: Error, Sendable, Equatable, CustomStringConvertib
 ///
 /// ``POSIXFileSystem`` is the real one; tests substitute one that fails on demand, to
 /// show that a full disk or a read-only directory is survived even when tests run as root.
+/// Which file a path or descriptor is: its device and inode. A rename keeps it; a file
+/// written over by another process (its own temp file renamed in) has another.
+public struct FileIdentity: Sendable, Equatable {
+    public var device: UInt64
+    public var inode: UInt64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
+
 public protocol FileSystem: Sendable {
     /// Creates `path` exclusively for writing with `mode` (the umask applies); returns the descriptor.
     func createExclusive(_ path: String, mode: mode_t) throws(FileSystemError) -> Int32
@@ -33,6 +45,10 @@ public protocol FileSystem: Sendable {
     func remove(_ path: String)
     /// Sets the access and modification times of `path` to now.
     func touch(_ path: String) throws(FileSystemError)
+    /// Which file `fd` is.
+    func identity(of fd: Int32) -> FileIdentity?
+    /// Which file `path` names (not following a symbolic link), if it exists.
+    func identity(at path: String) -> FileIdentity?
 }
 
 /// The real file system.
@@ -83,5 +99,17 @@ public struct POSIXFileSystem: FileSystem {
 
     public func touch(_ path: String) throws(FileSystemError) {
         guard utimensat(AT_FDCWD, path, nil, 0) == 0 else { throw FileSystemError("touch", path, code: errno) }
+    }
+}
+
+extension FileSystem {
+    public func identity(of fd: Int32) -> FileIdentity? {
+        var info = stat()
+        return fstat(fd, &info) == 0 ? FileIdentity(info) : nil
+    }
+
+    public func identity(at path: String) -> FileIdentity? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? FileIdentity(info) : nil
     }
 }

@@ -25,6 +25,8 @@ final class StatePublisher {
     private var scheduler: WriteScheduler<ContinuousClock.Instant>
     /// The last document written successfully.
     private(set) var written: StateDocument?
+    /// Which file holds it: the heartbeat rewrites a file that is no longer that one.
+    private var writtenIdentity: FileIdentity?
     /// When the content not yet written last changed.
     private var pendingChangedAt: String?
     private var pendingContent: StateDocument?
@@ -34,8 +36,12 @@ final class StatePublisher {
     private(set) var writes = 0
     private(set) var writeFailures = 0
     private(set) var lastWriteTime: Double?
-    /// Called with each document after it is written (the control socket's view).
-    var onWrite: ((StateDocument) -> Void)?
+    /// Called with each new document, and whether it was written (the control socket's view:
+    /// a change GWS confirmed is announced even when the disk refuses the file).
+    var onPublish: ((StateDocument, _ written: Bool) -> Void)?
+    /// The content last announced through ``onPublish`` without being written, so that a
+    /// retry of the same content is not announced twice.
+    private var announced: StateDocument?
 
     init(writer: AtomicFileWriter, header: StateHeader, spacing: Duration = .milliseconds(10)) {
         self.writer = writer
@@ -82,11 +88,15 @@ final class StatePublisher {
         let document = model.document(
             header: header, seq: seq, changedAt: pendingChangedAt ?? written?.changedAt ?? WallClock.timestamp())
         do {
-            try writer.write(document.encoded())
+            writtenIdentity = try writer.write(document.encoded())
         } catch {
             failure = error
             writeFailures += 1
             scheduler.failed()
+            if announced.map({ !document.hasSameContent(as: $0) }) ?? true {
+                announced = document
+                onPublish?(document, false)
+            }
             return .failed(error)
         }
         written = document
@@ -96,13 +106,17 @@ final class StatePublisher {
         writes += 1
         lastWriteTime = WallClock.now()
         scheduler.wrote(at: now)
-        onWrite?(document)
+        announced = nil
+        onPublish?(document, true)
         return .wrote
     }
 
-    /// The heartbeat: bump the mtime, or retry a pending write.
+    /// The heartbeat: bump the mtime, or retry a pending write. A file that is not the one
+    /// last written (another process wrote over it, or it went) is written again, not
+    /// touched: a fresh mtime must never vouch for content this daemon did not write.
     func heartbeat(model: AgentModel, now: ContinuousClock.Instant) -> Outcome {
         if failure != nil || written == nil { return write(model: model, now: now) }
+        if let writtenIdentity, writer.identity() != writtenIdentity { return write(model: model, now: now) }
         do {
             try writer.touch()
             return .idle
