@@ -58,18 +58,22 @@ grep -q '^u gws-agentd ' "$sysusers" || fail "sysusers.d lacks the daemon's user
 grep -q '^g gws-agentd-readers ' "$sysusers" || fail "sysusers.d lacks the readers group"
 grep -q '^g gws-agentd-operators ' "$sysusers" || fail "sysusers.d lacks the operators group"
 for unit in gws-agentd.service gws-agentd@.service; do
-  # Every User=/Group=/chgrp name in a unit must be one sysusers.d creates.
-  for name in $(grep -hoE '^(User|Group)=[a-z-]+|chgrp [a-z-]+' "$root/usr/lib/systemd/system/$unit" | sed -E 's/^(User=|Group=|chgrp )//'); do
+  # Every User=/Group=/SupplementaryGroups= name in a unit must be one sysusers.d creates.
+  for name in $(sed -nE 's/^(User|Group|SupplementaryGroups)=//p' "$root/usr/lib/systemd/system/$unit"); do
     grep -qE "^[ug] $name " "$sysusers" || fail "$unit names $name, which sysusers.d does not create"
   done
   # The control socket: in the unit's own runtime directory (0751: operators reach the
-  # socket without listing the directory), handed to the operators' group, mode 0660 by the daemon.
+  # socket without listing the directory), bound by the daemon in the operators' group, mode
+  # 0660, before it listens (the daemon is in that group); the peers' real uids (no user namespace).
   file=$root/usr/lib/systemd/system/$unit
   case $unit in *@*) dir='gws-agentd@%i' ;; *) dir='gws-agentd' ;; esac
   grep -q "^RuntimeDirectory=$dir\$" "$file" || fail "$unit: RuntimeDirectory is not $dir"
   grep -q '^RuntimeDirectoryMode=0751$' "$file" || fail "$unit: RuntimeDirectoryMode is not 0751"
-  grep -q "^ExecStartPost=-+/bin/chgrp gws-agentd-operators %t/$dir/control.sock\$" "$file" \
-    || fail "$unit: the control socket is not handed to gws-agentd-operators"
+  grep -q '^Environment=GWS_AGENTD_CONTROL_GROUP=gws-agentd-operators$' "$file" \
+    || fail "$unit: the control socket is not bound in gws-agentd-operators"
+  grep -qE '^SupplementaryGroups=.*\bgws-agentd-operators\b' "$file" || fail "$unit: the daemon is not in gws-agentd-operators"
+  grep -q '^PrivateUsers=yes' "$file" && fail "$unit: PrivateUsers= hides the control socket's peers' uids"
+  grep -q '^ExecStartPost=.*chgrp' "$file" && fail "$unit: the socket's group is set after it listens"
   grep -q "^ExecReload=/usr/bin/gws-agentd reload" "$file" || fail "$unit: ExecReload does not use the control socket"
   grep -q '^LimitCORE=0$' "$file" || fail "$unit: core dumps are not off (the process holds the password)"
 done

@@ -305,6 +305,121 @@ inside systemctl restart gws-agentd@agent2.service && inside systemctl start gws
   within 30 synced /run/gws-agentd@agent3/state.json && ok "all three run together, in any order" ||
   bad "not all three run: $(show gws-agentd ActiveState) $(show gws-agentd@agent2 ActiveState) $(show gws-agentd@agent3 ActiveState)"
 
+# --- several agents in one daemon, and the local trust boundary -----------------------------
+echo "step: several agents and the trust boundary"
+inside systemctl stop gws-agentd@agent2.service gws-agentd@agent3.service
+inside groupadd team-a
+inside useradd --no-create-home --groups gws-agentd-operators,team-a opsa
+# The recipe of docs/deployment.md: password files 0640 root:gws-agentd, no credential.
+inside install -d -m 0750 -o root -g gws-agentd /etc/gws-agentd/agents.d
+for pair in agent1:pw-one agent2:pw-two agent3:pw-three; do
+  printf '%s\n' "${pair#*:}" | inside install -m 0640 -o root -g gws-agentd /dev/stdin "/etc/gws-agentd/agents.d/${pair%%:*}.password"
+done
+inside sh -c "cat > /etc/gws-agentd/config.yaml" <<YAML
+server:
+  url: http://127.0.0.1:$port
+agents:
+  directory: /etc/gws-agentd/agents.d
+  login_jitter_ms: 0
+state:
+  heartbeat_s: 2
+control:
+  operator_groups: ["team-a: agent1"]
+YAML
+inside rm /etc/gws-agentd/password
+inside sh -c 'printf "[Service]\nLoadCredential=\n" > /etc/systemd/system/gws-agentd.service.d/agents.conf'
+inside systemctl daemon-reload
+all_synced() { for n in 1 2 3; do synced /run/gws-agentd/agent$n.json || return 1; done; }
+if inside systemctl restart gws-agentd.service && within 30 all_synced; then
+  ok "the several-agents recipe (password files 0640 root:gws-agentd): agent1, agent2 and agent3 synced"
+else
+  bad "the several-agents recipe: $(show gws-agentd ActiveState); $(inside journalctl -u gws-agentd -n 5 -o cat --no-pager | paste -sd'|')"
+fi
+leaks=0
+for user in reader opsuser opsa stranger; do
+  as "$user" cat /etc/gws-agentd/agents.d/agent1.password >/dev/null 2>&1 && { leaks=1; bad "$user reads agent1's password"; }
+done
+[ $leaks = 0 ] && ok "the agents' password files are readable by no reader, operator or other user"
+
+# Operators: a non-root operator's set is audited under the operator's own uid; an
+# operator outside an agent's group is refused for that agent.
+opsa_uid=$(inside id -u opsa)
+if as opsa gws-agentd set ready --agent agent1 --wait --timeout 20 > "$work/opsa.out" 2>&1 &&
+  inside journalctl -u gws-agentd PEER_UID="$opsa_uid" -o cat --no-pager | grep -q '^control: set Ready'; then
+  ok "a non-root operator's set is in the journal under PEER_UID=$opsa_uid (journalctl PEER_UID=$opsa_uid)"
+else
+  cat "$work/opsa.out"; bad "no journal entry with PEER_UID=$opsa_uid for the operator's set"
+fi
+status=0
+as opsa gws-agentd set ready --agent agent2 > "$work/opsa2.out" 2>&1 || status=$?
+if [ $status = 77 ] && grep -q 'operator_groups' "$work/opsa2.out" &&
+  inside journalctl -u gws-agentd PEER_UID="$opsa_uid" -o cat --no-pager | grep -q '^control: set refused'; then
+  ok "an operator outside agent2's group is refused for agent2 (exit 77), and the refusal is audited"
+else
+  cat "$work/opsa2.out"; bad "an operator outside agent2's group: exit $status"
+fi
+
+# A reader trying the socket in a loop while the unit restarts 20 times never connects.
+inside rm -f /tmp/probe.stop
+inside runuser -u reader -- sh -c 'while [ ! -e /tmp/probe.stop ]; do
+    out=$(gws-agentd reload --socket /run/gws-agentd/control.sock 2>&1)
+    case $out in *"permission denied"*) echo refused ;; *"not running"*|*"no daemon"*) echo down ;; *) echo "connected: $out" ;; esac
+  done' > "$work/probe.out" 2>&1 &
+probe_pid=$!
+restarts_ok=1
+# (reset-failed: 20 restarts in a row are past the unit's StartLimitBurst.)
+for _ in $(seq 20); do
+  inside systemctl reset-failed gws-agentd.service
+  inside systemctl restart gws-agentd.service || restarts_ok=0
+done
+inside touch /tmp/probe.stop
+wait $probe_pid || true
+attempts=$(wc -l < "$work/probe.out")
+if [ $restarts_ok = 1 ] && [ "$attempts" -ge 20 ] && ! grep -qv '^\(refused\|down\)$' "$work/probe.out"; then
+  ok "a reader connecting in a loop through 20 restarts never got a connection ($attempts attempts: $(sort "$work/probe.out" | uniq -c | paste -sd' ' | tr -s ' '))"
+else
+  grep -v '^\(refused\|down\)$' "$work/probe.out" | head -3
+  bad "the reader's probe through 20 restarts: $attempts attempts, restarts ok: $restarts_ok"
+fi
+within 30 all_synced || bad "not every agent synced after the restarts"
+
+# Hostile clients, from the host through the container's root (root: no socket permission
+# check stands in the way, only the daemon's limits).
+socket=/proc/$pid1/root/run/gws-agentd/control.sock
+mainpid=$(show gws-agentd MainPID)
+vm() { inside awk -v key="$1:" '$1 == key {print $2}' "/proc/$mainpid/status" 2>/dev/null || echo 0; }
+rss_before=$(vm VmRSS)
+first=$(show gws-agentd WatchdogTimestampMonotonic)
+python3 scripts/socket-client.py flood "$socket" 100 > "$work/flood.out" 2>&1 || true
+growth=$(($(vm VmRSS) - rss_before))
+if grep -q '"ended": "dropped"' "$work/flood.out" && [ "$growth" -le 8192 ] && advanced && all_synced &&
+  [ "$(show gws-agentd MainPID)" = "$mainpid" ]; then
+  ok "100 MB of bad lines, never reading: dropped ($(cat "$work/flood.out")), resident +$growth KiB (at most 8 MiB), watchdog fed, agents synced"
+else
+  bad "the flood: $(cat "$work/flood.out"); resident +$growth KiB; pid $(show gws-agentd MainPID) (was $mainpid)"
+fi
+base_fds=$(inside ls "/proc/$mainpid/fd" | wc -l)
+coproc idlers { python3 scripts/socket-client.py idle "$socket" 128; }
+read -r _ <&"${idlers[0]}"
+accepted() { [ "$(inside ls "/proc/$mainpid/fd" | wc -l)" -ge $((base_fds + 128)) ]; }
+if within 20 accepted && inside systemctl reload gws-agentd.service; then
+  ok "128 idle clients take every slot; systemctl reload still works (the kept slot)"
+else
+  bad "with 128 idle clients: $(($(inside ls "/proc/$mainpid/fd" | wc -l) - base_fds)) accepted; systemctl reload failed"
+fi
+exec {idlers[1]}>&-
+wait "$idlers_PID" 2>/dev/null || true
+since=$(inside date +%s)
+python3 scripts/socket-client.py unknown "$socket" 20000 > "$work/unknown.out" 2>&1 || true
+inside gws-agentd set not-ready --agent agent3 > /dev/null 2>&1 || true
+journal_since() { inside journalctl -u gws-agentd --since "@$since" -o cat --no-pager; }
+unknown_lines=$(journal_since | grep -c '^control: unknown operation' || true)
+if grep -q '"replies": 20000' "$work/unknown.out" && journal_since | grep -q '^control: set NotReady' && [ "$unknown_lines" -le 2 ]; then
+  ok "20,000 unknown ops ($unknown_lines journal lines for them), then a set: its audit line is in the journal"
+else
+  bad "after 20,000 unknown ops: $(cat "$work/unknown.out"); $unknown_lines lines; the set's audit line: $(journal_since | grep -c 'control: set' || true)"
+fi
+
 # --- systemd-analyze security on the running system ------------------------------------------
 echo "step: hardening"
 for unit in gws-agentd.service gws-agentd@agent2.service; do
@@ -323,7 +438,7 @@ said=$(inside journalctl _SYSTEMD_INVOCATION_ID="$invocation" SYSLOG_IDENTIFIER=
 if [ "$result" = success ] && [ "$code" = 0 ] && grep -q '|stopping|.*|stopped$' <<<"|$said"; then
   ok "systemctl stop: the daemon said stopping (STOPPING=1), then stopped, and exited 0"
 else bad "systemctl stop: Result=$result ExecMainStatus=$code; the daemon said: ${said: -200}"; fi
-state_of /run/gws-agentd/state.json >/dev/null 2>&1 && bad "the runtime directory outlived a stop" || ok "a stop removes /run/gws-agentd"
+inside test -e /run/gws-agentd && bad "the runtime directory outlived a stop" || ok "a stop removes /run/gws-agentd"
 
 # --- the journal, checked against docs/logging.md --------------------------------------------
 echo "step: the journal"
