@@ -52,7 +52,37 @@ struct FleetPiecesTests {
         #expect(done.withLock { $0 } == 5)
     }
 
-    @Test("STATUS= counts the synced agents and names the first that are not")
+    @Test("STATUS= work per event is constant: 10,000 agents start, sync, flap and recover")
+    func statusWorkPerEvent() {
+        let time = ManualTime()
+        let sent = Locked(0)
+        let status = FleetStatus(notifier: SystemdNotifier(sink: { _ in sent.withLock { $0 += 1 } }), clock: time.clock)
+        let names = (1...10_000).map { "agent\($0)" }
+        var events = 0
+        for name in names {
+            status.add(name)
+            events += 1
+        }
+        for round in 0..<3 {
+            for name in names {
+                status.update(name, line: "connected", synced: true)
+                _ = status.line
+                events += 2
+            }
+            // An outage: everyone but one falls out of sync, in a different order each round.
+            for name in names.dropFirst().shuffled() {
+                status.update(name, line: "connection lost \(round)", synced: false)
+                _ = status.line
+                events += 2
+            }
+        }
+        #expect(status.counts == (1, 10_000))
+        #expect(status.steps <= 8 * events, "\(status.steps) steps for \(events) events")
+        #expect(sent.withLock { $0 } <= 2, "throttled: STATUS= sent \(sent.withLock { $0 }) times in one instant")
+        #expect(status.line.hasPrefix("1/10000 synced; not synced: "))
+    }
+
+    @Test("STATUS= counts the synced agents and names those unsynced longest")
     func statusLine() {
         let status = FleetStatus(notifier: SystemdNotifier(sink: { _ in }))
         for name in ["a", "b", "c", "d", "e"] { status.add(name) }

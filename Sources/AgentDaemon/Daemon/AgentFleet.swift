@@ -53,7 +53,8 @@ final class AgentFleet: Sendable {
         self.environment = environment
         self.configuration = Locked(configuration)
         seeds = Locked(SplitMix64(seed: environment.seed))
-        status = FleetStatus(notifier: environment.notifier, insecurity: configuration.server.insecurity)
+        status = FleetStatus(
+            notifier: environment.notifier, clock: environment.clock, insecurity: configuration.server.insecurity)
         pacer = LoginPacer(
             concurrency: configuration.logins.concurrency, jitter: configuration.logins.jitter,
             clock: environment.clock, seed: environment.seed)
