@@ -51,6 +51,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.logFormat == .auto)
         #expect(configuration.logLevel == .info)
         #expect(configuration.metricsTextfile == nil)
+        #expect(configuration.metricsPerAgentLimit == 100)
     }
 
     @Test("Every key can be set in the file")
@@ -80,6 +81,7 @@ struct ConfigurationLoaderTests {
                   level: debug
                 metrics:
                   textfile: /var/lib/prometheus/node-exporter/gws_agentd.prom
+                  per_agent_limit: 0
                 control:
                   socket: /run/x/control.sock
                   group: root
@@ -100,6 +102,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.logFormat == .json)
         #expect(configuration.logLevel == .debug)
         #expect(configuration.metricsTextfile == "/var/lib/prometheus/node-exporter/gws_agentd.prom")
+        #expect(configuration.metricsPerAgentLimit == 0)
     }
 
     @Test("GWS_AGENTD_ variables override the file")
@@ -170,6 +173,8 @@ struct ConfigurationLoaderTests {
             ("state:\n  file: relative.json\n", "state.file"),
             ("notifications:\n  channels: devices\n", "notifications.channels"),
             ("metrics:\n  textfile: /tmp/x.txt\n", "metrics.textfile"),
+            ("metrics:\n  per_agent_limit: -1\n", "metrics.per_agent_limit"),
+            ("metrics:\n  per_agent_limit: many\n", "metrics.per_agent_limit"),
         ])
     func badKeys(body: String, key: String) async throws {
         // The minimal file's keys first, then the bad ones override or add.

@@ -114,30 +114,75 @@ struct FleetPiecesTests {
         #expect(status.line.hasPrefix("INSECURE (TLS verification off): 1/2 synced; not synced: agent2: starting"))
     }
 
+    /// One agent's metrics as its heartbeat takes them.
+    private func agentMetrics(
+        _ username: String, state: String, dnd: Bool = false, notifications: Int = 0
+    )
+        -> AgentMetrics
+    {
+        var model = AgentModel(username: username)
+        model.connection = .connected
+        model.synced = true
+        model.replace(
+            with: UserSnapshot(
+                username: username, devices: [],
+                channels: [ChannelResource(name: "voice", userState: UserState(state: state), dnd: dnd)]))
+        var counters = SessionCounters()
+        counters.messagesDelivered = notifications
+        counters.requestFailures[.timeout] = 1
+        return MetricsText(
+            version: "9.9", startTime: 1000, model: model, counters: counters, stateFileWrites: 1,
+            stateFileWriteFailures: 0, stateFileLastWrite: nil, lastNotification: nil, agent: username
+        ).agentMetrics()
+    }
+
     @Test("The metrics of several agents: each family once, every sample with its agent label")
     func metrics() {
-        func text(_ username: String, state: String) -> MetricsText {
-            var model = AgentModel(username: username)
-            model.connection = .connected
-            model.synced = true
-            model.replace(
-                with: UserSnapshot(
-                    username: username, devices: [],
-                    channels: [ChannelResource(name: "voice", userState: UserState(state: state), dnd: false)]))
-            return MetricsText(
-                version: "9.9", startTime: 1000, model: model, counters: SessionCounters(), stateFileWrites: 1,
-                stateFileWriteFailures: 0, stateFileLastWrite: nil, lastNotification: nil, agent: username)
-        }
-        let rendered = MetricsText.render([text("ann", state: "Ready"), text("b\"n", state: "NotReady")])
+        let agents = [agentMetrics("ann", state: "Ready"), agentMetrics("b\"n", state: "NotReady")]
+        let rendered = FleetMetrics(
+            version: "9.9", startTime: 1000, agents: agents, followed: 2, synced: 2, perAgent: true
+        ).render()
         let lines = rendered.split(separator: "\n")
         #expect(lines.filter { $0 == "# TYPE gws_agentd_synced gauge" }.count == 1)
         #expect(lines.filter { $0.hasPrefix("gws_agentd_build_info") }.count == 1)
         #expect(lines.contains("gws_agentd_synced{agent=\"ann\"} 1"))
         #expect(lines.contains("gws_agentd_agent_state{agent=\"ann\",state=\"Ready\"} 1"))
         #expect(lines.contains("gws_agentd_agent_state{agent=\"b\\\"n\",state=\"NotReady\"} 1"))
-        let samples = lines.filter {
+        let perAgent = lines.filter {
             !$0.hasPrefix("#") && !$0.hasPrefix("gws_agentd_build_info") && !$0.hasPrefix("gws_agentd_start_time")
+                && !$0.hasPrefix("gws_agentd_agents") && !$0.hasPrefix("gws_agentd_fleet_")
         }
-        #expect(samples.allSatisfy { $0.contains("{agent=\"") }, "a per-agent sample without its agent label")
+        #expect(!perAgent.isEmpty)
+        #expect(perAgent.allSatisfy { $0.contains("{agent=\"") }, "a per-agent sample without its agent label")
+        let helps = lines.filter { $0.hasPrefix("# HELP") }.count
+        #expect(helps == lines.filter { $0.hasPrefix("# TYPE") }.count)
+        #expect(Set(lines.filter { $0.hasPrefix("# TYPE") }).count == helps, "a family written twice")
+    }
+
+    @Test("The daemon-wide series add up every agent, in the same few lines at 10 agents or 10,000")
+    func fleetMetricsConstant() {
+        func render(_ count: Int) -> [Substring] {
+            let agents = (0..<count).map {
+                agentMetrics(
+                    "agent\($0)", state: $0 % 4 == 0 ? "NotReady" : "Ready", dnd: $0 % 5 == 0, notifications: 2)
+            }
+            return FleetMetrics(
+                version: "9.9", startTime: 1000, agents: agents, followed: count, synced: count, perAgent: false
+            ).render()
+                .split(separator: "\n")
+        }
+        let small = render(10)
+        let large = render(10_000)
+        #expect(small.count == large.count, "the daemon-wide exposition grew with the number of agents")
+        #expect(!large.contains { $0.contains("agent=\"") }, "a per-agent series without per-agent metrics")
+        #expect(large.contains("gws_agentd_agents 10000"))
+        #expect(large.contains("gws_agentd_agents_synced 10000"))
+        #expect(large.contains("gws_agentd_agents_by_state{state=\"NotReady\"} 2500"))
+        #expect(large.contains("gws_agentd_agents_by_state{state=\"Ready\"} 7500"))
+        #expect(large.contains("gws_agentd_agents_dnd 2000"))
+        #expect(large.contains("gws_agentd_agents_by_connection_state{state=\"connected\"} 10000"))
+        #expect(large.contains("gws_agentd_fleet_notifications_total 20000"))
+        #expect(large.contains("gws_agentd_fleet_bayeux_request_failures_total{kind=\"timeout\"} 10000"))
+        #expect(large.contains("gws_agentd_fleet_state_file_writes_total 10000"))
     }
 }

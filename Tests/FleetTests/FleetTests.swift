@@ -177,6 +177,28 @@ struct FleetTests {
         #expect(await h.stop() == .stopped)
     }
 
+    @Test("Metrics: the daemon-wide series always; each agent's own only up to metrics.per_agent_limit agents")
+    func metricsPerAgentLimit() async throws {
+        let h = try await FleetHarness(agents: 3)
+        await h.start()
+        await h.waitForSynced()
+        var few = h.configuration
+        few.metricsPerAgentLimit = 2
+        await h.fleet.reload(few)
+        let aggregate = h.fleet.metricsText()
+        #expect(aggregate.contains("gws_agentd_agents 3\n"))
+        #expect(aggregate.contains("gws_agentd_agents_synced 3\n"))
+        #expect(aggregate.contains("gws_agentd_agents_by_connection_state{state=\"connected\"} 3\n"))
+        #expect(!aggregate.contains("agent=\""), "per-agent series above the limit")
+        var enough = h.configuration
+        enough.metricsPerAgentLimit = 3
+        await h.fleet.reload(enough)
+        let perAgent = h.fleet.metricsText()
+        #expect(perAgent.contains("gws_agentd_synced{agent=\"agent3\"} 1\n"), "\(perAgent)")
+        #expect(perAgent.contains("gws_agentd_agents_synced 3\n"))
+        #expect(await h.stop() == .stopped)
+    }
+
     @Test("A subscriber to an agent removed and added back hears `ended`, then the new session's documents")
     func subscriberAcrossRemoval() async throws {
         let h = try await FleetHarness(agents: 3)

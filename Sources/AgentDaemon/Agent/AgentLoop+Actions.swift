@@ -219,6 +219,9 @@ extension AgentLoop {
         let synced = coordinator.model.synced
         guard line != lastStatus || synced != lastSynced else { return }
         lastStatus = line
+        // The daemon-wide metrics count synced agents from these snapshots: take one when
+        // that changes too, not only at the heartbeat (rare: a sync or its loss).
+        if synced != lastSynced { writeMetrics() }
         lastSynced = synced
         runner.environment.onStatus(line, synced)
     }

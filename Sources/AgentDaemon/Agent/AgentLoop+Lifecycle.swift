@@ -76,7 +76,8 @@ extension AgentLoop {
         connection?.http.shutdown()
     }
 
-    /// Takes the metrics as they stand for the daemon's metrics file.
+    /// Takes the metrics as they stand for the daemon's metrics file, formatted here so
+    /// that the writer only adds up and concatenates.
     func writeMetrics() {
         if coordinator.model.lastNotificationAt != nil {
             lastNotificationTime = coordinator.model.lastNotificationAt.flatMap(Timestamp.parse)
@@ -87,6 +88,7 @@ extension AgentLoop {
             stateFileWrites: publisher.writes, stateFileWriteFailures: publisher.writeFailures,
             stateFileLastWrite: publisher.lastWriteTime, lastNotification: lastNotificationTime,
             agent: configuration.username)
-        runner.metrics.withLock { $0 = text }
+        let metrics = text.agentMetrics()
+        runner.metrics.withLock { $0 = metrics }
     }
 }

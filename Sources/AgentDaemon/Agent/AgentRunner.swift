@@ -25,7 +25,7 @@ public final class AgentRunner: Sendable {
     /// The agent's state documents, for the control socket (the fleet's, kept by name).
     public var published: PublishedState { environment.published }
     /// The metrics as of the last heartbeat, for the daemon's metrics file.
-    let metrics = Locked<MetricsText?>(nil)
+    let metrics = Locked<AgentMetrics?>(nil)
 
     /// What the runner needs from its surroundings; tests substitute the clock, the HTTP
     /// client and the file system.

@@ -18,6 +18,7 @@ enum ConfigurationKey: String, CaseIterable {
     case logFormat = "log.format"
     case logLevel = "log.level"
     case metricsTextfile = "metrics.textfile"
+    case metricsPerAgentLimit = "metrics.per_agent_limit"
     case controlSocket = "control.socket"
     case controlGroup = "control.group"
     case controlOperatorGroups = "control.operator_groups"

@@ -29,6 +29,8 @@ struct ConfigurationValues {
         let heartbeat = reader.int(forKey: key(.stateHeartbeat), default: 10)
         let (logFormat, logLevel) = try logging()
         let metrics = string(.metricsTextfile)
+        let perAgentLimit = reader.int(
+            forKey: key(.metricsPerAgentLimit), default: DaemonConfiguration.defaultMetricsPerAgentLimit)
         let (controlSocket, controlGroup) = try control()
         let operatorGroups: OperatorGroups
         switch OperatorGroups.parse(reader.stringArray(forKey: key(.controlOperatorGroups))) {
@@ -49,10 +51,14 @@ struct ConfigurationValues {
         if let metrics, !metrics.hasPrefix("/") || !metrics.hasSuffix(".prom") {
             throw invalid(.metricsTextfile, "must be an absolute path ending in .prom, got '\(metrics)'")
         }
+        guard (0...100_000).contains(perAgentLimit) else {
+            throw invalid(.metricsPerAgentLimit, "must be between 0 and 100000 agents, got \(perAgentLimit)")
+        }
         return DaemonConfiguration(
             server: server, agents: agents, stateDirectory: stateDirectory, channels: channels,
             startContactCenterSession: startSession, heartbeatSeconds: heartbeat, logFormat: logFormat,
-            logLevel: logLevel, metricsTextfile: metrics, controlSocket: controlSocket, controlGroup: controlGroup,
+            logLevel: logLevel, metricsTextfile: metrics, metricsPerAgentLimit: perAgentLimit,
+            controlSocket: controlSocket, controlGroup: controlGroup,
             operatorGroups: operatorGroups, logins: logins, onGiveUp: onGiveUp)
     }
 

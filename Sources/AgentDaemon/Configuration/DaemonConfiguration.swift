@@ -31,6 +31,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// A node_exporter textfile (`metrics.textfile`).
     public var metricsTextfile: String?
+    /// Each agent's own series are written while the daemon follows at most this many
+    /// agents (`metrics.per_agent_limit`); the daemon-wide series always are.
+    public var metricsPerAgentLimit: Int
+    /// The default of ``metricsPerAgentLimit``: a few hundred series per agent's worth of
+    /// cardinality stays within what a Prometheus is usually sized for.
+    public static let defaultMetricsPerAgentLimit = 100
     /// The control socket (`control.socket`; default `control.sock` in ``stateDirectory``).
     public var controlSocket: String
     /// The group that may use the control socket (`control.group`); the process's own
@@ -49,7 +55,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public init(
         server: ServerSettings, agents: [AgentEntry], stateDirectory: String, channels: [String] = defaultChannels,
         startContactCenterSession: Bool = false, heartbeatSeconds: Int = 10, logFormat: LogFormat = .auto,
-        logLevel: Logger.Level = .info, metricsTextfile: String? = nil, controlSocket: String? = nil,
+        logLevel: Logger.Level = .info, metricsTextfile: String? = nil,
+        metricsPerAgentLimit: Int = defaultMetricsPerAgentLimit, controlSocket: String? = nil,
         controlGroup: String? = nil, operatorGroups: OperatorGroups = OperatorGroups(),
         logins: LoginPacing = LoginPacing(), onGiveUp: GiveUpPolicy = .exitDaemon
     ) {
@@ -63,6 +70,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         self.logFormat = logFormat
         self.logLevel = logLevel
         self.metricsTextfile = metricsTextfile
+        self.metricsPerAgentLimit = metricsPerAgentLimit
         self.controlSocket = controlSocket ?? Self.defaultControlSocket(in: stateDirectory)
         self.controlGroup = controlGroup
         self.logins = logins

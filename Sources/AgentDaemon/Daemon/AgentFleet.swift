@@ -1,5 +1,6 @@
 import AgentState
 import BayeuxCore
+import BuildVersion
 import CurlTransport
 import HTTPTransport
 import Locking
@@ -47,6 +48,8 @@ final class AgentFleet: Sendable {
     /// agent could otherwise re-add it and have its new state file deleted by the first.
     private let reloads = SerialQueue()
     let status: FleetStatus
+    /// When the daemon started, in seconds since the epoch (`gws_agentd_start_time_seconds`).
+    private let startTime = WallClock.now()
     let pacer: LoginPacer
 
     init(configuration: DaemonConfiguration, environment: Environment) {
@@ -215,17 +218,19 @@ final class AgentFleet: Sendable {
         return runners.allSatisfy { $0.health.isLoopHealthy(now: now) }
     }
 
-    /// The metrics of every agent as of its last heartbeat, in one exposition.
+    /// The metrics of every agent as of its last heartbeat, in one exposition: the
+    /// daemon-wide series always, each agent's own while there are at most
+    /// `metrics.per_agent_limit` agents.
     func metricsText() -> String {
         let runners = members.withLock { $0.values.compactMap(\.current) }
-        var texts = runners.compactMap { $0.metrics.withLock { $0 } }
-        texts.sort { ($0.agent ?? "") < ($1.agent ?? "") }
+        var agents = runners.compactMap { $0.metrics.withLock { $0 } }
+        let perAgent = runners.count <= currentConfiguration.metricsPerAgentLimit
+        if perAgent { agents.sort { $0.agent < $1.agent } }
         let counts = status.counts
-        return MetricsText.render(texts)
-            + "# HELP gws_agentd_agents Agents this daemon follows.\n# TYPE gws_agentd_agents gauge\n"
-            + "gws_agentd_agents \(counts.total)\n"
-            + "# HELP gws_agentd_agents_synced Agents whose picture is synced.\n# TYPE gws_agentd_agents_synced gauge\n"
-            + "gws_agentd_agents_synced \(counts.synced)\n"
+        return FleetMetrics(
+            version: BuildVersion.current, startTime: startTime, agents: agents, followed: counts.total,
+            synced: counts.synced, perAgent: perAgent
+        ).render()
     }
 
     /// Starts following `agent`; the returned function waits for its first state file.

@@ -27,31 +27,47 @@ struct MetricsText {
     /// Agent states reported as their own label value; anything else is `other`.
     static let agentStates = ["Ready", "NotReady", "LoggedOut", "LoggedIn", "Mixed", "Unknown"]
 
-    func render() -> String { Self.render([self]) }
+    /// A family's name (without the `gws_agentd_` prefix), type and help.
+    struct FamilyHeader: Sendable, Equatable {
+        var name: String
+        var type: String
+        var help: String
 
-    /// The exposition of several agents' metrics: each family once, with every agent's
-    /// samples (told apart by their `agent` label); the process's own families from the first.
-    static func render(_ texts: [MetricsText]) -> String {
-        guard let first = texts.first else { return "" }
-        var families = first.families(process: true)
-        var index: [String: Int] = [:]
-        for (position, family) in families.enumerated() { index[family.name] = position }
-        for text in texts.dropFirst() {
-            for family in text.families(process: false) {
-                if let position = index[family.name] {
-                    families[position].samples += family.samples
-                } else {
-                    index[family.name] = families.count
-                    families.append(family)
-                }
-            }
-        }
+        /// The `# HELP` and `# TYPE` lines.
+        var text: String { "# HELP gws_agentd_\(name) \(help)\n# TYPE gws_agentd_\(name) \(type)\n" }
+    }
+
+    /// This agent's exposition on its own, with the process's families.
+    func render() -> String {
         var out = ""
-        for family in families {
-            out += "# HELP gws_agentd_\(family.name) \(family.help)\n# TYPE gws_agentd_\(family.name) \(family.type)\n"
+        for family in families(process: true) {
+            out += FamilyHeader(name: family.name, type: family.type, help: family.help).text
             for sample in family.samples { out += "gws_agentd_\(family.name)\(sample.labels) \(sample.value)\n" }
         }
         return out
+    }
+
+    /// This agent's families formatted once, and the figures the daemon-wide series add up.
+    func agentMetrics() -> AgentMetrics {
+        let blocks = families(process: false).map { family in
+            AgentMetrics.Block(
+                family: FamilyHeader(name: family.name, type: family.type, help: family.help),
+                lines: family.samples.map { "gws_agentd_\(family.name)\($0.labels) \($0.value)\n" }.joined())
+        }
+        let summary = AgentSummary(model.cache)
+        let figures = AgentFigures(
+            connection: model.connection,
+            stateLabel: Self.agentStates.contains(summary.state) ? summary.state : "other", dnd: summary.dnd,
+            handshakes: model.handshakes, logins: model.logins, httpSessionLosses: model.httpSessionLosses,
+            failovers: model.failovers, connects: counters.successfulConnects,
+            notifications: counters.messagesDelivered, requestFailures: counters.requestFailures,
+            stateFileWrites: stateFileWrites, stateFileWriteErrors: stateFileWriteFailures)
+        return AgentMetrics(agent: agent ?? model.username, blocks: blocks, figures: figures)
+    }
+
+    /// A number as the exposition writes it: an integer when it is one.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     /// The families of this agent; with `process`, also those of the daemon as a whole.
@@ -68,9 +84,7 @@ struct MetricsText {
             }
             out.append(Family(name: name, type: type, help: help, samples: labelled))
         }
-        func number(_ value: Double) -> String {
-            value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        }
+        let number = Self.number
         let summary = AgentSummary(model.cache)
         let stateLabel = Self.agentStates.contains(summary.state) ? summary.state : "other"
         metric("build_info", "gauge", "Version of gws-agentd.", [("{version=\"\(version)\"}", "1")])

@@ -1,0 +1,141 @@
+import AgentState
+import BayeuxCore
+
+/// One agent's metrics as of its last heartbeat: its own families, formatted there (so the
+/// cost of formatting is spread over the agents' heartbeats, not paid by the writer), and
+/// the figures the daemon-wide series add up.
+struct AgentMetrics: Sendable {
+    /// One family of this agent: its name and its sample lines, each ending in a newline.
+    struct Block: Sendable {
+        var family: MetricsText.FamilyHeader
+        var lines: String
+    }
+
+    var agent: String
+    var blocks: [Block]
+    var figures: AgentFigures
+}
+
+/// What one agent adds to the daemon-wide series.
+struct AgentFigures: Sendable, Equatable {
+    var connection: StateDocument.ConnectionState
+    /// One of ``MetricsText/agentStates`` or `other`.
+    var stateLabel: String
+    var dnd: Bool?
+    var handshakes = 0
+    var logins = 0
+    var httpSessionLosses = 0
+    var failovers = 0
+    var connects = 0
+    var notifications = 0
+    var requestFailures: [RequestFailureKind: Int] = [:]
+    var stateFileWrites = 0
+    var stateFileWriteErrors = 0
+}
+
+/// The daemon's metrics file: the process's families, the daemon-wide series (always, with
+/// a fixed number of samples whatever the number of agents), and each agent's own families
+/// when ``perAgent`` says so. Rendering is a sum over the agents' figures plus, with
+/// per-agent series, a concatenation of the blocks each agent formatted at its heartbeat.
+struct FleetMetrics {
+    var version: String
+    var startTime: Double
+    /// Every agent's metrics as of its last heartbeat (or sync, or loss of it).
+    var agents: [AgentMetrics]
+    /// Agents followed and agents synced, as they stand (not as of the heartbeats).
+    var followed: Int
+    var synced: Int
+    /// Whether each agent's own families (with the `agent` label) are written.
+    var perAgent: Bool
+
+    func render() -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            out += MetricsText.FamilyHeader(name: name, type: type, help: help).text
+            for (labels, value) in samples { out += "gws_agentd_\(name)\(labels) \(value)\n" }
+        }
+        family("build_info", "gauge", "Version of gws-agentd.", [("{version=\"\(version)\"}", "1")])
+        family(
+            "start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.",
+            [("", MetricsText.number(startTime))])
+        let totals = Totals(agents.map(\.figures))
+        family("agents", "gauge", "Agents this daemon follows.", [("", String(followed))])
+        family("agents_synced", "gauge", "Agents whose picture is synced.", [("", String(synced))])
+        family(
+            "agents_by_connection_state", "gauge", "Agents in each connection state, as of their last heartbeat.",
+            StateDocument.ConnectionState.allCases.map {
+                ("{state=\"\($0.rawValue)\"}", String(totals.connection[$0, default: 0]))
+            })
+        family(
+            "agents_by_state", "gauge", "Agents in each agent state, as of their last heartbeat.",
+            (MetricsText.agentStates + ["other"]).map { ("{state=\"\($0)\"}", String(totals.state[$0, default: 0])) })
+        family(
+            "agents_dnd", "gauge", "Agents with Do-Not-Disturb on, as of their last heartbeat.",
+            [("", String(totals.dnd))])
+        let sum = totals.sum
+        let counters: [(String, String, Int)] = [
+            ("fleet_bayeux_handshakes_total", "Successful Bayeux handshakes of every agent followed.", sum.handshakes),
+            ("fleet_logins_total", "Logins to GWS of every agent followed.", sum.logins),
+            (
+                "fleet_http_session_losses_total", "HTTP sessions GWS no longer knew, over every agent followed.",
+                sum.httpSessionLosses
+            ),
+            ("fleet_failovers_total", "Moves to the next node, over every agent followed.", sum.failovers),
+            ("fleet_bayeux_connects_total", "Long polls answered successfully, every agent followed.", sum.connects),
+            ("fleet_notifications_total", "Bayeux deliveries received by every agent followed.", sum.notifications),
+            ("fleet_state_file_writes_total", "State-file writes of every agent followed.", sum.stateFileWrites),
+            (
+                "fleet_state_file_write_errors_total", "Failed state-file writes of every agent followed.",
+                sum.stateFileWriteErrors
+            ),
+        ]
+        for (name, help, value) in counters { family(name, "counter", help, [("", String(value))]) }
+        family(
+            "fleet_bayeux_request_failures_total", "counter", "Failed Bayeux requests by kind, every agent followed.",
+            RequestFailureKind.allCases.map { ("{kind=\"\($0.rawValue)\"}", String(sum.requestFailures[$0] ?? 0)) })
+        guard perAgent else { return out }
+        // Each family once, with every agent's lines, in the order the families first appear.
+        var order: [MetricsText.FamilyHeader] = []
+        var lines: [String: String] = [:]
+        for agent in agents {
+            for block in agent.blocks {
+                if lines[block.family.name] == nil {
+                    order.append(block.family)
+                    lines[block.family.name] = ""
+                }
+                lines[block.family.name, default: ""] += block.lines
+            }
+        }
+        for header in order {
+            out += header.text
+            out += lines[header.name] ?? ""
+        }
+        return out
+    }
+
+    /// The daemon-wide sums over every agent's figures.
+    private struct Totals {
+        var dnd = 0
+        var connection: [StateDocument.ConnectionState: Int] = [:]
+        var state: [String: Int] = [:]
+        var sum: AgentFigures
+
+        init(_ figures: [AgentFigures]) {
+            sum = AgentFigures(connection: .stopped, stateLabel: "other", dnd: nil)
+            for figure in figures {
+                if figure.dnd == true { dnd += 1 }
+                connection[figure.connection, default: 0] += 1
+                state[figure.stateLabel, default: 0] += 1
+                sum.handshakes += figure.handshakes
+                sum.logins += figure.logins
+                sum.httpSessionLosses += figure.httpSessionLosses
+                sum.failovers += figure.failovers
+                sum.connects += figure.connects
+                sum.notifications += figure.notifications
+                sum.stateFileWrites += figure.stateFileWrites
+                sum.stateFileWriteErrors += figure.stateFileWriteErrors
+                for (kind, count) in figure.requestFailures { sum.requestFailures[kind, default: 0] += count }
+            }
+        }
+    }
+}
