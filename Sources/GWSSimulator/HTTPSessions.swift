@@ -13,8 +13,12 @@ struct HTTPSessions {
     /// A session unused for this long is gone (GWS's sample configuration: 1800 s).
     var idleTimeout: Duration
     private var entries: [String: Entry] = [:]
-    /// Past this many live sessions, expired ones are purged before a new one is made.
+    /// Past this many sessions, expired ones are purged before a new one is made.
     private static let purgeThreshold = 1_000
+    /// The count at which the next purge runs: twice what the last one kept (at least
+    /// ``purgeThreshold``), so that 10,000 agents logging in cost amortised constant work
+    /// per login, not a scan of every session each.
+    private var nextPurge = purgeThreshold
 
     init(idleTimeout: Duration) {
         self.idleTimeout = idleTimeout
@@ -37,8 +41,9 @@ struct HTTPSessions {
 
     /// Creates a session for `username`; returns its id and entry.
     mutating func create(for username: String, now: ContinuousClock.Instant) -> (String, Entry) {
-        if entries.count >= Self.purgeThreshold {
+        if entries.count >= nextPurge {
             entries = entries.filter { $0.value.lastUsed.duration(to: now) <= idleTimeout }
+            nextPurge = max(Self.purgeThreshold, entries.count * 2)
         }
         let id = randomIdentifier(length: 24)
         let entry = Entry(username: username, csrfToken: UUIDText.random(), lastUsed: now)
