@@ -17,7 +17,7 @@ extension AgentCoordinator {
             if pendingTimer?.purpose == .resync { pendingTimer = nil }
             let awaited = Set(settings.channels)
             resync = awaited.isEmpty ? .idle : .awaitingSubscriptions(awaited)
-            actions.append(.log(CoordinatorLog(.info, "Bayeux handshake", ["bayeux.client_id": clientID])))
+            actions.append(.log(CoordinatorLog(.debug, "Bayeux handshake", ["bayeux.client_id": clientID])))
             if awaited.isEmpty { subscriptionsSettled(into: &actions) }
         case .subscribed(let channel):
             subscriptionSettled(channel, into: &actions)
@@ -64,14 +64,18 @@ extension AgentCoordinator {
         model.setConnection(mapped, at: time)
         updateSynced()
         if before != model.connection {
+            var metadata = [
+                "connection.state": mapped.rawValue, "bayeux.client_id": model.clientID ?? "",
+                MessageID.key: mapped == .connected ? MessageID.connected : MessageID.connectionLost,
+            ]
+            // The node in use, on the entry of each connection (the login's entry is debug).
+            if mapped == .connected, let server = model.server { metadata["gws.server"] = server }
+            // The end of a requested stop is the daemon's own "stopped" entry; one per
+            // agent would be 10,000 lines at a fleet's stop.
             actions.append(
                 .log(
                     CoordinatorLog(
-                        .info, Self.connectionMessage(mapped),
-                        [
-                            "connection.state": mapped.rawValue, "bayeux.client_id": model.clientID ?? "",
-                            MessageID.key: mapped == .connected ? MessageID.connected : MessageID.connectionLost,
-                        ])))
+                        mapped == .stopped ? .debug : .info, Self.connectionMessage(mapped), metadata)))
         }
     }
 

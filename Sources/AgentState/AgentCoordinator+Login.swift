@@ -38,7 +38,8 @@ extension AgentCoordinator {
             clientActive = true
             var metadata = ["gws.username": model.username]
             if let server = model.server { metadata["gws.server"] = server }
-            actions.append(.log(CoordinatorLog(.info, "logged in to GWS", metadata)))
+            // Debug: "connected to GWS" follows at info; a fleet's start logs one line per agent, not three.
+            actions.append(.log(CoordinatorLog(.debug, "logged in to GWS", metadata)))
             actions.append(.startBayeux(generation: generation))
         case .unauthorized(let detail):
             // Before the refusal counts, the password may have changed at its source.

@@ -157,7 +157,9 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
                     "subscription refused", metadata: ["bayeux.channel": "\(channel)", "bayeux.error": "\(error)"])
                 emit(.subscriptionFailed(channel, error: error))
             case .terminated(let reason):
-                logger.notice("bayeux session ended: \(reason)")
+                // A disconnect the client asked for is routine (10,000 of them at a
+                // fleet's stop); a session the server ended is worth a notice.
+                logger.log(level: reason == .disconnected ? .debug : .notice, "bayeux session ended: \(reason)")
                 emit(.terminated(reason))
                 terminated = reason
             }
