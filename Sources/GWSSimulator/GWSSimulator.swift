@@ -44,11 +44,14 @@ public actor GWSSimulator {
         // Every agent's long poll holds a connection: 1,000 agents need more than the
         // usual soft limit of 1,024 descriptors.
         if configuration.agents.count > 100 { Self.raiseOpenFileLimit() }
-        // With a random first port, the next ones may be taken: try a few first ports.
-        let attempts = port == 0 && servers.count > 1 ? 20 : 1
+        // With a random first port, the next ones may be taken: try a few first ports. A
+        // cluster's ports are picked below the kernel's ephemeral range, so that no outgoing
+        // connection can take a stopped node's port before it listens again.
+        let cluster = port == 0 && servers.count > 1
+        let attempts = cluster ? 20 : 1
         for attempt in 1...attempts {
             do {
-                let first = try await listen(node: 0, port: port)
+                let first = try await listen(node: 0, port: cluster ? Self.clusterPort(nodes: servers.count) : port)
                 for index in servers.indices.dropFirst() { _ = try await listen(node: index, port: first + index) }
                 break
             } catch {
@@ -58,6 +61,24 @@ public actor GWSSimulator {
         }
         await engine.serve(at: baseURLs)
         return baseURL
+    }
+
+    /// A random first port for a cluster of `nodes`, below the ephemeral range
+    /// (`/proc/sys/net/ipv4/ip_local_port_range`; 32768 when it cannot be read).
+    private static func clusterPort(nodes: Int) -> Int {
+        var ephemeralStart = 32768
+        if let file = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r") {
+            defer { fclose(file) }
+            var line = [CChar](repeating: 0, count: 64)
+            if fgets(&line, Int32(line.count), file) != nil,
+                let low = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    .split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap({ Int($0) }),
+                low > 2048
+            {
+                ephemeralStart = low
+            }
+        }
+        return Int.random(in: 1024..<(ephemeralStart - nodes))
     }
 
     /// Binds node `index` to `port`; returns the port bound.
