@@ -44,6 +44,9 @@ public struct AgentCoordinator<Instant: InstantProtocol<Duration>>: Sendable whe
     public internal(set) var model: AgentModel
     public internal(set) var settings: CoordinatorSettings
     var phase: Phase = .idle
+    /// Whether a requested stop is under way (the Bayeux session is being ended): what the
+    /// state file says meanwhile is replaced by the final `stopped` document.
+    public var isStopping: Bool { phase == .stopping }
     var resync: Resync = .idle
     /// Notifications received since the current resync's snapshot was requested.
     var resyncBuffer: [GWSNotification] = []

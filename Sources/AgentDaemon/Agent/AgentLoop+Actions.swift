@@ -221,7 +221,7 @@ extension AgentLoop {
         lastStatus = line
         // The daemon-wide metrics count synced agents from these snapshots: take one when
         // that changes too, not only at the heartbeat (rare: a sync or its loss).
-        if synced != lastSynced { writeMetrics() }
+        if synced != lastSynced, coordinator.model.connection != .stopped, !coordinator.isStopping { writeMetrics() }
         lastSynced = synced
         runner.environment.onStatus(line, synced)
     }

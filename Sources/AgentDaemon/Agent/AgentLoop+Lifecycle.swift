@@ -57,12 +57,12 @@ extension AgentLoop {
         logger.info("agent reconfigured", metadata: ["reconnect": "\(reconnect)"])
     }
 
-    /// Writes the final state and metrics, and reports how the session ended.
+    /// Writes the final state and reports how the session ended. (No metrics: an ended
+    /// session's runner is gone from the daemon's metrics file.)
     func finish(_ outcome: AgentOutcome) {
         if case .failed(let error) = publisher.writeNow(model: coordinator.model, now: clock.now) {
             report(fileError: error)
         }
-        writeMetrics()
         updateStatus()
     }
 

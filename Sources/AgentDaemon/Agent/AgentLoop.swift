@@ -170,7 +170,9 @@ final class AgentLoop {
             records.forEach(log)
             return outcome
         }
-        apply(publisher.update(model: coordinator.model, now: clock.now))
+        // While stopping, the final write (``finish(_:)``) says it all: one write per agent
+        // at a stop, not two (10,000 agents stop at once).
+        if !coordinator.isStopping { apply(publisher.update(model: coordinator.model, now: clock.now)) }
         records.forEach(log)
         updateStatus()
         runner.progress.touch()
