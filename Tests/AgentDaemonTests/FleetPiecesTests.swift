@@ -116,10 +116,8 @@ struct FleetPiecesTests {
 
     /// One agent's metrics as its heartbeat takes them.
     private func agentMetrics(
-        _ username: String, state: String, dnd: Bool = false, notifications: Int = 0
-    )
-        -> AgentMetrics
-    {
+        _ username: String, state: String, dnd: Bool = false, notifications: Int = 0, formatted: Bool = true
+    ) -> AgentMetrics {
         var model = AgentModel(username: username)
         model.connection = .connected
         model.synced = true
@@ -133,7 +131,7 @@ struct FleetPiecesTests {
         return MetricsText(
             version: "9.9", startTime: 1000, model: model, counters: counters, stateFileWrites: 1,
             stateFileWriteFailures: 0, stateFileLastWrite: nil, lastNotification: nil, agent: username
-        ).agentMetrics()
+        ).agentMetrics(formatted: formatted)
     }
 
     @Test("The metrics of several agents: each family once, every sample with its agent label")
@@ -157,6 +155,8 @@ struct FleetPiecesTests {
         let helps = lines.filter { $0.hasPrefix("# HELP") }.count
         #expect(helps == lines.filter { $0.hasPrefix("# TYPE") }.count)
         #expect(Set(lines.filter { $0.hasPrefix("# TYPE") }).count == helps, "a family written twice")
+        // Above the limit the heartbeat does not format what the file leaves out.
+        #expect(agentMetrics("ann", state: "Ready", formatted: false).blocks.isEmpty)
     }
 
     @Test("The daemon-wide series add up every agent, in the same few lines at 10 agents or 10,000")

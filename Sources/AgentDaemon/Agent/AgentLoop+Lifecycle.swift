@@ -88,7 +88,7 @@ extension AgentLoop {
             stateFileWrites: publisher.writes, stateFileWriteFailures: publisher.writeFailures,
             stateFileLastWrite: publisher.lastWriteTime, lastNotification: lastNotificationTime,
             agent: configuration.username)
-        let metrics = text.agentMetrics()
+        let metrics = text.agentMetrics(formatted: runner.environment.perAgentMetrics())
         runner.metrics.withLock { $0 = metrics }
     }
 }

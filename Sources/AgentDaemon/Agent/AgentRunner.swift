@@ -49,6 +49,9 @@ public final class AgentRunner: Sendable {
         public var onStatus: @Sendable (_ line: String, _ synced: Bool) -> Void
         /// Where the agent's documents go for the control socket.
         public var published: PublishedState
+        /// Whether the daemon's metrics file has each agent's own series now
+        /// (`metrics.per_agent_limit`): the heartbeat formats them only then.
+        public var perAgentMetrics: @Sendable () -> Bool = { true }
 
         public init(
             configuration: AgentConfiguration, logger: Logger, header: StateHeader, fileSystem: any FileSystem,

@@ -224,7 +224,7 @@ final class AgentFleet: Sendable {
     func metricsText() -> String {
         let runners = members.withLock { $0.values.compactMap(\.current) }
         var agents = runners.compactMap { $0.metrics.withLock { $0 } }
-        let perAgent = runners.count <= currentConfiguration.metricsPerAgentLimit
+        let perAgent = perAgentMetrics
         if perAgent { agents.sort { $0.agent < $1.agent } }
         let counts = status.counts
         return FleetMetrics(
@@ -232,6 +232,10 @@ final class AgentFleet: Sendable {
             synced: counts.synced, perAgent: perAgent
         ).render()
     }
+
+    /// Whether the metrics file has each agent's own series: at most
+    /// `metrics.per_agent_limit` agents followed.
+    var perAgentMetrics: Bool { count <= currentConfiguration.metricsPerAgentLimit }
 
     /// Starts following `agent`; the returned function waits for its first state file.
     private func add(_ agent: AgentEntry) -> @Sendable () async -> Void {
@@ -263,13 +267,14 @@ final class AgentFleet: Sendable {
         let status = self.status
         var header = environment.header
         header.heartbeatSeconds = configuration.heartbeatSeconds
-        return AgentRunner(
-            environment: AgentRunner.Environment(
-                configuration: configuration, logger: logger(of: username), header: header,
-                fileSystem: environment.fileSystem, seed: seeds.withLock { $0.next() }, clock: environment.clock,
-                makeHTTPClient: environment.makeHTTPClient, stateWriteSpacing: environment.stateWriteSpacing,
-                loginPacer: pacer,
-                onStatus: { line, synced in status.update(username, line: line, synced: synced) },
-                published: channel(of: username)))
+        var runnerEnvironment = AgentRunner.Environment(
+            configuration: configuration, logger: logger(of: username), header: header,
+            fileSystem: environment.fileSystem, seed: seeds.withLock { $0.next() }, clock: environment.clock,
+            makeHTTPClient: environment.makeHTTPClient, stateWriteSpacing: environment.stateWriteSpacing,
+            loginPacer: pacer,
+            onStatus: { line, synced in status.update(username, line: line, synced: synced) },
+            published: channel(of: username))
+        runnerEnvironment.perAgentMetrics = { [weak self] in self?.perAgentMetrics ?? false }
+        return AgentRunner(environment: runnerEnvironment)
     }
 }

@@ -47,13 +47,17 @@ struct MetricsText {
         return out
     }
 
-    /// This agent's families formatted once, and the figures the daemon-wide series add up.
-    func agentMetrics() -> AgentMetrics {
-        let blocks = families(process: false).map { family in
-            AgentMetrics.Block(
-                family: FamilyHeader(name: family.name, type: family.type, help: family.help),
-                lines: family.samples.map { "gws_agentd_\(family.name)\($0.labels) \($0.value)\n" }.joined())
-        }
+    /// This agent's families formatted once (unless `formatted` is false: the metrics file
+    /// leaves them out), and the figures the daemon-wide series add up.
+    func agentMetrics(formatted: Bool = true) -> AgentMetrics {
+        let blocks =
+            !formatted
+            ? []
+            : families(process: false).map { family in
+                AgentMetrics.Block(
+                    family: FamilyHeader(name: family.name, type: family.type, help: family.help),
+                    lines: family.samples.map { "gws_agentd_\(family.name)\($0.labels) \($0.value)\n" }.joined())
+            }
         let summary = AgentSummary(model.cache)
         let figures = AgentFigures(
             connection: model.connection,
