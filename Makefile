@@ -62,7 +62,7 @@ FUZZ_TARGETS  := bayeux notification rest config statefile control
 # Soak length: 30s, 10m, 1h …
 DURATION      ?= 10m
 
-.PHONY: all deps build binary man install uninstall deb lint test test-system fuzz fuzz-build test-sanitize soak bench demo clean
+.PHONY: all deps build binary man install uninstall deb lint test test-system fuzz fuzz-build test-sanitize soak bench bench-fleet demo clean
 
 all: build
 
@@ -178,10 +178,12 @@ uninstall:
 deb:
 	scripts/build-deb.sh $(VERSION) $(CONFIGURATION)
 
-## Both benchmarks, release builds: the Bayeux client alone, then the daemon end to end
+## The benchmarks, release builds: the Bayeux client alone, then the daemon end to end
 ## (latency to the state file, idle cost, a 100,000-notification burst, set round trips,
-## one daemon of 1,000 agents beside single-agent daemons). Exits non-zero
+## one daemon of 1,000 agents beside single-agent daemons), then the fleet at
+## FLEET_SIZES agents against gws-sim in its own process. Exits non-zero
 ## when the daemon misses one of its targets; figures in docs/performance.md.
+FLEET_SIZES ?= 1000,5000,10000
 bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product bayeux-bench
 	$(SWIFT) build $(RELEASE_FLAGS) --product gws-agentd
@@ -189,6 +191,13 @@ bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product libcurl-floor
 	.build/release/bayeux-bench
 	.build/release/daemon-bench --binary .build/release/gws-agentd
+	$(MAKE) --no-print-directory bench-fleet
+
+## One daemon following FLEET_SIZES agents, gws-sim in its own process (scripts/fleet-bench.py).
+bench-fleet: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product gws-agentd
+	$(SWIFT) build $(RELEASE_FLAGS) --product gws-sim
+	python3 scripts/fleet-bench.py --sizes $(FLEET_SIZES)
 
 ## The daemon against the bundled simulator with scripted agent activity, for ~30 s.
 ## The daemon is the release build (what ships); the simulator, a test tool, the debug build
