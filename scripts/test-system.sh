@@ -472,8 +472,10 @@ within 120 all_changed || true
 resynced=$(entries f31531c358e94a5f9fc987865cda9119)
 changed=$(entries b0ca0bc2294541499c1bfe437f3c50e3)
 suppressed=$(inside journalctl MESSAGE_ID=a596d6fe7bfa4994828e72309e95d61e -o cat --no-pager | grep -c 'gws-agentd' || true)
-if [ "$resynced" -ge "$shift_agents" ] && [ "$changed" -ge "$shift_agents" ] && [ "$suppressed" = 0 ]; then
-  ok "the journal has every agent's resync ($resynced) and change ($changed) entries; journald suppressed nothing"
+last_change=$(inside journalctl _SYSTEMD_INVOCATION_ID="$shift_invocation" MESSAGE_ID=b0ca0bc2294541499c1bfe437f3c50e3 -n 1 -o json --no-pager)
+if [ "$resynced" -ge "$shift_agents" ] && [ "$changed" -ge "$shift_agents" ] && [ "$suppressed" = 0 ] &&
+  grep -q '"AGENT_PREVIOUS_STATE"' <<<"$last_change" && grep -q '"AGENT_PREVIOUS_DND"' <<<"$last_change"; then
+  ok "the journal has every agent's resync ($resynced) and change ($changed) entries, each change with what it replaced; journald suppressed nothing"
 else
   bad "a shift start in the journal: $resynced resync and $changed change entries for $shift_agents agents; $suppressed suppression notices"
 fi

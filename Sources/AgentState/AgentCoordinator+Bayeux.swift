@@ -110,11 +110,12 @@ extension AgentCoordinator {
             authFailures = 0
             nodeFailures = 0
             let before = AgentSummary(model.cache)
+            let beforeSince = model.since.agentSince(before)
             model.replace(with: snapshot, replaying: resyncBuffer)
             resyncBuffer = []
             resync = .done
             updateSynced()
-            logAgentChange(from: before, into: &actions)
+            logAgentChange(from: before, since: beforeSince, time: time, into: &actions)
             actions.append(
                 .log(
                     CoordinatorLog(
@@ -154,6 +155,7 @@ extension AgentCoordinator {
     /// Applies the GWS notifications among `messages`, keeping them for a resync in flight.
     mutating func deliver(_ messages: [BayeuxMessage], time: String, into actions: inout [CoordinatorAction]) {
         let before = AgentSummary(model.cache)
+        let beforeSince = model.since.agentSince(before)
         let ignoredBefore = model.cache.ignoredEntries
         var sawNotification = false
         var reporters = Reporters()
@@ -197,7 +199,7 @@ extension AgentCoordinator {
                 .log(CoordinatorLog(.notice, "too many notifications during the resync; reading the snapshot again")))
             fetchResync(into: &actions)
         }
-        logAgentChange(from: before, reportedBy: reporters, into: &actions)
+        logAgentChange(from: before, since: beforeSince, time: time, reportedBy: reporters, into: &actions)
     }
 
     /// The devices and channels whose notifications a change came from.
@@ -214,16 +216,32 @@ extension AgentCoordinator {
         }
     }
 
-    /// One info event per change of the agent-level state.
+    /// One info event per change of the agent-level state: the new state, and what it
+    /// replaced (state, reason, DND) with the seconds spent in it when its start is known
+    /// (`beforeSince`, a timestamp; unknown after a restart until a notification says).
     func logAgentChange(
-        from before: AgentSummary, reportedBy reporters: Reporters = Reporters(),
-        into actions: inout [CoordinatorAction]
+        from before: AgentSummary, since beforeSince: String?, time: String,
+        reportedBy reporters: Reporters = Reporters(), into actions: inout [CoordinatorAction]
     ) {
         let after = AgentSummary(model.cache)
         guard after != before else { return }
         var metadata = agentMetadata.merging(reporters.metadata) { own, _ in own }
         metadata[MessageID.key] = MessageID.agentChanged
+        metadata["agent.previous_state"] = before.state
+        metadata["agent.previous_dnd"] = Self.dndText(before.dnd)
+        if let reason = before.reason { metadata["agent.previous_reason"] = reason }
+        if let beforeSince, let start = Timestamp.parse(beforeSince), let now = Timestamp.parse(time), now >= start {
+            metadata["agent.previous_seconds"] = Self.seconds(now - start)
+        }
         actions.append(.log(CoordinatorLog(.info, "agent \(after.state), \(Self.dndText(after.dnd))", metadata)))
+    }
+
+    /// Seconds with millisecond precision, as the journal field carries them (`12.345`).
+    static func seconds(_ value: Double) -> String {
+        let milliseconds = Int64((value * 1000).rounded())
+        let fraction = milliseconds % 1000
+        return "\(milliseconds / 1000)." + String(repeating: "0", count: fraction < 10 ? 2 : fraction < 100 ? 1 : 0)
+            + "\(fraction)"
     }
 
     /// Metadata describing the agent, for log events.
@@ -231,6 +249,7 @@ extension AgentCoordinator {
         let summary = AgentSummary(model.cache)
         var metadata = ["agent.state": summary.state, "agent.dnd": Self.dndText(summary.dnd)]
         if let workMode = summary.workMode { metadata["agent.work_mode"] = workMode }
+        if let reason = summary.reason { metadata["agent.reason"] = reason }
         return metadata
     }
 

@@ -143,6 +143,11 @@ public struct StateSince: Sendable, Equatable {
         Self.since(self.agent, StateValue(state: agent.state, workMode: agent.workMode, reason: agent.reason))
     }
 
+    /// When the agent-level state `summary` describes began, if known.
+    public func agentSince(_ summary: AgentSummary) -> String? {
+        Self.since(agent, StateValue(state: summary.state, workMode: summary.workMode, reason: summary.reason))
+    }
+
     /// When the agent's DND value began, if known.
     func dndSince(_ agent: StateDocument.Agent) -> String? {
         Self.since(dnd, agent.dnd)

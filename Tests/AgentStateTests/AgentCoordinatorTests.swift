@@ -1,5 +1,6 @@
 import BayeuxCore
 import GWS
+import JSON
 import Testing
 
 @testable import AgentState
@@ -48,6 +49,59 @@ struct AgentCoordinatorTests {
         try h.bayeux(.messages([deviceMessage("Ready", dnd: true)]))
         #expect(h.logs.last?.message == "agent Ready, DND on")
         #expect(h.logs.filter { $0.message.hasPrefix("agent ") }.count == 2)
+    }
+
+    @Test("A change's entry says what it replaced: previous state, reason and DND, and the seconds spent in it")
+    func changeEntryCarriesThePrevious() throws {
+        var h = CoordinatorHarness()
+        try h.connect()
+        /// The device and the channel both in `state`, for `reason`.
+        func messages(_ state: String, reason: String? = nil) -> [BayeuxMessage] {
+            var userState: JSONValue = ["state": .string(state)]
+            if let reason { userState = ["state": .string(state), "reason": .string(reason)] }
+            return [
+                BayeuxMessage(
+                    channel: "/v2/me/devices",
+                    [
+                        "data": [
+                            "messageType": "DeviceStateChangeMessage",
+                            "devices": [["id": "d1", "userState": userState, "doNotDisturb": "Off"]],
+                        ]
+                    ]),
+                BayeuxMessage(
+                    channel: "/v2/me/channels",
+                    [
+                        "data": [
+                            "messageType": "ChannelStateChangeMessageV2",
+                            "channels": [["channel": "voice", "userState": userState, "dndState": "Off"]],
+                        ]
+                    ]),
+            ]
+        }
+        try h.bayeux(.messages(messages("Ready")))
+        let first = try #require(h.logs.last)
+        #expect(first.message == "agent Ready, DND off")
+        // The state before came from the snapshot: its start is unknown, so no duration.
+        #expect(first.metadata["agent.previous_seconds"] == nil, "\(first.metadata)")
+        #expect(first.metadata["agent.previous_state"] != nil)
+        h.clock += 40
+        try h.bayeux(.messages(messages("NotReady", reason: "Lunch")))
+        let second = try #require(h.logs.last)
+        #expect(second.metadata["agent.reason"] == "Lunch", "\(second.metadata)")
+        #expect(second.metadata["agent.previous_state"] == "Ready")
+        // One second per handled event in the harness: Ready began at the first message.
+        #expect(second.metadata["agent.previous_seconds"] == "41.000", "\(second.metadata)")
+        h.clock += 95
+        try h.bayeux(.messages(messages("Ready")))
+        let third = try #require(h.logs.last)
+        #expect(third.message == "agent Ready, DND off")
+        #expect(third.metadata["agent.previous_state"] == "NotReady")
+        #expect(third.metadata["agent.previous_reason"] == "Lunch")
+        #expect(third.metadata["agent.previous_dnd"] == "DND off")
+        #expect(third.metadata["agent.reason"] == nil)
+        #expect(third.metadata["agent.previous_seconds"] == "96.000", "\(third.metadata)")
+        #expect(AgentCoordinator<ManualInstant>.seconds(0.0304) == "0.030")
+        #expect(AgentCoordinator<ManualInstant>.seconds(12.5) == "12.500")
     }
 
     @Test("A notification that arrives while the snapshot is in flight survives an older snapshot")
