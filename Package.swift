@@ -229,7 +229,8 @@ let package = Package(
         .testTarget(
             name: "AgentDaemonTests",
             dependencies: [
-                "AgentDaemon", "AgentOperator", "AgentState", "BayeuxClient", "BayeuxCore", "CurlTransport", "GWS",
+                "AgentDaemon", "AgentOperator", "CSerialExecutor", "AgentState", "BayeuxClient", "BayeuxCore",
+                "CurlTransport", "GWS",
                 "GWSSimulator", "HTTPTransport", "JSON", "Locking", "ScriptedHTTPServer", "Systemd", "TestSupport",
                 "Timekeeping", .product(name: "Logging", package: "swift-log"),
             ],

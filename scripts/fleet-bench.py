@@ -17,6 +17,8 @@ For each N, as a user would run it (release binaries, log level info, JSON lines
             made through gws-sim's control endpoint: CPU per notification (idle share
             subtracted) and latency p50/p99/p99.9 from the change sent to gws-sim to the
             agent's state file renamed in place (inotify, as a reader sees it);
+  executor  the longest job the daemon's executor ran (start included) and how many ran
+            over 20 ms, from the metrics file's gws_agentd_executor_job_seconds;
   stop      SIGTERM to exit, and how many files say stopped.
 
 The daemon's CPU is its own (/proc/PID/stat); gws-sim shares the two cores, so the figures
@@ -149,7 +151,8 @@ def run_size(args, agents):
     sim = Simulator(args.sim, agents, root)
     with open(f"{root}/config.yaml", "w") as f:
         f.write(f"server:\n  url: http://127.0.0.1:{sim.port}\nagents:\n  directory: {root}/agents\n"
-                f"state:\n  directory: {root}/state\n  heartbeat_s: 10\nlog:\n  level: info\n  format: json\n")
+                f"state:\n  directory: {root}/state\n  heartbeat_s: 10\nlog:\n  level: info\n  format: json\n"
+                f"metrics:\n  textfile: {root}/metrics.prom\n")
     renames = Renames(f"{root}/state")
     started = time.monotonic()
     daemon = subprocess.Popen([args.daemon, "run", "--config", f"{root}/config.yaml"],
@@ -222,6 +225,19 @@ def run_size(args, agents):
             })
             time.sleep(2)
 
+        # The executor's job histogram, from the metrics file the daemon writes every heartbeat.
+        time.sleep(11)
+        executor = {}
+        with open(f"{root}/metrics.prom") as f:
+            for line in f:
+                if line.startswith("gws_agentd_executor_job_"):
+                    name, value = line.rsplit(" ", 1)
+                    executor[name] = float(value)
+        total = executor.get('gws_agentd_executor_job_seconds_count', 0)
+        result["executor_max_ms"] = executor.get("gws_agentd_executor_job_max_seconds", float("nan")) * 1e3
+        result["executor_jobs"] = total
+        result["executor_over_20ms"] = total - executor.get('gws_agentd_executor_job_seconds_bucket{le="0.02"}', 0)
+
         stop_started = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
         try:
@@ -265,13 +281,14 @@ def main():
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
     print("| agents | all synced | CPU to sync | idle (% of a core) | per 1,000 | polls/s | heartbeats/s "
-          "| resident | private | stop | files stopped |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| resident | private | stop | files stopped | longest job | jobs over 20 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['agents']:,} | {r['start_s']:.1f} s | {r['start_cpu_s']:.1f} s | {r['idle_percent']:.1f} % "
               f"| {r['idle_percent_per_1000']:.2f} % | {r.get('polls_per_s', float('nan')):.0f} "
               f"| {r['heartbeats_per_s']:.0f} | {r['resident'] / 1e6:.0f} MB | {r['private'] / 1e6:.0f} MB "
-              f"| {r['stop_s']:.1f} s | {r['stopped_files']:,} |")
+              f"| {r['stop_s']:.1f} s | {r['stopped_files']:,} | {r['executor_max_ms']:.1f} ms "
+              f"| {r['executor_over_20ms']:.0f} of {r['executor_jobs']:.0f} |")
     print()
     print("| agents | rate (sent) | CPU per notification | p50 | p99 | p99.9 | seen |")
     print("|---|---|---|---|---|---|---|")

@@ -219,6 +219,28 @@ static int timeout_until_next_timer(void) {
     return left > 60000 ? 60000 : (int)left;
 }
 
+const uint64_t gws_executor_job_bounds_ns[5] = {1000000u, 5000000u, 20000000u, 100000000u, 1000000000u};
+
+void gws_executor_job_stats_record(gws_executor_job_stats *stats, uint64_t duration_ns) {
+    unsigned bucket = 0;
+    while (bucket < 5 && duration_ns > gws_executor_job_bounds_ns[bucket]) bucket++;
+    stats->buckets[bucket]++;
+    stats->count++;
+    stats->sum_ns += duration_ns;
+    if (duration_ns > stats->max_ns) stats->max_ns = duration_ns;
+}
+
+// Written by the executor thread after each job, read by any thread under `stats_lock`
+// (a job's two clock reads are vDSO calls; the lock is uncontended but for a reader).
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static gws_executor_job_stats job_stats;
+
+void gws_serial_executor_job_stats(gws_executor_job_stats *out) {
+    pthread_mutex_lock(&stats_lock);
+    *out = job_stats;
+    pthread_mutex_unlock(&stats_lock);
+}
+
 // Jobs run in a row before the idle source gets a turn without blocking, so that a
 // steady stream of jobs cannot starve its I/O.
 enum { jobs_between_polls = 64 };
@@ -265,7 +287,12 @@ static void *drain(void *unused) {
         if (head == NULL) tail = NULL;
         pthread_mutex_unlock(&lock);
         // The generic executor: these jobs belong to no actor of ours.
+        uint64_t started = now_ns(CLOCK_MONOTONIC);
         swift_job_run(job, (SwiftExecutorRef){NULL, 0});
+        uint64_t ran = now_ns(CLOCK_MONOTONIC) - started;
+        pthread_mutex_lock(&stats_lock);
+        gws_executor_job_stats_record(&job_stats, ran);
+        pthread_mutex_unlock(&stats_lock);
         run_since_poll++;
     }
     return NULL;

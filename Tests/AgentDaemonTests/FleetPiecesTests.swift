@@ -1,4 +1,5 @@
 import BayeuxCore
+import CSerialExecutor
 import Foundation
 import GWS
 import Locking
@@ -184,5 +185,26 @@ struct FleetPiecesTests {
         #expect(large.contains("gws_agentd_fleet_notifications_total 20000"))
         #expect(large.contains("gws_agentd_fleet_bayeux_request_failures_total{kind=\"timeout\"} 10000"))
         #expect(large.contains("gws_agentd_fleet_state_file_writes_total 10000"))
+    }
+
+    @Test("The executor's job histogram: each job in the first bucket whose bound it does not pass; cumulative buckets")
+    func executorJobHistogram() {
+        var stats = gws_executor_job_stats()
+        for milliseconds: UInt64 in [0, 1, 2, 20, 21, 150, 5000] {
+            gws_executor_job_stats_record(&stats, milliseconds * 1_000_000)
+        }
+        let figures = ExecutorJobStats(stats)
+        #expect(figures.count == 7)
+        #expect(figures.buckets.map(\.count) == [2, 1, 1, 1, 1, 1])
+        #expect(figures.maxSeconds == 5)
+        let lines = FleetMetrics(
+            version: "9.9", startTime: 1000, agents: [], followed: 0, synced: 0, perAgent: false, executor: figures
+        ).render().split(separator: "\n")
+        #expect(lines.contains("gws_agentd_executor_job_seconds_bucket{le=\"0.001\"} 2"))
+        #expect(lines.contains("gws_agentd_executor_job_seconds_bucket{le=\"0.02\"} 4"))
+        #expect(lines.contains("gws_agentd_executor_job_seconds_bucket{le=\"+Inf\"} 7"))
+        #expect(lines.contains("gws_agentd_executor_job_seconds_count 7"))
+        #expect(lines.contains("gws_agentd_executor_job_max_seconds 5.0"))
+        #expect(lines.contains("# TYPE gws_agentd_executor_job_seconds histogram"))
     }
 }

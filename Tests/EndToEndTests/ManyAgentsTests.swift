@@ -45,6 +45,9 @@ struct ManyAgentsTests {
                 })
             let metrics = (try? String(contentsOfFile: fixture.metricsPath, encoding: .utf8)) ?? ""
             #expect(metrics.contains("gws_agentd_agents 50"))
+            // The daemon runs its own executor: how long its jobs ran is in the file.
+            #expect(metrics.contains("gws_agentd_executor_job_seconds_bucket{le=\"0.02\"}"))
+            #expect(metrics.contains("gws_agentd_executor_job_max_seconds "))
             #expect(metrics.components(separatedBy: "# TYPE gws_agentd_synced gauge").count == 2)
             let lines = daemon.output.split(separator: "\n").filter { $0.contains("resynchronised") }
             #expect(lines.count >= 50)

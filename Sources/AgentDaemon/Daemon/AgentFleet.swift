@@ -229,7 +229,7 @@ final class AgentFleet: Sendable {
         let counts = status.counts
         return FleetMetrics(
             version: BuildVersion.current, startTime: startTime, agents: agents, followed: counts.total,
-            synced: counts.synced, perAgent: perAgent
+            synced: counts.synced, perAgent: perAgent, executor: ExecutorJobStats.current()
         ).render()
     }
 

@@ -47,6 +47,8 @@ struct FleetMetrics {
     var synced: Int
     /// Whether each agent's own families (with the `agent` label) are written.
     var perAgent: Bool
+    /// How long the executor's jobs ran, when this process runs the executor.
+    var executor: ExecutorJobStats? = nil
 
     func render() -> String {
         var out = ""
@@ -58,6 +60,24 @@ struct FleetMetrics {
         family(
             "start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.",
             [("", MetricsText.number(startTime))])
+        if let executor {
+            var cumulative: UInt64 = 0
+            var samples: [(String, String)] = executor.buckets.map { bucket in
+                cumulative += bucket.count
+                let bound = bucket.bound.map { MetricsText.number($0) } ?? "+Inf"
+                return ("{le=\"\(bound)\"}", String(cumulative))
+            }
+            out +=
+                MetricsText.FamilyHeader(
+                    name: "executor_job_seconds", type: "histogram",
+                    help: "How long the executor's jobs ran (every agent's work shares its one thread)."
+                ).text
+            for (labels, value) in samples { out += "gws_agentd_executor_job_seconds_bucket\(labels) \(value)\n" }
+            out += "gws_agentd_executor_job_seconds_sum \(executor.sumSeconds)\n"
+            out += "gws_agentd_executor_job_seconds_count \(executor.count)\n"
+            samples = [("", String(executor.maxSeconds))]
+            family("executor_job_max_seconds", "gauge", "The longest executor job since the start.", samples)
+        }
         let totals = Totals(agents.map(\.figures))
         family("agents", "gauge", "Agents this daemon follows.", [("", String(followed))])
         family("agents_synced", "gauge", "Agents whose picture is synced.", [("", String(synced))])

@@ -54,6 +54,25 @@ int gws_serial_executor_set_idle_source(const gws_executor_idle_source *source);
 /// `fire`, or ENOMEM.
 int gws_serial_executor_schedule(uint64_t delay_ns, void (*fire)(void *context), void *context);
 
+/// How long the executor's jobs ran: a histogram of durations with the upper bounds of
+/// ``gws_executor_job_bounds_ns`` (the last bucket has none), their sum and the longest.
+/// A job that runs long delays every agent's next job: this is the figure to watch.
+typedef struct {
+    uint64_t count;
+    uint64_t buckets[6];
+    uint64_t sum_ns;
+    uint64_t max_ns;
+} gws_executor_job_stats;
+
+/// The upper bounds of the first five buckets, in nanoseconds: 1, 5, 20, 100 and 1,000 ms.
+extern const uint64_t gws_executor_job_bounds_ns[5];
+
+/// Adds one job of `duration_ns` to `stats` (the executor does this for each job it runs).
+void gws_executor_job_stats_record(gws_executor_job_stats *stats, uint64_t duration_ns);
+
+/// A copy of the executor's job statistics so far (all zero when it is not installed).
+void gws_serial_executor_job_stats(gws_executor_job_stats *out);
+
 /// Names the calling thread (at most 15 bytes are kept), as `top -H` and perf show it.
 void gws_set_current_thread_name(const char *name);
 
