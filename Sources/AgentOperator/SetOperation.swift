@@ -121,7 +121,7 @@ extension OperatorCommands {
         let client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
                 url: agent.server.notificationsURL,
-                session: SessionConfiguration(maxNetworkDelay: agent.server.maxNetworkDelay),
+                session: agent.server.bayeuxSession,
                 subscriptions: agent.channels, headers: { rest.bayeuxHeaders }),
             http: http, clock: clock, logger: Logger(label: "gws-agentd.set") { _ in SwiftLogNoOpLogHandler() })
         let run = Task { await client.run() }

@@ -287,7 +287,12 @@ actor CometDEngine {
         if !immediate {
             nextToken += 1
             let token = nextToken
-            let timeout = settings.timeout
+            // A hold time the client asks for (`advice.timeout`, for proxies that cut idle
+            // connections) is honoured when shorter than the server's, as CometD does.
+            var timeout = settings.timeout
+            if let asked = message.fields["advice"]?["timeout"]?.intValue, asked > 0 {
+                timeout = min(timeout, .milliseconds(asked))
+            }
             let clock = self.clock
             let deadline = clock.now + timeout
             let wake = await withTaskCancellationHandler {

@@ -1,3 +1,4 @@
+import BayeuxCore
 import Foundation
 import Logging
 import TestSupport
@@ -52,6 +53,8 @@ struct ConfigurationLoaderTests {
         #expect(configuration.logLevel == .info)
         #expect(configuration.metricsTextfile == nil)
         #expect(configuration.metricsPerAgentLimit == 100)
+        #expect(configuration.server.requestedTimeout == nil)
+        #expect(configuration.server.backoff == BackoffPolicy())
     }
 
     @Test("Every key can be set in the file")
@@ -69,6 +72,9 @@ struct ConfigurationLoaderTests {
                   allow_insecure: true
                   proxy: http://proxy:3128
                   max_network_delay_s: 2.5
+                  requested_timeout_s: 20
+                  backoff_increment_s: 0.5
+                  backoff_max_s: 120
                 notifications:
                   channels: [/v2/me/devices]
                 session:
@@ -95,6 +101,9 @@ struct ConfigurationLoaderTests {
         #expect(configuration.server.tlsVerify == false)
         #expect(configuration.server.proxy == "http://proxy:3128")
         #expect(configuration.server.maxNetworkDelay == .milliseconds(2500))
+        #expect(configuration.server.requestedTimeout == .seconds(20))
+        #expect(configuration.server.backoffIncrement == .milliseconds(500))
+        #expect(configuration.server.backoffMaximum == .seconds(120))
         #expect(configuration.channels == ["/v2/me/devices"])
         #expect(configuration.startContactCenterSession)
         #expect(configuration.agents.first?.stateFile == "/run/x/state.json")
@@ -174,6 +183,10 @@ struct ConfigurationLoaderTests {
             ("notifications:\n  channels: devices\n", "notifications.channels"),
             ("metrics:\n  textfile: /tmp/x.txt\n", "metrics.textfile"),
             ("metrics:\n  per_agent_limit: -1\n", "metrics.per_agent_limit"),
+            ("server:\n  requested_timeout_s: 0\n", "server.requested_timeout_s"),
+            ("server:\n  backoff_increment_s: 0\n", "server.backoff_increment_s"),
+            ("server:\n  backoff_max_s: 0.5\n", "server.backoff_max_s"),
+            ("server:\n  backoff_increment_s: 10\n  backoff_max_s: 5\n", "server.backoff_max_s"),
             ("metrics:\n  per_agent_limit: many\n", "metrics.per_agent_limit"),
         ])
     func badKeys(body: String, key: String) async throws {
@@ -364,5 +377,19 @@ struct ConfigurationLoaderTests {
         password.password = Password("another", source: "test")
         #expect(password.needsReconnect(from: base))
         #expect("\(base.password)".contains("s3cret") == false)
+    }
+
+    @Test("The server section maps onto the Bayeux session: hold time, network allowance, backoff bounds")
+    func sessionSettings() {
+        var server = ServerSettings(url: "https://gws.example.com", maxNetworkDelay: .seconds(4))
+        server.requestedTimeout = .seconds(20)
+        server.backoffIncrement = .milliseconds(250)
+        server.backoffMaximum = .seconds(90)
+        let session = server.bayeuxSession
+        #expect(session.requestedTimeout == .seconds(20))
+        #expect(session.maxNetworkDelay == .seconds(4))
+        #expect(session.backoff.increment == .milliseconds(250))
+        #expect(session.backoff.maximum == .seconds(90))
+        #expect(server.backoff == session.backoff)
     }
 }

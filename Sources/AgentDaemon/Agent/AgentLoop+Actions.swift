@@ -139,7 +139,7 @@ extension AgentLoop {
         let client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
                 url: connection.url + "/api/v2/notifications",
-                session: SessionConfiguration(maxNetworkDelay: server.maxNetworkDelay),
+                session: server.bayeuxSession,
                 subscriptions: configuration.channels,
                 headers: { rest.bayeuxHeaders }),
             http: connection.http, clock: clock, logger: logger,

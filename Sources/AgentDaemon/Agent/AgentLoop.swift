@@ -81,7 +81,8 @@ final class AgentLoop {
         CoordinatorSettings(
             channels: configuration.channels, servers: configuration.server.urls,
             failoverAfter: configuration.server.failoverAfter,
-            startContactCenterSession: configuration.startContactCenterSession)
+            startContactCenterSession: configuration.startContactCenterSession,
+            backoff: configuration.server.backoff)
     }
 
     /// A fresh GWS session on node `node`: a new HTTP client (empty cookie jar) and REST

@@ -91,9 +91,23 @@ struct ConfigurationValues {
         let delay = reader.double(forKey: key(.serverMaxNetworkDelay), default: 10)
         let failoverAfter = reader.int(forKey: key(.serverFailoverAfter), default: 3)
         let allowInsecure = reader.bool(forKey: key(.serverAllowInsecure), default: false)
+        let requestedTimeout = reader.double(forKey: key(.serverRequestedTimeout))
+        let backoffIncrement = reader.double(forKey: key(.serverBackoffIncrement), default: 1)
+        let backoffMax = reader.double(forKey: key(.serverBackoffMax), default: 30)
         try reportTypeProblems()
         guard delay > 0, delay <= 600 else {
             throw invalid(.serverMaxNetworkDelay, "must be more than 0 and at most 600 seconds, got \(delay)")
+        }
+        if let requestedTimeout, !(1...3600).contains(requestedTimeout) {
+            throw invalid(.serverRequestedTimeout, "must be between 1 and 3600 seconds, got \(requestedTimeout)")
+        }
+        guard (0.1...60).contains(backoffIncrement) else {
+            throw invalid(.serverBackoffIncrement, "must be between 0.1 and 60 seconds, got \(backoffIncrement)")
+        }
+        guard (1...3600).contains(backoffMax), backoffMax >= backoffIncrement else {
+            throw invalid(
+                .serverBackoffMax,
+                "must be between 1 and 3600 seconds and at least server.backoff_increment_s, got \(backoffMax)")
         }
         var settings = ServerSettings(
             urls: urls, caFile: caFile, tlsVerify: tlsVerify, proxy: proxy, failoverAfter: failoverAfter,
@@ -126,6 +140,9 @@ struct ConfigurationValues {
                 .serverProxy, "must not hold a user name or password (user:password@): they would reach the logs")
         }
         settings.maxNetworkDelay = .milliseconds(Int64(delay * 1000))
+        settings.requestedTimeout = requestedTimeout.map { .milliseconds(Int64($0 * 1000)) }
+        settings.backoffIncrement = .milliseconds(Int64(backoffIncrement * 1000))
+        settings.backoffMaximum = .milliseconds(Int64(backoffMax * 1000))
         return settings
     }
 

@@ -13,6 +13,13 @@ public struct ServerSettings: Sendable, Equatable {
     public var proxy: String?
     /// Allowance for network latency on top of the long-poll hold time.
     public var maxNetworkDelay: Duration
+    /// The hold time asked for on every long poll (`server.requested_timeout_s`), for
+    /// proxies that cut idle connections sooner than GWS's own timeout; `nil`: GWS's.
+    public var requestedTimeout: Duration?
+    /// Retries after failures wait `n ×` this (`server.backoff_increment_s`), with jitter…
+    public var backoffIncrement: Duration = .seconds(1)
+    /// …and never more than this (`server.backoff_max_s`).
+    public var backoffMaximum: Duration = .seconds(30)
     /// Consecutive failures of a node after which the next one is used.
     public var failoverAfter: Int
     /// `server.allow_insecure`: cleartext `http://` to a host other than the loopback,
