@@ -230,6 +230,7 @@ extension AgentCoordinator {
         metadata["agent.previous_state"] = before.state
         metadata["agent.previous_dnd"] = Self.dndText(before.dnd)
         if let reason = before.reason { metadata["agent.previous_reason"] = reason }
+        if let workMode = before.workMode { metadata["agent.previous_work_mode"] = workMode }
         if let beforeSince, let start = Timestamp.parse(beforeSince), let now = Timestamp.parse(time), now >= start {
             metadata["agent.previous_seconds"] = Self.seconds(now - start)
         }

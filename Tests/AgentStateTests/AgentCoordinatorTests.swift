@@ -56,9 +56,11 @@ struct AgentCoordinatorTests {
         var h = CoordinatorHarness()
         try h.connect()
         /// The device and the channel both in `state`, for `reason`.
-        func messages(_ state: String, reason: String? = nil) -> [BayeuxMessage] {
-            var userState: JSONValue = ["state": .string(state)]
-            if let reason { userState = ["state": .string(state), "reason": .string(reason)] }
+        func messages(_ state: String, reason: String? = nil, workMode: String? = nil) -> [BayeuxMessage] {
+            var fields: JSONObject = ["state": .string(state)]
+            if let reason { fields["reason"] = .string(reason) }
+            if let workMode { fields["workMode"] = .string(workMode) }
+            let userState = JSONValue.object(fields)
             return [
                 BayeuxMessage(
                     channel: "/v2/me/devices",
@@ -100,6 +102,13 @@ struct AgentCoordinatorTests {
         #expect(third.metadata["agent.previous_dnd"] == "DND off")
         #expect(third.metadata["agent.reason"] == nil)
         #expect(third.metadata["agent.previous_seconds"] == "96.000", "\(third.metadata)")
+        // The same state out of after-call work: a change, with the work mode it left.
+        try h.bayeux(.messages(messages("NotReady", workMode: "AfterCallWork")))
+        try h.bayeux(.messages(messages("NotReady")))
+        let fifth = try #require(h.logs.last)
+        #expect(fifth.metadata["agent.state"] == "NotReady")
+        #expect(fifth.metadata["agent.previous_state"] == "NotReady")
+        #expect(fifth.metadata["agent.previous_work_mode"] == "AfterCallWork", "\(fifth.metadata)")
         #expect(AgentCoordinator<ManualInstant>.seconds(0.0304) == "0.030")
         #expect(AgentCoordinator<ManualInstant>.seconds(12.5) == "12.500")
     }
