@@ -53,16 +53,22 @@ public struct ConfigurationLoader: Sendable {
         } catch {
             throw ConfigurationError(key: path, "cannot be read as YAML: \(error)")
         }
-        let problems = ProblemCollector()
-        let variables = EnvironmentVariablesProvider(
-            environmentVariables: environment.filter { $0.key.hasPrefix(Self.environmentPrefix) },
-            secretsSpecifier: .specific([passwordEnvironmentVariable]))
-        let reader = ConfigReader(
-            providers: [variables.prefixKeys(with: "gws_agentd"), file], accessReporter: problems)
-        let values = ConfigurationValues(
-            reader: reader, problems: problems, environment: environment, file: path,
-            passwordOptional: passwordOptional)
-        return try values.build()
+        let environment = self.environment
+        let passwordOptional = self.passwordOptional
+        // Building reads and checks every agent's password file: about 0.1 s for 10,000
+        // agents, off the executor thread so that a reload does not stall every agent.
+        return try await OffExecutor.run { () throws(ConfigurationError) -> DaemonConfiguration in
+            let problems = ProblemCollector()
+            let variables = EnvironmentVariablesProvider(
+                environmentVariables: environment.filter { $0.key.hasPrefix(Self.environmentPrefix) },
+                secretsSpecifier: .specific([passwordEnvironmentVariable]))
+            let reader = ConfigReader(
+                providers: [variables.prefixKeys(with: "gws_agentd"), file], accessReporter: problems)
+            let values = ConfigurationValues(
+                reader: reader, problems: problems, environment: environment, file: path,
+                passwordOptional: passwordOptional)
+            return try values.build()
+        }
     }
 
     private func checkReadable(_ path: String) throws(ConfigurationError) {
