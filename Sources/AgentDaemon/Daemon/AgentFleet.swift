@@ -48,14 +48,6 @@ final class AgentFleet: Sendable {
     /// agent could otherwise re-add it and have its new state file deleted by the first.
     private let reloads = SerialQueue()
     let status: FleetStatus
-    /// How many agents a loop over all of them handles in one executor job before it lets
-    /// the other jobs run (10,000 agents in one go hold every agent's notifications ~90 ms).
-    static let agentsPerJob = 256
-
-    /// Lets the executor's other jobs run after every ``agentsPerJob`` agents of a loop.
-    static func yieldEvery(_ index: Int) async {
-        if index % agentsPerJob == agentsPerJob - 1 { await Task.yield() }
-    }
     /// When the daemon started, in seconds since the epoch (`gws_agentd_start_time_seconds`).
     private let startTime = WallClock.now()
     let pacer: LoginPacer
@@ -114,10 +106,9 @@ final class AgentFleet: Sendable {
     func start() async {
         let agents = configuration.withLock { $0.agents }
         await withTaskGroup(of: Void.self) { group in
-            for (index, agent) in agents.enumerated() {
+            for agent in agents {
                 let ready = add(agent)
                 group.addTask { await ready() }
-                await Self.yieldEvery(index)
             }
         }
     }
@@ -195,8 +186,7 @@ final class AgentFleet: Sendable {
             }
         }
         await withTaskGroup(of: Void.self) { group in
-            for (index, agent) in new.agents.enumerated() {
-                await Self.yieldEvery(index)
+            for agent in new.agents {
                 if let member = members.withLock({ $0[agent.username] }) {
                     let configuration = new.configuration(for: agent)
                     group.addTask { await member.reconfigure(configuration) }
