@@ -103,7 +103,11 @@ struct BayeuxClientTests {
                 f.client.snapshot.counters.requestFailures[.http, default: 0] > counted && time.nextDelay != nil
             }
             failures = f.client.snapshot.counters.requestFailures[.http, default: 0]
-            elapsed += time.advanceToNextDeadline() ?? .zero
+            // The whole delay in one step: the retry timer is the only sleeper and it is
+            // registered (waited for above). A step capped below the delay (the default
+            // 1 s, where the fourth delay may be 1.5 s) fires nothing, and the next wait
+            // would then wait for an attempt that is never made.
+            elapsed += time.advanceToNextDeadline(atMost: .seconds(5)) ?? .zero
         }
         let attempts = f.seen.withLock { $0.count } - before
         // Delays 0, 0.25-0.5, 0.5-1, 0.75-1.5 s: at most 5 attempts in two seconds, never a busy loop.
