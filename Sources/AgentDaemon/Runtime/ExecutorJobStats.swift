@@ -3,17 +3,12 @@ import CSerialExecutor
 /// How long the daemon's executor jobs ran (every agent's work is one job after another on
 /// one thread, so one long job delays them all): a histogram, the sum and the longest, for
 /// the metrics file.
-struct ExecutorJobStats: Sendable, Equatable {
+struct ExecutorJobStats: Sendable {
     /// Jobs at most each bound long, the bounds in seconds; the last count has no bound.
     var buckets: [(bound: Double?, count: UInt64)]
     var count: UInt64
     var sumSeconds: Double
     var maxSeconds: Double
-
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.count == rhs.count && lhs.sumSeconds == rhs.sumSeconds && lhs.maxSeconds == rhs.maxSeconds
-            && lhs.buckets.map(\.count) == rhs.buckets.map(\.count)
-    }
 
     init(_ stats: gws_executor_job_stats) {
         let counts = withUnsafeBytes(of: stats.buckets) { Array($0.bindMemory(to: UInt64.self)) }
