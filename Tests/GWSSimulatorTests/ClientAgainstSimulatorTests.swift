@@ -155,7 +155,12 @@ struct ClientAgainstSimulatorTests {
         await waitUntil("both subscriptions confirmed") { await c.subscribedCount() >= 2 }
         await c.fixture.simulator.engine.startScriptedActivity(interval: .seconds(3))
         for step in 1...3 {
-            await waitUntil("the activity waiting for step \(step)") { time.nextDelay != nil }
+            // The activity's own sleep (exactly 3 s from now: time stands still meanwhile),
+            // not any sleeper: a parked long poll sleeps on this clock too, and a step
+            // taken before the activity sleeps is lost.
+            await waitUntil("the activity waiting for step \(step)") {
+                time.deadlines.contains { $0 == time.now.advanced(by: .seconds(3)) }
+            }
             time.advance(by: .seconds(3))
             await waitUntil("step \(step) applied") { c.fixture.simulator.counters[.operations] >= step }
             await c.recorder.wait(for: "step \(step) delivered") { events in
