@@ -45,7 +45,7 @@ metrics:
   textfile: $work/run/gws_agentd.prom
 YAML
 
-echo "gws-sim:    http://127.0.0.1:$port (agent1 changes state every 3 s)"
+echo "gws-sim:    http://127.0.0.1:$port (agent1 changes state every 3 s and takes a call)"
 "$bin/gws-agentd" run --config "$work/config.yaml" 2> "$work/daemon.log" &
 daemon_pid=$!
 echo "gws-agentd: pid $daemon_pid, state file $work/run/state.json"

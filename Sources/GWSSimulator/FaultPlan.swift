@@ -37,6 +37,8 @@ public enum FaultTarget: String, Sendable, Equatable {
     case any, cometd, rest
     /// REST requests that carry a session cookie (a resync or an operation; not a login).
     case restInSession = "rest-in-session"
+    /// Reads and operations of calls (`/api/v2/me/calls…`).
+    case calls
 }
 
 /// Faults waiting to be applied, in order, each to one request.
@@ -49,13 +51,14 @@ struct FaultPlan {
 
     /// Takes the next fault for a request to the CometD endpoint (`cometd`) or REST, with
     /// or without a session cookie.
-    mutating func next(cometd: Bool, inSession: Bool) -> Fault? {
+    mutating func next(cometd: Bool, inSession: Bool, calls: Bool = false) -> Fault? {
         let index = pending.firstIndex { entry in
             switch entry.target {
             case .any: return true
             case .cometd: return cometd
             case .rest: return !cometd
             case .restInSession: return !cometd && inSession
+            case .calls: return calls
             }
         }
         return index.map { pending.remove(at: $0).fault }

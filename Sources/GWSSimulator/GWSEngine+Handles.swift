@@ -129,6 +129,17 @@ extension GWSEngine {
     /// How many HTTP sessions node `index` holds (expired ones not yet purged included).
     public func httpSessionCount(node index: Int = 0) -> Int { nodes[index].httpSessions.count }
 
+    /// One step of ``callScript`` for `username`.
+    func scriptedCall(_ step: String, username: String) async {
+        switch step {
+        case "ring": await startCall(username: username, userData: ["scripted": "true"])
+        case "answer": await operateCall("Answer", username: username)
+        case "hold": await operateCall("Hold", username: username)
+        case "retrieve": await operateCall("Retrieve", username: username)
+        default: await operateCall("Hangup", username: username)
+        }
+    }
+
     /// The operations of scripted activity, in order: every agent goes through them, one
     /// step per interval (states, DND, work modes and a Not Ready reason).
     public static let activityScript: [(operation: String, scope: OperationScope)] = [
@@ -137,8 +148,13 @@ extension GWSEngine {
         ("AuxWork", .channel("voice")), ("NotReady", .all),
     ]
 
+    /// The call of scripted activity, one entry per step of ``activityScript`` (`nil`: the
+    /// step does nothing to calls): a call rings as the agent becomes Ready, is answered,
+    /// held, retrieved, and released as the agent goes to after-call work.
+    public static let callScript: [String?] = ["ring", "answer", "hold", "retrieve", "release", nil, nil, nil, nil]
+
     /// Changes every agent every `interval` of the engine's clock, cycling through
-    /// ``activityScript``, as an agent clicking in a desktop would.
+    /// ``activityScript`` and ``callScript``, as an agent clicking in a desktop would.
     public func startScriptedActivity(interval: Duration) {
         activity?.cancel()
         let clock = self.clock
@@ -147,7 +163,11 @@ extension GWSEngine {
             while !Task.isCancelled {
                 guard (try? await clock.sleep(for: interval)) != nil, let self else { return }
                 let (operation, scope) = Self.activityScript[step % Self.activityScript.count]
-                for username in self.usernames { await self.apply(operation, scope: scope, username: username) }
+                let call = Self.callScript[step % Self.callScript.count]
+                for username in self.usernames {
+                    await self.apply(operation, scope: scope, username: username)
+                    if let call { await self.scriptedCall(call, username: username) }
+                }
                 step += 1
             }
         }

@@ -101,6 +101,11 @@ extension GWSEngine {
                 return .json(notFound, status: 404, headers: headers)
             }
             return .json(["statusCode": 0, "device": device.resource(baseURL: baseURL)] as JSONValue, headers: headers)
+        case let s where s.starts(with: ["api", "v2", "me", "calls"]) && s.count <= 5:
+            guard let reply = readCalls(s, fields: parts.query["fields"] != nil, agent: agent) else {
+                return .json(notFound, status: 404, headers: headers)
+            }
+            return .json(reply, headers: headers)
         case ["api", "v2", "me", "channels"]:
             return .json(
                 ["statusCode": 0, "channels": .array(agent.channels.map(\.resource))] as JSONValue, headers: headers)
@@ -120,6 +125,16 @@ extension GWSEngine {
     ) async -> ScriptedResponse {
         let username = caller.username
         let segments = parts.path.split(separator: "/").map(String.init)
+        if segments.count == 5, segments.starts(with: ["api", "v2", "me", "calls"]) {
+            guard let body = try? JSONParser().parse(request.body), let operation = body["operationName"]?.stringValue,
+                ["Answer", "Hold", "Retrieve", "Hangup"].contains(operation)
+            else {
+                return operationReply(
+                    .rejected(statusCode: 1, message: "'operationName' must be Answer, Hold, Retrieve or Hangup"),
+                    headers: headers)
+            }
+            return operationReply(await operateCall(operation, id: segments[4], username: username), headers: headers)
+        }
         let scope: OperationScope
         switch segments {
         case ["api", "v2", "me"]: scope = .all

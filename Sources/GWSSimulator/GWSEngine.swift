@@ -29,6 +29,8 @@ public actor GWSEngine {
     /// Each node's base URL, as the transport serving it says (resources carry URLs).
     var baseURLs: [String]
     var activity: Task<Void, Never>?
+    /// Calls made so far, for call ids.
+    var callsMade = 0
     /// Added to the clock for HTTP-session ages (``advanceSessionClock(by:)``).
     var sessionClockOffset: Duration = .zero
 
@@ -85,7 +87,8 @@ public actor GWSEngine {
         let isCometD = parts.path.hasPrefix(Self.notificationsPath)
         var response: ScriptedResponse
         let hasSession = parts.cookies["JSESSIONID"] != nil
-        var fault = faults.next(cometd: isCometD, inSession: hasSession)
+        var fault = faults.next(
+            cometd: isCometD, inSession: hasSession, calls: parts.path.hasPrefix("/api/v2/me/calls"))
         let faulted = fault != nil
         if case .delay(let duration)? = fault {
             counters.increment(.faultsApplied)

@@ -73,6 +73,8 @@ extension GWSSimulator {
                 ])
             }
             return .json(.array(entries))
+        case ("POST", "call"):
+            return await callControl(body)
         case ("POST", "operation"):
             guard let operation = body["operation"]?.stringValue else {
                 return .json(["error": "operation is required"] as JSONValue, status: 400)
@@ -86,6 +88,36 @@ extension GWSSimulator {
             return .json(notFound, status: 404)
         }
         return .json(["ok": true] as JSONValue)
+    }
+
+    /// `POST /sim/control/call`: `{"action": "ring"|"dial"|"answer"|"establish"|"hold"|
+    /// "retrieve"|"release"|"attach", "username", "id", "from", "attached_data"}`.
+    func callControl(_ body: JSONValue) async -> ScriptedResponse {
+        let username = body["username"]?.stringValue
+        let id = body["id"]?.stringValue
+        let operations = [
+            "answer": "Answer", "establish": "Establish", "hold": "Hold", "retrieve": "Retrieve", "release": "Hangup",
+        ]
+        switch body["action"]?.stringValue {
+        case let action? where action == "ring" || action == "dial":
+            guard
+                let callID = await engine.startCall(
+                    username: username, inbound: action == "ring", otherParty: body["from"]?.stringValue ?? "5550100",
+                    userData: body["attached_data"]?.objectValue ?? [:])
+            else { return .json(notFound, status: 404) }
+            return .json(["ok": true, "id": .string(callID)] as JSONValue)
+        case "attach"?:
+            return await engine.operationReply(
+                await engine.attachData(body["attached_data"]?.objectValue ?? [:], id: id, username: username),
+                headers: [])
+        case let action? where operations[action] != nil:
+            return await engine.operationReply(
+                await engine.operateCall(operations[action] ?? "", id: id, username: username), headers: [])
+        default:
+            return .json(
+                ["error": "action must be ring, dial, answer, establish, hold, retrieve, release or attach"]
+                    as JSONValue, status: 400)
+        }
     }
 
     /// The `node` member of a control request: `.some(nil)` when absent (every node),

@@ -66,6 +66,8 @@ public struct SimulatedAgent: Sendable, Equatable {
     public var password: String
     public var devices: [SimulatedDevice]
     public var channels: [SimulatedChannel]
+    /// Live calls (released calls are forgotten).
+    public var calls: [SimulatedCall] = []
 
     /// An agent logged in and Not Ready on one voice device and on voice, chat and email.
     public init(username: String, password: String, phoneNumber: String = "5001") {

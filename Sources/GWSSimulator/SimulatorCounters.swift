@@ -12,6 +12,8 @@ public final class SimulatorCounters: Sendable {
         case sessionsSwept = "sessions_swept"
         case messagesDelivered = "messages_delivered"
         case operations
+        /// Call changes: rung, dialed, answered, held, retrieved, released.
+        case callOperations = "call_operations"
         case faultsApplied = "faults_applied"
         case authFailures = "auth_failures"
         case csrfFailures = "csrf_failures"
