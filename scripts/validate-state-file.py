@@ -29,6 +29,11 @@ def summary_problems(document):
     expected_dnd = None if not dnds else any(dnds)
     if agent["dnd"] != expected_dnd:
         problems.append(f"agent.dnd is {agent['dnd']!r}, the parts say {expected_dnd!r}")
+    calls = agent.get("calls") or []
+    if calls and agent.get("on_call") is not True:
+        problems.append(f"agent.on_call is {agent.get('on_call')!r} with {len(calls)} live call(s)")
+    if any(call["state"] == "Released" for call in calls):
+        problems.append("agent.calls holds a released call")
     return problems
 
 

@@ -7,9 +7,18 @@ public enum StatusText {
     /// "Ready, DND off" or "NotReady (AfterCallWork, reason Lunch), DND on"; with `now`
     /// (seconds since the epoch), each part says for how long when its start is known:
     /// "NotReady (AuxWork, reason Lunch) for 47m, DND off for 2h05m".
+    /// On a call, it ends with the newest call's state: ", on a call (Established for 2m)".
     public static func agentLine(_ agent: StateDocument.Agent, now: Double? = nil) -> String {
         stateText(agent.state, agent.workMode, agent.reason) + lasting(since: agent.stateSince, now: now) + ", "
-            + dndText(agent.dnd) + lasting(since: agent.dndSince, now: now)
+            + dndText(agent.dnd) + lasting(since: agent.dndSince, now: now) + callText(agent, now: now)
+    }
+
+    /// ", on a call (Held for 12s)" when the agent is on a call, else "".
+    static func callText(_ agent: StateDocument.Agent, now: Double?) -> String {
+        guard agent.onCall == true else { return "" }
+        guard let call = agent.calls?.last else { return ", on a call" }
+        let more = (agent.calls?.count ?? 0) > 1 ? ", \(agent.calls?.count ?? 0) calls" : ""
+        return ", on a call (\(call.state ?? "unknown")\(lasting(since: call.since, now: now))\(more))"
     }
 
     /// " for 47m" when `since` is a known start and `now` is given, else "".
@@ -70,6 +79,16 @@ public enum StatusText {
                 "channel     \(channel.name ?? "(all)"): \(stateText(channel.state, channel.workMode, channel.reason))"
                     + "\(lasting(since: channel.since, now: now)), \(dndText(channel.dnd))"
             )
+        }
+        if agent.calls != nil, agent.onCall != true {
+            lines.append(
+                agent.onCall == false ? "calls       none" : "calls       unknown (not read since the last handshake)")
+        }
+        for call in agent.calls ?? [] {
+            let details = [call.type, call.deviceID.map { "device \($0)" }].compactMap { $0 }
+            lines.append(
+                "call        \(call.id): \(call.state ?? "unknown")\(lasting(since: call.since, now: now))"
+                    + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))"))
         }
         var connection = "connection  \(connectionLine(document.connection))"
         if document.connection.handshakes > 0 { connection += ", \(document.connection.handshakes) handshake(s)" }

@@ -111,8 +111,15 @@ extension AgentCoordinator {
             nodeFailures = 0
             let before = AgentSummary(model.cache)
             let beforeSince = model.since.agentSince(before)
+            let callsBefore = model.cache.calls
             model.replace(with: snapshot, replaying: resyncBuffer)
             resyncBuffer = []
+            if settings.tracksCalls, let problem = snapshot.callsProblem {
+                logProblem(
+                    "the agent's calls could not be read; calls unknown until the next resync: \(problem)",
+                    into: &actions)
+            }
+            logCallsResynced(from: callsBefore, time: time, into: &actions)
             resync = .done
             updateSynced()
             logAgentChange(from: before, since: beforeSince, time: time, into: &actions)
@@ -174,6 +181,12 @@ extension AgentCoordinator {
                 reporters.channels += channels.compactMap(\.name)
                 model.apply(notification, at: time)
                 if buffering { resyncBuffer.append(notification) }
+            case .call(let message):
+                sawNotification = true
+                let before = model.cache.call(id: message.call.id)
+                model.apply(notification, at: time)
+                if buffering { resyncBuffer.append(notification) }
+                logCallChange(message, from: before, time: time, into: &actions)
             case .error(let report):
                 actions.append(
                     .log(
@@ -191,7 +204,8 @@ extension AgentCoordinator {
                 .log(
                     CoordinatorLog(
                         .warning,
-                        "GWS reported more than \(AgentCache.maximumEntries) devices or channels; ignoring the others"))
+                        "GWS reported more than \(AgentCache.maximumEntries) devices, channels or calls; ignoring the others"
+                    ))
             )
         }
         if buffering, resyncBuffer.count > settings.maxBufferedNotifications {

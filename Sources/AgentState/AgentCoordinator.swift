@@ -81,6 +81,13 @@ public struct AgentCoordinator<Instant: InstantProtocol<Duration>>: Sendable whe
         model = AgentModel(username: username)
         self.settings = settings
         random = SplitMix64(seed: seed)
+        applyCallSettings()
+    }
+
+    /// Tells the model whether calls are followed and their details kept.
+    mutating func applyCallSettings() {
+        model.tracksCalls = settings.tracksCalls
+        model.keepsCallDetails = settings.publishCallDetails
     }
 
     /// Takes the state starts a previous run recorded in `document` (the state file it
@@ -142,6 +149,7 @@ public struct AgentCoordinator<Instant: InstantProtocol<Duration>>: Sendable whe
             nodeFailures = 0
         }
         self.settings = settings
+        applyCallSettings()
         guard reconnect else { return }
         actions.append(.log(CoordinatorLog(.notice, "server settings changed; reconnecting")))
         switch phase {

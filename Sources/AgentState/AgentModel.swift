@@ -51,9 +51,25 @@ public struct AgentModel: Sendable, Equatable {
     /// Applies a notification that arrived at `time`; returns whether the picture changed.
     @discardableResult
     mutating func apply(_ notification: GWSNotification, at time: String) -> Bool {
-        guard cache.apply(notification) else { return false }
+        guard cache.apply(notification, at: time) else { return false }
         since.update(to: cache, at: time)
         return true
+    }
+
+    /// Whether `/v2/me/calls` is followed: the document then has `calls` and `on_call`.
+    public var tracksCalls = false
+
+    /// Whether the agent is on a call, as the state file's `on_call` says it.
+    public var onCall: Bool? { tracksCalls ? cache.onCall : nil }
+
+    /// Whether calls' participants and attached data are kept and published (personal
+    /// data: off unless the configuration asks); turning it off drops what is held.
+    public var keepsCallDetails: Bool {
+        get { cache.keepsCallDetails }
+        set {
+            cache.keepsCallDetails = newValue
+            if !newValue { cache.dropCallDetails() }
+        }
     }
 
     /// Remembers the starts a previous run's state file recorded (see
@@ -78,7 +94,8 @@ public struct AgentModel: Sendable, Equatable {
                 state: connection, since: connectionSince, clientID: clientID, handshakes: handshakes,
                 lastError: lastError, server: server),
             agent: .init(
-                username: username, cache: cache, since: since, synced: synced, lastNotificationAt: lastNotificationAt))
+                username: username, cache: cache, since: since, synced: synced, lastNotificationAt: lastNotificationAt,
+                tracksCalls: tracksCalls))
     }
 
     /// The one-line status for systemd (`STATUS=`): "connected, Ready, DND off" or

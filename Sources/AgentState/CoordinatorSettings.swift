@@ -23,12 +23,21 @@ public struct CoordinatorSettings: Sendable, Equatable {
     public var maxAuthenticationFailures: Int
     /// Notifications kept while a resync is in flight; past this the resync restarts.
     public var maxBufferedNotifications: Int
+    /// Whether calls' participants and attached data are kept and published (personal data).
+    public var publishCallDetails: Bool
+
+    /// Whether the subscriptions cover `/v2/me/calls`: the agent's calls are then followed,
+    /// read from REST at every resync and published.
+    public var tracksCalls: Bool {
+        channels.contains { ChannelPattern($0)?.matches("/v2/me/calls") == true }
+    }
 
     public init(
         channels: [String], servers: [String] = [], failoverAfter: Int = 3, stablePeriod: Duration = .seconds(10),
         startContactCenterSession: Bool = false, backoff: BackoffPolicy = BackoffPolicy(),
-        maxAuthenticationFailures: Int = 3, maxBufferedNotifications: Int = 10_000
+        maxAuthenticationFailures: Int = 3, maxBufferedNotifications: Int = 10_000, publishCallDetails: Bool = false
     ) {
+        self.publishCallDetails = publishCallDetails
         self.channels = channels
         self.servers = servers
         self.failoverAfter = max(1, failoverAfter)

@@ -74,7 +74,16 @@ extension StateDocument {
                         since: try c.optionalString("since"))
                 },
                 lastNotificationAt: try agent.optionalString("last_notification_at"),
-                stateSince: try agent.optionalString("state_since"), dndSince: try agent.optionalString("dnd_since")))
+                stateSince: try agent.optionalString("state_since"), dndSince: try agent.optionalString("dnd_since"),
+                onCall: try agent.optionalBool("on_call"),
+                calls: try agent.optionalObjects("calls")?.map { c throws(StateFileError) in
+                    Call(
+                        id: try c.string("id"), state: try c.optionalString("state"),
+                        type: try c.optionalString("type"),
+                        deviceID: try c.optionalString("device_id"), since: try c.optionalString("since"),
+                        participants: try c.optionalStrings("participants"),
+                        attachedData: try c.optionalObject("attached_data")?.value.objectValue)
+                }))
     }
 }
 
@@ -147,6 +156,18 @@ private struct Fields {
             result.append(Fields(element, path: "\(at(key))[\(index)]"))
         }
         return result
+    }
+
+    /// An array of objects, or `nil` when the member is absent or `null` (a member later
+    /// versions of schema 1 added).
+    func optionalObjects(_ key: String) throws(StateFileError) -> [Fields]? {
+        guard member(key) != nil else { return nil }
+        return try objects(key)
+    }
+
+    func optionalStrings(_ key: String) throws(StateFileError) -> [String]? {
+        guard member(key) != nil else { return nil }
+        return try strings(key)
     }
 
     func strings(_ key: String) throws(StateFileError) -> [String] {

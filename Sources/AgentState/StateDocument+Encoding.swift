@@ -53,6 +53,22 @@ extension StateDocument.Agent {
             "last_notification_at": lastNotificationAt.json,
             "state_since": stateSince.json,
             "dnd_since": dndSince.json,
+            "on_call": onCall.map(JSONValue.bool) ?? .null,
+            "calls": calls.map { .array($0.map(\.json)) } ?? .null,
+        ]
+    }
+}
+
+extension StateDocument.Call {
+    var json: JSONValue {
+        [
+            "id": .string(id),
+            "state": state.json,
+            "type": type.json,
+            "device_id": deviceID.json,
+            "since": since.json,
+            "participants": participants.map { .array($0.map(JSONValue.string)) } ?? .null,
+            "attached_data": attachedData.map(JSONValue.object) ?? .null,
         ]
     }
 }

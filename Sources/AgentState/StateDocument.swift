@@ -1,4 +1,5 @@
 import GWS
+import JSON
 import Text
 
 /// The state file's content (schema 1): the product's API for other programs.
@@ -131,12 +132,20 @@ public struct StateDocument: Sendable, Equatable {
         public var stateSince: String?
         /// When ``dnd`` took its value, `nil` when unknown.
         public var dndSince: String?
+        /// Whether the agent has a live call (dialing, ringing, established or held): `nil`
+        /// when that is not known (calls not followed, or not read since the last handshake).
+        public var onCall: Bool?
+        /// The live calls; `nil` when calls are not followed. When ``onCall`` is `nil`, the
+        /// calls notifications told of since, which may not be all.
+        public var calls: [Call]?
 
         public init(
             username: String, state: String, workMode: String?, reason: String?, dnd: Bool?, synced: Bool,
             devices: [Device], channels: [Channel], lastNotificationAt: String?, stateSince: String? = nil,
-            dndSince: String? = nil
+            dndSince: String? = nil, onCall: Bool? = nil, calls: [Call]? = nil
         ) {
+            self.onCall = onCall
+            self.calls = calls
             self.username = username
             self.state = state
             self.workMode = workMode
@@ -182,6 +191,35 @@ public struct StateDocument: Sendable, Equatable {
         }
     }
 
+    /// One live call.
+    public struct Call: Sendable, Equatable {
+        public var id: String
+        public var state: String?
+        /// `Inbound`, `Outbound`, `Internal`, … (GWS's `callType`).
+        public var type: String?
+        /// The device the call is on.
+        public var deviceID: String?
+        /// When the call took its ``state``; `nil` when first learned from a REST read.
+        public var since: String?
+        /// The other parties' numbers: only with `calls.publish_details`, else `nil`.
+        public var participants: [String]?
+        /// The call's attached data (a JSON object): only with `calls.publish_details`, else `nil`.
+        public var attachedData: JSONObject?
+
+        public init(
+            id: String, state: String?, type: String?, deviceID: String?, since: String?,
+            participants: [String]? = nil, attachedData: JSONObject? = nil
+        ) {
+            self.id = id
+            self.state = state
+            self.type = type
+            self.deviceID = deviceID
+            self.since = since
+            self.participants = participants
+            self.attachedData = attachedData
+        }
+    }
+
     /// One media channel.
     public struct Channel: Sendable, Equatable {
         public var name: String?
@@ -212,7 +250,7 @@ extension StateDocument.Agent {
     /// The agent part of the document, built from the cache, with the starts `since` knows.
     public init(
         username: String, cache: AgentCache, since: StateSince = StateSince(), synced: Bool,
-        lastNotificationAt: String?
+        lastNotificationAt: String?, tracksCalls: Bool = false
     ) {
         let summary = AgentSummary(cache)
         self.init(
@@ -231,6 +269,15 @@ extension StateDocument.Agent {
                     reason: channel.userState?.reason, displayName: channel.userState?.displayName, dnd: channel.dnd)
             },
             lastNotificationAt: lastNotificationAt)
+        if tracksCalls {
+            calls = cache.calls.map { call in
+                StateDocument.Call(
+                    id: call.resource.id, state: call.resource.state, type: call.resource.callType,
+                    deviceID: call.resource.deviceID, since: call.since, participants: call.resource.participants,
+                    attachedData: call.resource.attachedData)
+            }
+            onCall = cache.onCall
+        }
         stateSince = since.agentSince(self)
         dndSince = since.dndSince(self)
         for index in devices.indices { devices[index].since = since.since(of: devices[index], index: index) }

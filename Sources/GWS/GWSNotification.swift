@@ -9,6 +9,8 @@ public enum GWSNotification: Sendable, Equatable {
     /// `ChannelStateChangeMessageV2` (or its pre-release form without `messageType`):
     /// the listed channels only.
     case channels([ChannelResource])
+    /// `CallStateChangeMessage`: one call as it now is.
+    case call(CallNotification)
     /// An error report (`errorMessage`, `errorCode` or `notificationType: Error`).
     case error(GWSErrorReport)
     /// Anything else: another message type, or data that is not an object.
@@ -18,6 +20,8 @@ public enum GWSNotification: Sendable, Equatable {
     public static let devicesTopic = "/v2/me/devices"
     /// The topic of channel notifications.
     public static let channelsTopic = "/v2/me/channels"
+    /// The topic of call notifications.
+    public static let callsTopic = "/v2/me/calls"
 
     /// Decodes the `data` of a delivery on `channel`.
     ///
@@ -31,11 +35,15 @@ public enum GWSNotification: Sendable, Equatable {
             return .devices(object["devices"]?.arrayValue?.compactMap(DeviceResource.init(json:)) ?? [])
         case "ChannelStateChangeMessageV2"?:
             return .channels(object["channels"]?.arrayValue?.compactMap(ChannelResource.init(json:)) ?? [])
+        case "CallStateChangeMessage"?:
+            // An `Error` notification about a call still carries the call as it now is.
+            return call(in: object) ?? .ignored("CallStateChangeMessage without a call id on \(channel)")
         default:
             break
         }
         if let report = GWSErrorReport(object: object) { return .error(report) }
         if messageType == nil {
+            if channel == callsTopic, let call = call(in: object) { return call }
             if channel == channelsTopic, let channels = object["channels"]?.arrayValue {
                 return .channels(channels.compactMap(ChannelResource.init(json:)))
             }
@@ -44,6 +52,12 @@ public enum GWSNotification: Sendable, Equatable {
             }
         }
         return .ignored("message type \(messageType ?? "(none)") on \(channel)")
+    }
+
+    /// The `call` member of a call message, when it is a call with an id.
+    private static func call(in object: JSONObject) -> GWSNotification? {
+        guard let call = object["call"].flatMap(CallResource.init(json:)) else { return nil }
+        return .call(CallNotification(kind: object["notificationType"]?.lenientString, call: call))
     }
 }
 

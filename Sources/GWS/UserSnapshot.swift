@@ -6,11 +6,21 @@ public struct UserSnapshot: Sendable, Equatable {
     public var username: String?
     public var devices: [DeviceResource]
     public var channels: [ChannelResource]
+    /// The agent's calls from `GET /api/v2/me/calls?fields=*`, read after the user
+    /// resource; `nil` when calls are not followed or could not be read.
+    public var calls: [CallResource]?
+    /// Why the calls could not be read, when they were wanted (one line, no secrets).
+    public var callsProblem: String?
 
-    public init(username: String?, devices: [DeviceResource], channels: [ChannelResource]) {
+    public init(
+        username: String?, devices: [DeviceResource], channels: [ChannelResource], calls: [CallResource]? = nil,
+        callsProblem: String? = nil
+    ) {
         self.username = username
         self.devices = devices
         self.channels = channels
+        self.calls = calls
+        self.callsProblem = callsProblem
     }
 }
 

@@ -116,6 +116,36 @@ struct LoggingAndMetricsTests {
         #expect(helps == types)
     }
 
+    @Test("Calls: on a call and live calls per agent, agents on a call daemon-wide; absent when not followed")
+    func callMetrics() {
+        func metrics(_ model: AgentModel) -> MetricsText {
+            MetricsText(
+                version: "9.9.9", startTime: 1000, model: model, counters: SessionCounters(), stateFileWrites: 0,
+                stateFileWriteFailures: 0, stateFileLastWrite: nil, lastNotification: nil, agent: model.username)
+        }
+        func samples(_ model: AgentModel) -> [Substring] {
+            metrics(model).render().split(separator: "\n").filter { !$0.hasPrefix("#") }
+        }
+        var model = AgentModel(username: "agent1")
+        #expect(!samples(model).contains { $0.contains("call") }, "calls not followed: no call series")
+        model.tracksCalls = true
+        #expect(!samples(model).contains { $0.hasPrefix("gws_agentd_agent_on_call") }, "unknown: absent")
+        model.replace(with: UserSnapshot(username: "agent1", devices: [], channels: [], calls: []))
+        #expect(samples(model).contains("gws_agentd_agent_on_call{agent=\"agent1\"} 0"))
+        model.apply(
+            .call(CallNotification(kind: "StatusChange", call: CallResource(id: "c", state: "Ringing"))), at: "t")
+        #expect(samples(model).contains("gws_agentd_agent_on_call{agent=\"agent1\"} 1"))
+        #expect(samples(model).contains("gws_agentd_agent_calls{agent=\"agent1\"} 1"))
+        var idle = AgentModel(username: "agent2")
+        idle.tracksCalls = true
+        idle.replace(with: UserSnapshot(username: "agent2", devices: [], channels: [], calls: []))
+        let fleet = FleetMetrics(
+            version: "9.9", startTime: 1000, agents: [metrics(model).agentMetrics(), metrics(idle).agentMetrics()],
+            followed: 2, synced: 0, perAgent: false
+        ).render()
+        #expect(fleet.split(separator: "\n").contains("gws_agentd_agents_on_call 1"))
+    }
+
     @Test("The start of the current state is a gauge, absent while unknown")
     func sinceGauges() throws {
         func render(_ model: AgentModel) -> [Substring] {

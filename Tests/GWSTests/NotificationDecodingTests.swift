@@ -99,12 +99,12 @@ struct NotificationDecodingTests {
         #expect(
             GWSNotification.decode(channel: "/v2/me/devices", data: error)
                 == .error(GWSErrorReport(message: "Invalid state", code: 2, messageType: nil)))
-        let call = try json(#"{"messageType":"CallStateChangeMessage","call":{"id":"1"}}"#)
-        guard case .ignored(let reason) = GWSNotification.decode(channel: "/v2/me/calls", data: call) else {
-            Issue.record("a call message must be ignored")
+        let chat = try json(#"{"messageType":"ChatStateChangeMessage","chat":{"id":"1"}}"#)
+        guard case .ignored(let reason) = GWSNotification.decode(channel: "/v2/me/chats", data: chat) else {
+            Issue.record("a chat message must be ignored")
             return
         }
-        #expect(reason.contains("CallStateChangeMessage"))
+        #expect(reason.contains("ChatStateChangeMessage"))
         #expect(
             GWSNotification.decode(channel: "/v2/me/devices", data: .string("x"))
                 == .ignored("data on /v2/me/devices is not an object"))

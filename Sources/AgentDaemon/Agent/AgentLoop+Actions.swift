@@ -65,7 +65,8 @@ extension AgentLoop {
     }
 
     /// GETs the snapshot in the current HTTP session; a login (`paced`) waits for the
-    /// daemon's login pacer first, when it has one.
+    /// daemon's login pacer first, when it has one. A resync (not a login, which a resync
+    /// always follows) also reads the calls when they are followed.
     func fetchSnapshot(token: UInt64, paced: Bool = false) {
         let pacer = paced ? runner.environment.loginPacer : nil
         let sink = runner.sink
@@ -73,12 +74,13 @@ extension AgentLoop {
             sink.yield(.coordinator(.snapshotFetched(token: token, .failed("no HTTP session"))))
             return
         }
+        let calls = !paced && coordinator.settings.tracksCalls
         tasks.add {
             if let pacer, !(await pacer.acquire()) { return }
             defer { pacer?.release() }
             let result: Result<UserSnapshot, RESTError>
             do throws(RESTError) {
-                result = .success(try await rest.fetchSnapshot())
+                result = .success(try await rest.fetchSnapshot(calls: calls))
             } catch {
                 result = .failure(error)
             }

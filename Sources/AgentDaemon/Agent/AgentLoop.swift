@@ -82,7 +82,7 @@ final class AgentLoop {
             channels: configuration.channels, servers: configuration.server.urls,
             failoverAfter: configuration.server.failoverAfter,
             startContactCenterSession: configuration.startContactCenterSession,
-            backoff: configuration.server.backoff)
+            backoff: configuration.server.backoff, publishCallDetails: configuration.publishCallDetails)
     }
 
     /// A fresh GWS session on node `node`: a new HTTP client (empty cookie jar) and REST

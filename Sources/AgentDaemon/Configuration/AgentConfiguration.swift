@@ -12,12 +12,15 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var startContactCenterSession: Bool
     /// How often the state file's mtime is touched.
     public var heartbeatSeconds: Int
+    /// Publish calls' participants and attached data (`calls.publish_details`).
+    public var publishCallDetails: Bool
 
     public init(
         server: ServerSettings, username: String, password: Password, stateFile: String,
         channels: [String] = DaemonConfiguration.defaultChannels, startContactCenterSession: Bool = false,
-        heartbeatSeconds: Int = 10
+        heartbeatSeconds: Int = 10, publishCallDetails: Bool = false
     ) {
+        self.publishCallDetails = publishCallDetails
         self.server = server
         self.username = username
         self.password = password

@@ -15,6 +15,7 @@ enum ConfigurationKey: String, CaseIterable {
     case serverBackoffMax = "server.backoff_max_s"
     case notificationsChannels = "notifications.channels"
     case sessionStartContactCenterSession = "session.start_contact_center_session"
+    case callsPublishDetails = "calls.publish_details"
     case stateFile = "state.file"
     case stateDirectory = "state.directory"
     case stateHeartbeat = "state.heartbeat_s"

@@ -26,6 +26,7 @@ struct ConfigurationValues {
         let channels = reader.stringArray(
             forKey: key(.notificationsChannels), default: DaemonConfiguration.defaultChannels)
         let startSession = reader.bool(forKey: key(.sessionStartContactCenterSession), default: false)
+        let callDetails = reader.bool(forKey: key(.callsPublishDetails), default: false)
         let heartbeat = reader.int(forKey: key(.stateHeartbeat), default: 10)
         let (logFormat, logLevel) = try logging()
         let metrics = string(.metricsTextfile)
@@ -59,7 +60,7 @@ struct ConfigurationValues {
             startContactCenterSession: startSession, heartbeatSeconds: heartbeat, logFormat: logFormat,
             logLevel: logLevel, metricsTextfile: metrics, metricsPerAgentLimit: perAgentLimit,
             controlSocket: controlSocket, controlGroup: controlGroup,
-            operatorGroups: operatorGroups, logins: logins, onGiveUp: onGiveUp)
+            operatorGroups: operatorGroups, logins: logins, onGiveUp: onGiveUp, publishCallDetails: callDetails)
     }
 
     // MARK: Sections

@@ -25,6 +25,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var channels: [String]
     /// Send `StartContactCenterSession` after subscribing (`session.start_contact_center_session`).
     public var startContactCenterSession: Bool
+    /// Publish calls' participants' numbers and attached data (`calls.publish_details`):
+    /// personal data, off by default.
+    public var publishCallDetails: Bool
     /// How often each state file's mtime is touched and the metrics written (`state.heartbeat_s`).
     public var heartbeatSeconds: Int
     public var logFormat: LogFormat
@@ -49,8 +52,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// What happens when an agent's session gives up (`agents.on_give_up`).
     public var onGiveUp: GiveUpPolicy
 
-    /// The default subscriptions: agent state and DND per device, and per channel.
-    public static let defaultChannels = ["/v2/me/devices", "/v2/me/channels"]
+    /// The default subscriptions: agent state and DND per device and per channel, and calls.
+    public static let defaultChannels = ["/v2/me/devices", "/v2/me/channels", "/v2/me/calls"]
 
     public init(
         server: ServerSettings, agents: [AgentEntry], stateDirectory: String, channels: [String] = defaultChannels,
@@ -58,8 +61,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         logLevel: Logger.Level = .info, metricsTextfile: String? = nil,
         metricsPerAgentLimit: Int = defaultMetricsPerAgentLimit, controlSocket: String? = nil,
         controlGroup: String? = nil, operatorGroups: OperatorGroups = OperatorGroups(),
-        logins: LoginPacing = LoginPacing(), onGiveUp: GiveUpPolicy = .exitDaemon
+        logins: LoginPacing = LoginPacing(), onGiveUp: GiveUpPolicy = .exitDaemon, publishCallDetails: Bool = false
     ) {
+        self.publishCallDetails = publishCallDetails
         self.operatorGroups = operatorGroups
         self.server = server
         self.agents = agents
@@ -93,7 +97,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         AgentConfiguration(
             server: server, username: agent.username, password: agent.password, stateFile: agent.stateFile,
             channels: channels, startContactCenterSession: startContactCenterSession,
-            heartbeatSeconds: heartbeatSeconds)
+            heartbeatSeconds: heartbeatSeconds, publishCallDetails: publishCallDetails)
     }
 }
 

@@ -22,6 +22,8 @@ struct AgentFigures: Sendable, Equatable {
     /// One of ``MetricsText/agentStates`` or `other`.
     var stateLabel: String
     var dnd: Bool?
+    /// Whether the agent is on a call (`nil`: calls not followed, or not known).
+    var onCall: Bool? = nil
     var handshakes = 0
     var logins = 0
     var httpSessionLosses = 0
@@ -92,6 +94,10 @@ struct FleetMetrics {
         family(
             "agents_dnd", "gauge", "Agents with Do-Not-Disturb on, as of their last heartbeat.",
             [("", String(totals.dnd))])
+        family(
+            "agents_on_call", "gauge",
+            "Agents on a call (dialing, ringing, established or held), as of their last heartbeat.",
+            [("", String(totals.onCall))])
         let sum = totals.sum
         let counters: [(String, String, Int)] = [
             ("fleet_bayeux_handshakes_total", "Successful Bayeux handshakes of every agent followed.", sum.handshakes),
@@ -136,6 +142,7 @@ struct FleetMetrics {
     /// The daemon-wide sums over every agent's figures.
     private struct Totals {
         var dnd = 0
+        var onCall = 0
         var connection: [StateDocument.ConnectionState: Int] = [:]
         var state: [String: Int] = [:]
         var sum: AgentFigures
@@ -144,6 +151,7 @@ struct FleetMetrics {
             sum = AgentFigures(connection: .stopped, stateLabel: "other", dnd: nil)
             for figure in figures {
                 if figure.dnd == true { dnd += 1 }
+                if figure.onCall == true { onCall += 1 }
                 connection[figure.connection, default: 0] += 1
                 state[figure.stateLabel, default: 0] += 1
                 sum.handshakes += figure.handshakes

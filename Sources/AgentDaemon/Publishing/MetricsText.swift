@@ -62,7 +62,8 @@ struct MetricsText {
         let figures = AgentFigures(
             connection: model.connection,
             stateLabel: Self.agentStates.contains(summary.state) ? summary.state : "other", dnd: summary.dnd,
-            handshakes: model.handshakes, logins: model.logins, httpSessionLosses: model.httpSessionLosses,
+            onCall: model.onCall, handshakes: model.handshakes, logins: model.logins,
+            httpSessionLosses: model.httpSessionLosses,
             failovers: model.failovers, connects: counters.successfulConnects,
             notifications: counters.messagesDelivered, requestFailures: counters.requestFailures,
             stateFileWrites: stateFileWrites, stateFileWriteErrors: stateFileWriteFailures)
@@ -115,6 +116,14 @@ struct MetricsText {
         let agent = StateDocument.Agent(
             username: model.username, cache: model.cache, since: model.since, synced: model.synced,
             lastNotificationAt: nil)
+        if let onCall = model.onCall {
+            metric(
+                "agent_on_call", "gauge", "1 while the agent has a live call (absent while unknown).",
+                [("", onCall ? "1" : "0")])
+        }
+        if model.tracksCalls {
+            metric("agent_calls", "gauge", "The agent's live calls.", [("", String(model.cache.calls.count))])
+        }
         if let start = agent.stateSince.flatMap(Timestamp.parse) {
             metric(
                 "agent_state_since_timestamp_seconds", "gauge",

@@ -35,8 +35,28 @@ public final class GWSRestClient: Sendable {
 
     /// `GET /api/v2/me?subresources=*`: the agent's snapshot. It also sets the session
     /// cookie and refreshes the CSRF token.
-    public func fetchSnapshot() async throws(RESTError) -> UserSnapshot {
-        do { return try await snapshot() } catch { throw redact(error) }
+    ///
+    /// With `calls`, then `GET /api/v2/me/calls?fields=*`: a failure of that read (other
+    /// than the session's: a 401 or 403 throws, as for the user) leaves the snapshot
+    /// usable with ``UserSnapshot/calls`` `nil` and the reason in ``UserSnapshot/callsProblem``.
+    public func fetchSnapshot(calls: Bool = false) async throws(RESTError) -> UserSnapshot {
+        var result: UserSnapshot
+        do { result = try await snapshot() } catch { throw redact(error) }
+        guard calls else { return result }
+        let read: Result<[CallResource], RESTError>
+        do { read = .success(try await self.calls()) } catch { read = .failure(redact(error)) }
+        switch read {
+        case .success(let list): result.calls = list
+        case .failure(.unauthorized(let detail)): throw .unauthorized(detail)
+        case .failure(.forbidden(let detail)): throw .forbidden(detail)
+        case .failure(let error): result.callsProblem = error.description
+        }
+        return result
+    }
+
+    private func calls() async throws(RESTError) -> [CallResource] {
+        let response = try await get("/api/v2/me/calls?fields=*")
+        do { return try CallResource.decodeList(response.body) } catch { throw .reply(error) }
     }
 
     private func snapshot() async throws(RESTError) -> UserSnapshot {

@@ -34,7 +34,8 @@ final class RunnerHarness: Sendable {
     /// - Parameters:
     ///   - nodes: the nodes of the GWS cluster, all in `server.url`.
     ///   - heartbeat: `state.heartbeat_s`; long by default, so that its timer stays out of the way.
-    init(nodes: Int = 1, heartbeat: Int = 3600) async throws {
+    ///   - publishCallDetails: `calls.publish_details`.
+    init(nodes: Int = 1, heartbeat: Int = 3600, publishCallDetails: Bool = false) async throws {
         time = ManualTime()
         gws = await InMemoryGWS(
             configuration: SimulatorConfiguration(
@@ -46,7 +47,8 @@ final class RunnerHarness: Sendable {
         let password = try PasswordSource(environment: [:]).read(passwordFile: directory.path + "/password")
         configuration = AgentConfiguration(
             server: ServerSettings(urls: gws.baseURLs, maxNetworkDelay: .seconds(5)), username: "agent1",
-            password: password, stateFile: directory.path + "/state.json", heartbeatSeconds: heartbeat)
+            password: password, stateFile: directory.path + "/state.json", heartbeatSeconds: heartbeat,
+            publishCallDetails: publishCallDetails)
         let statuses = self.statuses
         let messages = self.messages
         let gws = self.gws
@@ -161,8 +163,8 @@ final class RunnerHarness: Sendable {
 }
 
 extension LoggedRequest {
-    /// A login or resync: `GET /api/v2/me…`.
-    var isLogin: Bool { method == "GET" && path.hasPrefix("/api/v2/me") }
+    /// A login or resync: `GET /api/v2/me…` (not the resync's read of the calls).
+    var isLogin: Bool { method == "GET" && path.hasPrefix("/api/v2/me") && !path.hasPrefix("/api/v2/me/calls") }
 }
 
 /// Keeps every log message, for assertions.
