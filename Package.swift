@@ -109,7 +109,7 @@ let package = Package(
             name: "AgentOperator",
             dependencies: [
                 "AgentDaemon", "AgentState", "BayeuxClient", "BayeuxCore", "BuildVersion", "ControlSocket",
-                "CurlTransport", "FileWatch", "GWS", "HTTPTransport", "JSON", "Text", "Timekeeping",
+                "CurlTransport", "FileWatch", "GWS", "HTTPTransport", "JSON", "Systemd", "Text", "Timekeeping",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -151,7 +151,9 @@ let package = Package(
             path: "Benchmarks/bayeux-bench", swiftSettings: strict),
         .executableTarget(
             name: "daemon-bench",
-            dependencies: ["AgentState", "FileWatch", "GWSSimulator", "Locking", "ScriptedHTTPServer"],
+            dependencies: [
+                "AgentOperator", "AgentState", "FileWatch", "GWSSimulator", "Locking", "ScriptedHTTPServer", "Systemd",
+            ],
             path: "Benchmarks/daemon-bench", swiftSettings: strict),
         // The memory floor daemon-bench compares the daemon with: one libcurl request in C.
         .executableTarget(

@@ -500,6 +500,28 @@ if [ "$result" = success ] && [ "$code" = 0 ] && grep -Eq '\|stopping\|(.*\|)?st
 else bad "systemctl stop: Result=$result ExecMainStatus=$code; the daemon said: ${said: -200}"; fi
 inside test -e /run/gws-agentd && bad "the runtime directory outlived a stop" || ok "a stop removes /run/gws-agentd"
 
+# --- gws-agentd history on the real journal ---------------------------------------------------
+# The shift's agent1: resynced, changed to Ready, then the daemon stopped. Its time line has the
+# change; its summary accounts for every second of the window, the stop as a gap.
+echo "step: history"
+history_until=$(date +%s)
+timeline=$(inside gws-agentd history --agent agent1 --since "@$shift_started" --until "@$history_until" 2>&1)
+summary=$(inside gws-agentd history --agent agent1 --since "@$shift_started" --until "@$history_until" --summary --json 2>&1)
+if grep -q '  agent1  Ready, DND off  (was NotReady' <<<"$timeline" &&
+  python3 - "$summary" "$((history_until - shift_started))" <<'PY'
+import json, sys
+totals = json.loads(sys.argv[1].splitlines()[0])
+window = float(sys.argv[2])
+assert totals["agent"] == "agent1", totals
+assert abs(totals["known_s"] + totals["unknown_s"] - window) < 0.01, (totals, window)
+assert totals["states"].get("Ready", 0) > 0 and totals["gaps"].get("daemon stopped", 0) > 0, totals
+PY
+then
+  ok "gws-agentd history reads agent1's change back from the journal; --summary accounts for the whole window, the stop as a gap"
+else
+  bad "gws-agentd history: ${timeline: -300} | ${summary: -300}"
+fi
+
 # --- the journal, checked against docs/logging.md --------------------------------------------
 echo "step: the journal"
 inside journalctl -o json --no-pager > "$work/journal.json"

@@ -17,6 +17,7 @@
 //   fleet    one daemon following --agents N (default 1000) agents beside --singles K
 //            (default 3) single-agent daemons: memory per extra agent, idle CPU, CPU per
 //            notification, start to all synced (FleetBench.swift).
+//   history  `history --summary` over a day of 1,000 agents (HistoryBench.swift).
 //   soak     faults every few seconds with agent changes between them (Soak.swift);
 //            not part of `all`: `make soak DURATION=10m`.
 //
@@ -32,7 +33,7 @@ import Locking
 struct Options {
     var binary = ".build/release/gws-agentd"
     var floorBinary: String?
-    var scenarios: [String] = ["latency", "idle", "burst", "set", "fleet"]
+    var scenarios: [String] = ["latency", "idle", "burst", "set", "fleet", "history"]
     var agents = 1000
     var singles = 3
     var notifications = 1000
@@ -55,8 +56,8 @@ struct Options {
             case "--duration": soakDuration = try Self.duration(rest.next(), for: argument)
             case "--agents": agents = try Self.number(rest.next(), for: argument)
             case "--singles": singles = try Self.number(rest.next(), for: argument)
-            case "latency", "idle", "burst", "set", "fleet", "soak": chosen.append(argument)
-            case "all": chosen += ["latency", "idle", "burst", "set", "fleet"]
+            case "latency", "idle", "burst", "set", "fleet", "soak", "history": chosen.append(argument)
+            case "all": chosen += ["latency", "idle", "burst", "set", "fleet", "history"]
             default: throw BenchError("unknown argument \(argument)")
             }
         }
@@ -271,6 +272,7 @@ do {
         case "idle": try await idle(options)
         case "soak": try await Soak(binary: options.binary, duration: options.soakDuration).run()
         case "set": try await setRoundTrips(options)
+        case "history": try HistoryBench().run()
         case "fleet":
             try await FleetBench(
                 binary: options.binary, agents: options.agents, singles: max(1, options.singles),

@@ -12,7 +12,9 @@ struct GWSAgentd: AsyncParsableCommand {
             read its state file, change the agent's state, or check a configuration. See gws-agentd(8).
             """,
         version: BuildVersion.current,
-        subcommands: [Run.self, Status.self, SetCommand.self, States.self, CheckConfig.self, Reload.self])
+        subcommands: [
+            Run.self, Status.self, SetCommand.self, States.self, History.self, CheckConfig.self, Reload.self,
+        ])
 }
 
 /// `--config FILE`, shared by the commands that read the configuration.

@@ -26,7 +26,7 @@ struct MessageIDTests {
         // Every ID is a 128-bit hex value, and each event has its own.
         let all = [
             MessageID.connected, MessageID.connectionLost, MessageID.resynced, MessageID.agentChanged,
-            MessageID.givingUp, MessageID.operatorCommand,
+            MessageID.givingUp, MessageID.operatorCommand, MessageID.callChanged, MessageID.daemonStopping,
         ]
         #expect(Set(all).count == all.count)
         #expect(all.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })

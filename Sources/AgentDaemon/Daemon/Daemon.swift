@@ -159,7 +159,12 @@ public enum Daemon {
             for await signal in prepared.signals {
                 switch signal {
                 case .stop(let number):
-                    logger.info("stopping", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
+                    logger.info(
+                        "stopping",
+                        metadata: [
+                            "signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")",
+                            "message_id": "\(MessageID.daemonStopping)",
+                        ])
                     await group.triggerGracefulShutdown()
                 case .reload:
                     await reloader.reload()
