@@ -25,9 +25,7 @@ public enum OperatorCommands {
         let server = agent.server
         guard
             let http = CurlHTTPClient(
-                configuration: CurlConfiguration(
-                    tlsVerify: server.tlsVerify, caFile: server.caFile, proxy: server.proxy,
-                    userAgent: "gws-agentd/\(BuildVersion.current)"))
+                configuration: server.curlConfiguration)
         else { return nil }
         let rest = GWSRestClient(
             http: http, baseURL: server.url, username: agent.username, password: agent.password,

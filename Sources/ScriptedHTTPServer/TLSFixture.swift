@@ -23,6 +23,9 @@ public struct TLSCertificates: Sendable {
 
     /// The test CA's certificate (PEM).
     public var ca: String { directory + "/ca.pem" }
+    /// A client certificate the test CA signed, and its key, for mutual TLS.
+    public var clientCertificate: String { directory + "/client.pem" }
+    public var clientKey: String { directory + "/client.key" }
 
     /// Makes a fresh set in a new temporary directory, off the cooperative pool.
     public static func make() async throws -> TLSCertificates {
@@ -61,14 +64,17 @@ public final class TLSServerProcess: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent("Tests/TLSFixture/tls_fixture.py").path
     }
 
-    private init(certificates: TLSCertificates, case fixture: TLSCertificates.Case, forwardingTo target: Int?) throws {
+    private init(
+        certificates: TLSCertificates, case fixture: TLSCertificates.Case, forwardingTo target: Int?,
+        requireClientCertificate: Bool
+    ) throws {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments =
             [
                 Self.script, "serve", "\(certificates.directory)/\(fixture.rawValue).pem",
                 "\(certificates.directory)/\(fixture.rawValue).key",
-            ] + (target.map { [String($0)] } ?? [])
+            ] + (target.map { [String($0)] } ?? []) + (requireClientCertificate ? [certificates.ca] : [])
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -80,11 +86,18 @@ public final class TLSServerProcess: @unchecked Sendable {
         self.port = port
     }
 
-    /// Starts a server for `fixture`, forwarding to `target` when given, off the cooperative pool.
+    /// Starts a server for `fixture`, forwarding to `target` when given, off the cooperative
+    /// pool; with `requireClientCertificate` (and a `target`), only clients presenting a
+    /// certificate the test CA signed get through.
     public static func start(
-        _ certificates: TLSCertificates, _ fixture: TLSCertificates.Case, forwardingTo target: Int? = nil
+        _ certificates: TLSCertificates, _ fixture: TLSCertificates.Case, forwardingTo target: Int? = nil,
+        requireClientCertificate: Bool = false
     ) async throws -> TLSServerProcess {
-        try await offPool { try TLSServerProcess(certificates: certificates, case: fixture, forwardingTo: target) }
+        try await offPool {
+            try TLSServerProcess(
+                certificates: certificates, case: fixture, forwardingTo: target,
+                requireClientCertificate: requireClientCertificate)
+        }
     }
 
     /// `https://127.0.0.1:PORT`.

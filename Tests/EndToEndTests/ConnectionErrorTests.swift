@@ -88,6 +88,50 @@ struct ConnectionErrorTests {
         }
     }
 
+    @Test("Mutual TLS: the configured client certificate gets through a GWS front that requires one; none is refused")
+    func mutualTLS() async throws {
+        let certificates = try await TLSCertificates.make()
+        defer { certificates.remove() }
+        try await withDaemon { f in
+            let simPort = try #require(URL(string: f.url)?.port)
+            let front = try await TLSServerProcess.start(
+                certificates, .good, forwardingTo: simPort, requireClientCertificate: true)
+            defer { front.stop() }
+            try f.writeConfig(
+                url: front.baseURL,
+                server: [
+                    "ca_file: \(certificates.ca)", "client_certificate_file: \(certificates.clientCertificate)",
+                    "client_key_file: \(certificates.clientKey)",
+                ])
+            let check = try await runCommand(["check-config", "--config", f.configPath], directory: f.directory)
+            #expect(check.status == 0, "\(check.stderr)")
+            let daemon = try f.start()
+            #expect(await f.waitForSynced() != nil, "synced through the front that requires a client certificate")
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == 0)
+            // Without one, the front refuses the handshake: a failure, never a session.
+            try f.writeConfig(url: front.baseURL, server: ["ca_file: \(certificates.ca)"])
+            let refused = try f.start()
+            let failed = await f.waitForState("a refused TLS handshake in last_error") {
+                $0.connection.lastError != nil
+            }
+            #expect(failed?.agent.synced == false)
+            refused.signal(SIGTERM)
+            #expect(await refused.waitForExit() == 0)
+            // Half a pair, or a missing file, is a configuration error that says which.
+            try f.writeConfig(
+                url: front.baseURL, server: ["client_certificate_file: \(certificates.clientCertificate)"])
+            let half = try await runCommand(["check-config", "--config", f.configPath], directory: f.directory)
+            #expect(half.status == 78)
+            #expect(half.stderr.contains("server.client_key_file"), "\(half.stderr)")
+            try f.writeConfig(
+                url: front.baseURL,
+                server: ["client_certificate_file: /nonexistent.pem", "client_key_file: \(certificates.clientKey)"])
+            let missing = try await runCommand(["check-config", "--config", f.configPath], directory: f.directory)
+            #expect(missing.stderr.contains("'/nonexistent.pem' does not exist"), "\(missing.stderr)")
+        }
+    }
+
     @Test("Nothing listening, a name that does not resolve, a proxy that refuses")
     func connection() async throws {
         try await withDaemon { f in

@@ -5,10 +5,12 @@
         writes DIR/ca.pem and, signed by it unless said, a certificate and key for 127.0.0.1
         per case: good, expired (ended 2 days ago), future (starts in 5 days), othername
         (for gws.example.test and gws2.example.test only), selfsigned (signed by itself).
-    tls_fixture.py serve CERT KEY [FORWARD_PORT]
+        Also client.pem/client.key: a client certificate signed by the CA, for mutual TLS.
+    tls_fixture.py serve CERT KEY [FORWARD_PORT [CLIENT_CA]]
         listens on 127.0.0.1 (a free port, printed on the first line of stdout) and
         terminates TLS with CERT; forwards each connection to 127.0.0.1:FORWARD_PORT, or
-        without one answers every request with 200 {"tls":true}. Runs until killed.
+        without one answers every request with 200 {"tls":true}. With CLIENT_CA, a client
+        must present a certificate that CA signed (mutual TLS). Runs until killed.
 """
 import datetime
 import ipaddress
@@ -52,6 +54,7 @@ def make_pki(directory):
         "future": (loopback, 5 * day, 10 * day, False),
         "othername": (other, -day, 10 * day, False),
         "selfsigned": (loopback, -day, 10 * day, True),
+        "client": ([x509.DNSName("agent.example.test")], -day, 10 * day, False),
     }
     for prefix, (names, start, end, self_signed) in cases.items():
         key = ec.generate_private_key(ec.SECP256R1())
@@ -95,9 +98,12 @@ def answer(connection):
         connection.close()
 
 
-def serve(certificate, key, forward_port):
+def serve(certificate, key, forward_port, client_ca=None):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate, key)
+    if client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(client_ca)
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -129,7 +135,8 @@ def serve(certificate, key, forward_port):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "pki":
         make_pki(sys.argv[2])
-    elif len(sys.argv) in (4, 5) and sys.argv[1] == "serve":
-        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) == 5 else None)
+    elif len(sys.argv) in (4, 5, 6) and sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) >= 5 else None,
+              sys.argv[5] if len(sys.argv) == 6 else None)
     else:
         sys.exit(__doc__)

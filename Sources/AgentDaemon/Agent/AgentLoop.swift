@@ -90,9 +90,7 @@ final class AgentLoop {
     func openConnection(node: Int) -> GWSConnection? {
         let server = configuration.server
         let url = server.urls.indices.contains(node) ? server.urls[node] : server.url
-        let curl = CurlConfiguration(
-            tlsVerify: server.tlsVerify, caFile: server.caFile, proxy: server.proxy,
-            userAgent: "gws-agentd/\(BuildVersion.current)")
+        let curl = server.curlConfiguration
         guard let http = runner.environment.makeHTTPClient(curl) else { return nil }
         let rest = GWSRestClient(
             http: http, baseURL: url, username: configuration.username, password: configuration.password,

@@ -5,6 +5,8 @@ enum ConfigurationKey: String, CaseIterable {
     case serverUsername = "server.username"
     case serverPasswordFile = "server.password_file"
     case serverCAFile = "server.ca_file"
+    case serverClientCertificateFile = "server.client_certificate_file"
+    case serverClientKeyFile = "server.client_key_file"
     case serverTLSVerify = "server.tls_verify"
     case serverProxy = "server.proxy"
     case serverMaxNetworkDelay = "server.max_network_delay_s"

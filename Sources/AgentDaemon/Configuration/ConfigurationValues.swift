@@ -133,6 +133,26 @@ struct ConfigurationValues {
         if let caFile, !FileInfo.exists(caFile) {
             throw invalid(.serverCAFile, "'\(caFile)' does not exist")
         }
+        let clientCertificate = string(.serverClientCertificateFile)
+        let clientKey = string(.serverClientKeyFile)
+        switch (clientCertificate, clientKey) {
+        case (nil, nil): break
+        case (_?, nil): throw invalid(.serverClientKeyFile, "is needed with server.client_certificate_file")
+        case (nil, _?): throw invalid(.serverClientCertificateFile, "is needed with server.client_key_file")
+        case (let certificate?, let key?):
+            for (name, path) in [
+                (ConfigurationKey.serverClientCertificateFile, certificate), (.serverClientKeyFile, key),
+            ]
+            where !FileInfo.exists(path) {
+                throw invalid(name, "'\(path)' does not exist")
+            }
+            if !urls.allSatisfy({ $0.lowercased().hasPrefix("https://") }) {
+                throw invalid(
+                    .serverClientCertificateFile, "needs https:// in server.url (a client certificate is TLS)")
+            }
+        }
+        settings.clientCertificateFile = clientCertificate
+        settings.clientKeyFile = clientKey
         if let proxy, !(proxy.contains("://")) {
             throw invalid(.serverProxy, "must be a URL such as http://proxy:3128, got '\(proxy)'")
         }

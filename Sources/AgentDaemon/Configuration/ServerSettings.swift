@@ -9,6 +9,10 @@ public struct ServerSettings: Sendable, Equatable {
     /// the nodes of one GWS cluster, tried in order when one fails.
     public var urls: [String]
     public var caFile: String?
+    /// A PEM client certificate and its key, for a GWS (or a proxy in front of it) that
+    /// requires mutual TLS (`server.client_certificate_file`, `server.client_key_file`).
+    public var clientCertificateFile: String?
+    public var clientKeyFile: String?
     public var tlsVerify: Bool
     public var proxy: String?
     /// Allowance for network latency on top of the long-poll hold time.
