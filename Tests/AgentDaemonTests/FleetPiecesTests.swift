@@ -160,6 +160,29 @@ struct FleetPiecesTests {
         #expect(agentMetrics("ann", state: "Ready", formatted: false).blocks.isEmpty)
     }
 
+    @Test("Agents per reason and work mode: at most 20 label values, the rest summed as other")
+    func reasonCardinality() {
+        // 3,000 agents over 30 site-defined reasons (r0 the most common), and two work modes.
+        let agents = (0..<3000).map { index in
+            AgentMetrics(
+                agent: "a\(index)", blocks: [],
+                figures: AgentFigures(
+                    connection: .connected, stateLabel: "NotReady", dnd: false,
+                    reason: index < 600 ? "r0" : "r\(index % 30)", workMode: index % 2 == 0 ? "AuxWork" : nil))
+        }
+        let lines = FleetMetrics(
+            version: "9.9", startTime: 1000, agents: agents, followed: 3000, synced: 3000, perAgent: false
+        ).render().split(separator: "\n")
+        let reasons = lines.filter { $0.hasPrefix("gws_agentd_agents_by_reason{") }
+        #expect(reasons.count == FleetMetrics.labelLimit + 1, "\(reasons)")
+        let total = reasons.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
+        #expect(total == 3000, "every agent with a reason counted once")
+        #expect(reasons.contains { $0.hasPrefix("gws_agentd_agents_by_reason{reason=\"r0\"}") })
+        #expect(reasons.contains { $0.hasPrefix("gws_agentd_agents_by_reason{reason=\"other\"}") })
+        #expect(lines.contains("gws_agentd_agents_by_work_mode{work_mode=\"AuxWork\"} 1500"))
+        #expect(FleetMetrics.bounded(["a": 2, "other": 1]).map(\.key) == ["a", "other"])
+    }
+
     @Test("The daemon-wide series add up every agent, in the same few lines at 10 agents or 10,000")
     func fleetMetricsConstant() {
         func render(_ count: Int) -> [Substring] {

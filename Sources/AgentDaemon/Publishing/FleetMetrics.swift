@@ -24,6 +24,9 @@ struct AgentFigures: Sendable, Equatable {
     var dnd: Bool?
     /// Whether the agent is on a call (`nil`: calls not followed, or not known).
     var onCall: Bool? = nil
+    /// The agent's common Not Ready reason and work mode, when it has one.
+    var reason: String? = nil
+    var workMode: String? = nil
     var handshakes = 0
     var logins = 0
     var httpSessionLosses = 0
@@ -95,6 +98,14 @@ struct FleetMetrics {
             "agents_dnd", "gauge", "Agents with Do-Not-Disturb on, as of their last heartbeat.",
             [("", String(totals.dnd))])
         family(
+            "agents_by_reason", "gauge",
+            "Agents per Not Ready reason, as of their last heartbeat: the \(Self.labelLimit) most common, the rest other.",
+            Self.bounded(totals.reason).map { ("{reason=\"\(MetricsText.escape($0.key))\"}", String($0.value)) })
+        family(
+            "agents_by_work_mode", "gauge",
+            "Agents per work mode, as of their last heartbeat: the \(Self.labelLimit) most common, the rest other.",
+            Self.bounded(totals.workMode).map { ("{work_mode=\"\(MetricsText.escape($0.key))\"}", String($0.value)) })
+        family(
             "agents_on_call", "gauge",
             "Agents on a call (dialing, ringing, established or held), as of their last heartbeat.",
             [("", String(totals.onCall))])
@@ -139,10 +150,32 @@ struct FleetMetrics {
         return out
     }
 
+    /// The most label values a reason or work-mode family has: GWS sites define their own
+    /// reasons, and a label per value would let them grow without bound.
+    static let labelLimit = 20
+
+    /// The ``labelLimit`` largest counts by value (ties by name), the rest summed as `other`,
+    /// in name order: a bounded, stable set of samples.
+    static func bounded(_ counts: [String: Int]) -> [(key: String, value: Int)] {
+        let ranked = counts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+        var kept = Array(ranked.prefix(labelLimit))
+        let rest = ranked.dropFirst(labelLimit).reduce(0) { $0 + $1.value }
+        if rest > 0 {
+            if let index = kept.firstIndex(where: { $0.key == "other" }) {
+                kept[index].value += rest
+            } else {
+                kept.append((key: "other", value: rest))
+            }
+        }
+        return kept.sorted { $0.key < $1.key }
+    }
+
     /// The daemon-wide sums over every agent's figures.
     private struct Totals {
         var dnd = 0
         var onCall = 0
+        var reason: [String: Int] = [:]
+        var workMode: [String: Int] = [:]
         var connection: [StateDocument.ConnectionState: Int] = [:]
         var state: [String: Int] = [:]
         var sum: AgentFigures
@@ -152,6 +185,8 @@ struct FleetMetrics {
             for figure in figures {
                 if figure.dnd == true { dnd += 1 }
                 if figure.onCall == true { onCall += 1 }
+                if let value = figure.reason { reason[value, default: 0] += 1 }
+                if let value = figure.workMode { workMode[value, default: 0] += 1 }
                 connection[figure.connection, default: 0] += 1
                 state[figure.stateLabel, default: 0] += 1
                 sum.handshakes += figure.handshakes

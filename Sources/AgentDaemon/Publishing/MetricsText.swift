@@ -62,7 +62,8 @@ struct MetricsText {
         let figures = AgentFigures(
             connection: model.connection,
             stateLabel: Self.agentStates.contains(summary.state) ? summary.state : "other", dnd: summary.dnd,
-            onCall: model.onCall, handshakes: model.handshakes, logins: model.logins,
+            onCall: model.onCall, reason: summary.reason, workMode: summary.workMode, handshakes: model.handshakes,
+            logins: model.logins,
             httpSessionLosses: model.httpSessionLosses,
             failovers: model.failovers, connects: counters.successfulConnects,
             notifications: counters.messagesDelivered, requestFailures: counters.requestFailures,
