@@ -147,7 +147,7 @@ install: man binary
 	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
 	  $(DESTDIR)$(CONFDIR)
 	install -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/gws-agentd
-	for unit in gws-agentd.service gws-agentd@.service; do \
+	for unit in gws-agentd.service gws-agentd@.service gws-agentd-hooks.service; do \
 	  sed 's|/usr/bin/gws-agentd|$(BINDIR)/gws-agentd|' systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit; \
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
 	done
@@ -161,13 +161,15 @@ install: man binary
 	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/gws-agentd.fish
 	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/gws-agentd $(DESTDIR)$(ZSHCOMPDIR)/_gws-agentd $(DESTDIR)$(FISHCOMPDIR)/gws-agentd.fish
 	install -m 0644 $(DOCS) config/gws-agentd.yaml $(DESTDIR)$(DOCDIR)/
+	install -D -m 0755 examples/hooks/10-log-change $(DESTDIR)$(DOCDIR)/examples/hooks/10-log-change
 	@# Never overwrite a configuration someone has edited.
 	[ -e $(DESTDIR)$(CONFDIR)/config.yaml ] || install -m 0644 config/gws-agentd.yaml $(DESTDIR)$(CONFDIR)/config.yaml
 
 ## Removes what install installed; the configuration in $(CONFDIR) is kept.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/gws-agentd $(DESTDIR)$(UNITDIR)/gws-agentd.service \
-	  $(DESTDIR)$(UNITDIR)/gws-agentd@.service $(DESTDIR)$(SYSUSERSDIR)/gws-agentd.conf \
+	  $(DESTDIR)$(UNITDIR)/gws-agentd@.service $(DESTDIR)$(UNITDIR)/gws-agentd-hooks.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/gws-agentd.conf \
 	  $(DESTDIR)$(MANDIR)/gws-agentd.8 $(DESTDIR)$(BASHCOMPDIR)/gws-agentd \
 	  $(DESTDIR)$(ZSHCOMPDIR)/_gws-agentd $(DESTDIR)$(FISHCOMPDIR)/gws-agentd.fish
 	rm -rf $(DESTDIR)$(DOCDIR)

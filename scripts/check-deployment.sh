@@ -32,6 +32,7 @@ expect_mode() { # path mode
 expect_mode /usr/bin/gws-agentd 755
 expect_mode /usr/lib/systemd/system/gws-agentd.service 644
 expect_mode /usr/lib/systemd/system/gws-agentd@.service 644
+expect_mode /usr/lib/systemd/system/gws-agentd-hooks.service 644
 expect_mode /usr/lib/sysusers.d/gws-agentd.conf 644
 expect_mode /usr/share/man/man8/gws-agentd.8 644
 expect_mode /usr/share/bash-completion/completions/gws-agentd 644
@@ -88,11 +89,11 @@ grep -q '^# edited$' "$root/etc/gws-agentd/config.yaml" || fail "make install ov
 # verify needs the ExecStart binary and the man page: point both at the staged install.
 units=$work/units
 mkdir -p "$units"
-for unit in gws-agentd.service gws-agentd@.service; do
+for unit in gws-agentd.service gws-agentd@.service gws-agentd-hooks.service; do
   sed "s|/usr/bin/gws-agentd|$root/usr/bin/gws-agentd|" "$root/usr/lib/systemd/system/$unit" > "$units/$unit"
 done
 cp "$units/gws-agentd@.service" "$units/gws-agentd@site1.service"
-for unit in gws-agentd.service gws-agentd@.service gws-agentd@site1.service; do
+for unit in gws-agentd.service gws-agentd@.service gws-agentd@site1.service gws-agentd-hooks.service; do
   if ! MANPATH=$root/usr/share/man systemd-analyze verify "$units/$unit" > "$work/verify.out" 2> "$work/verify.err"; then
     fail "systemd-analyze verify $unit failed: $(cat "$work/verify.err")"
   elif [ -s "$work/verify.err" ]; then
@@ -101,7 +102,7 @@ for unit in gws-agentd.service gws-agentd@.service gws-agentd@site1.service; do
     pass "systemd-analyze verify $unit: nothing on stderr"
   fi
 done
-for unit in gws-agentd.service gws-agentd@site1.service; do
+for unit in gws-agentd.service gws-agentd@site1.service gws-agentd-hooks.service; do
   exposure=$(systemd-analyze security --offline=yes "$units/$unit" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
   if [ -z "$exposure" ]; then
     fail "systemd-analyze security printed no exposure for $unit"

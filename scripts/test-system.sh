@@ -247,6 +247,25 @@ inside journalctl -u gws-agentd -o json --no-pager | grep '"MESSAGE":"control: s
   grep -q '"PEER_UID":"' && ok "the journal records the operator's set with the caller's uid" ||
   bad "no journal entry for the operator's set"
 
+# --- hooks ---------------------------------------------------------------------------------
+# gws-agentd-hooks.service runs the example hook once per change, as a user of its own.
+echo "step: hooks"
+install -D -m 0755 examples/hooks/10-log-change "$work/root/etc/gws-agentd/hooks.d/10-log-change"
+inside systemctl start gws-agentd-hooks.service
+hooks_following() { inside journalctl -u gws-agentd-hooks -o cat --no-pager | grep -q 'following 1 state file'; }
+within 30 hooks_following || bad "gws-agentd-hooks.service: $(inside journalctl -u gws-agentd-hooks -n 5 -o cat --no-pager | paste -sd'|')"
+as opsuser gws-agentd set dnd-on --wait --timeout 20 >/dev/null 2>&1 || true
+as opsuser gws-agentd set dnd-off --wait --timeout 20 >/dev/null 2>&1 || true
+changes() { inside cat /var/lib/gws-agentd-hooks/changes.log 2>/dev/null; }
+hooked() { changes | grep -q ' agent1 .*/off -> .*/on ' && changes | grep -q ' agent1 .*/on -> .*/off '; }
+if within 30 hooked && ! changes | grep -q ' uid=0$' &&
+  [ "$(inside stat -c %a /etc/gws-agentd/hooks.d/10-log-change)" = 755 ]; then
+  ok "gws-agentd-hooks.service ran the example hook for DND on and off, in order, not as root"
+else
+  bad "the hooks unit: $(changes | tail -3 | paste -sd'|'); $(inside journalctl -u gws-agentd-hooks -n 5 -o cat --no-pager | paste -sd'|')"
+fi
+inside systemctl stop gws-agentd-hooks.service
+
 # --- a crash is restarted; stop is clean ------------------------------------------------------
 echo "step: crash and stop"
 pid=$(show gws-agentd MainPID)

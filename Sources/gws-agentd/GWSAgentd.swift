@@ -13,7 +13,8 @@ struct GWSAgentd: AsyncParsableCommand {
             """,
         version: BuildVersion.current,
         subcommands: [
-            Run.self, Status.self, SetCommand.self, States.self, History.self, CheckConfig.self, Reload.self,
+            Run.self, Status.self, SetCommand.self, States.self, History.self, Hooks.self, CheckConfig.self,
+            Reload.self,
         ])
 }
 
