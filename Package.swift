@@ -109,7 +109,8 @@ let package = Package(
             name: "AgentOperator",
             dependencies: [
                 "AgentDaemon", "AgentState", "BayeuxClient", "BayeuxCore", "BuildVersion", "ControlSocket",
-                "CurlTransport", "FileWatch", "GWS", "HTTPTransport", "JSON", "Systemd", "Text", "Timekeeping",
+                "CurlTransport", "FileWatch", "GWS", "HTTPTransport", "JSON", "Locking", "Systemd", "Text",
+                "Timekeeping",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
