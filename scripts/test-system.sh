@@ -499,6 +499,27 @@ else
   bad "a shift start in the journal: $resynced resync and $changed change entries for $shift_agents agents; $suppressed suppression notices"
 fi
 
+# A scripted minute of agent1 (a change every 3 s), as an agent's desktop would make it: the
+# times gws-sim accepted each operation are the script's own record, which the history step
+# below checks `gws-agentd history --summary` against.
+python3 - "$port2" "$work/script.json" <<'PY'
+import http.client, json, sys, time
+connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+steps = ["NotReady", "DoNotDisturbOn", "Ready", "OutToLunch", "DoNotDisturbOff", "Ready"] * 3 + ["NotReady"]
+record = []
+for index, operation in enumerate(steps):
+    if index:
+        time.sleep(3)
+    body = json.dumps({"operation": operation, "username": "agent1"})
+    connection.request("POST", "/sim/control/operation", body, {"Content-Type": "application/json"})
+    reply = connection.getresponse()
+    reply.read()
+    if reply.status != 200: sys.exit(f"{operation}: HTTP {reply.status}")
+    record.append((time.time(), operation))
+time.sleep(3)
+json.dump({"steps": record, "end": time.time()}, open(sys.argv[2], "w"))
+PY
+
 # --- systemd-analyze security on the running system ------------------------------------------
 echo "step: hardening"
 for unit in gws-agentd.service gws-agentd@agent2.service; do
@@ -539,6 +560,34 @@ then
   ok "gws-agentd history reads agent1's change back from the journal; --summary accounts for the whole window, the stop as a gap"
 else
   bad "gws-agentd history: ${timeline: -300} | ${summary: -300}"
+fi
+read -r script_start script_end < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["steps"][0][0], s["end"])' "$work/script.json")
+scripted=$(inside gws-agentd history --agent agent1 --since "@$script_start" --until "@$script_end" --summary --json 2>&1)
+if python3 - "$work/script.json" "$scripted" <<'PY'
+import json, sys
+script = json.load(open(sys.argv[1]))
+totals = json.loads(sys.argv[2].splitlines()[0])
+# What each operation selects (gws-sim's definitions), and what DND it leaves.
+states = {"NotReady": "NotReady", "Ready": "Ready", "OutToLunch": "NotReady"}
+state, dnd, expected, expected_dnd = None, "off", {}, {}
+steps = script["steps"] + [[script["end"], None]]
+for (at, operation), (next_at, _) in zip(steps, steps[1:]):
+    if operation in states: state = states[operation]
+    if operation == "DoNotDisturbOn": dnd = "on"
+    if operation == "DoNotDisturbOff": dnd = "off"
+    expected[state] = expected.get(state, 0) + next_at - at
+    expected_dnd[dnd] = expected_dnd.get(dnd, 0) + next_at - at
+problems = [f"{name} {totals['states'].get(name, 0):.3f} s, the script {seconds:.3f} s"
+            for name, seconds in expected.items() if abs(totals["states"].get(name, 0) - seconds) > 1]
+problems += [f"DND {flag} {totals['dnd'].get(flag, 0):.3f} s, the script {seconds:.3f} s"
+             for flag, seconds in expected_dnd.items() if abs(totals["dnd"].get(flag, 0) - seconds) > 1]
+if totals["unknown_s"] > 1: problems.append(f"{totals['unknown_s']} s unknown")
+if problems: sys.exit("; ".join(problems))
+PY
+then
+  ok "history --summary over a scripted minute of agent1 (19 changes) matches the script's own totals to the second"
+else
+  bad "history --summary against the script: ${scripted: -300}"
 fi
 
 # --- the journal, checked against docs/logging.md --------------------------------------------
