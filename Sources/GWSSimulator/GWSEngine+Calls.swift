@@ -28,19 +28,9 @@ extension GWSEngine {
     /// the call `id`, or to the agent's newest call when `id` is `nil`, and publishes it.
     @discardableResult
     public func operateCall(_ operation: String, id: String? = nil, username: String? = nil) async -> OperationOutcome {
-        guard let name = username ?? usernames.first, var agent = agents[name] else {
-            return .rejected(statusCode: 6, message: "no such user")
+        await changeCall(id: id, username: username, counted: true) { agent, callID, baseURL in
+            agent.operateCall(id: callID, operation: operation, baseURL: baseURL)
         }
-        guard let callID = id ?? agent.calls.last?.id else {
-            return .rejected(statusCode: 6, message: "the agent has no call")
-        }
-        let outcome = agent.operateCall(id: callID, operation: operation, baseURL: baseURL)
-        agents[name] = agent
-        if case .accepted(let notifications) = outcome {
-            counters.increment(.callOperations)
-            await publish(notifications, username: name)
-        }
-        return outcome
     }
 
     /// Replaces the attached data of call `id` (the newest call when `nil`) and publishes
@@ -48,15 +38,30 @@ extension GWSEngine {
     @discardableResult
     public func attachData(_ userData: JSONObject, id: String? = nil, username: String? = nil) async -> OperationOutcome
     {
+        await changeCall(id: id, username: username, counted: false) { agent, callID, baseURL in
+            agent.attachData(id: callID, userData: userData, baseURL: baseURL)
+        }
+    }
+
+    /// Finds the agent and the call (`id`, or the newest), applies `change`, keeps the agent
+    /// and publishes what an accepted change announces (counted as a call operation when
+    /// `counted`). An unknown agent or an agent without calls is refused with statusCode 6.
+    private func changeCall(
+        id: String?, username: String?, counted: Bool,
+        _ change: (inout SimulatedAgent, String, String) -> OperationOutcome
+    ) async -> OperationOutcome {
         guard let name = username ?? usernames.first, var agent = agents[name] else {
             return .rejected(statusCode: 6, message: "no such user")
         }
         guard let callID = id ?? agent.calls.last?.id else {
             return .rejected(statusCode: 6, message: "the agent has no call")
         }
-        let outcome = agent.attachData(id: callID, userData: userData, baseURL: baseURL)
+        let outcome = change(&agent, callID, baseURL)
         agents[name] = agent
-        if case .accepted(let notifications) = outcome { await publish(notifications, username: name) }
+        if case .accepted(let notifications) = outcome {
+            if counted { counters.increment(.callOperations) }
+            await publish(notifications, username: name)
+        }
         return outcome
     }
 
