@@ -25,61 +25,11 @@ import Locking
 /// descriptor it owns and removes the socket file. That is why the
 /// class is `@unchecked Sendable`.
 public final class ControlServer: @unchecked Sendable {
-    /// The bounds on what clients can make the server hold.
-    public struct Limits: Sendable {
-        /// The longest request line, newline excluded.
-        public var maxLineBytes: Int
-        /// Clients connected at once (``reservedClients`` more are kept for `reload` and `ping`).
-        public var maxClients: Int
-        /// Connections beyond `maxClients` kept for `reload` and `ping`: more than one, since
-        /// `gws-agentd reload` may find the daemon with one connection and ask on the next
-        /// before the server has seen the first one close.
-        public var reservedClients: Int
-        /// Output queued for one client; past it the client is dropped.
-        public var maxPendingOutput: Int
-        /// Requests handled from one client per round of the loop.
-        public var maxRequestsPerRound: Int
-        /// A client that sends no complete request for this long, with nothing in flight for
-        /// it and no subscription, is dropped.
-        public var idleTimeout: Duration
-        /// A line begun and not finished within this is dropped with its client.
-        public var partialLineTimeout: Duration
-        /// Replies waiting this long without the client reading any of them drop it.
-        public var stallTimeout: Duration
-
-        public init(
-            maxLineBytes: Int = 64 * 1024, maxClients: Int = 128, reservedClients: Int = 4,
-            maxPendingOutput: Int = 256 * 1024,
-            maxRequestsPerRound: Int = 32, idleTimeout: Duration = .seconds(60),
-            partialLineTimeout: Duration = .seconds(10), stallTimeout: Duration = .seconds(10)
-        ) {
-            self.maxLineBytes = maxLineBytes
-            self.maxClients = maxClients
-            self.reservedClients = reservedClients
-            self.maxPendingOutput = maxPendingOutput
-            self.maxRequestsPerRound = maxRequestsPerRound
-            self.idleTimeout = idleTimeout
-            self.partialLineTimeout = partialLineTimeout
-            self.stallTimeout = stallTimeout
-        }
-    }
-
     /// Called on the server thread for each request; must return quickly.
     public typealias Handler = @Sendable (ControlRequest, ControlConnection) -> Void
     /// Called on the server thread when a client is gone (closed, dropped with the reason,
     /// or the server stopped).
     public typealias DisconnectHandler = @Sendable (ControlConnection, DropReason?) -> Void
-
-    /// Why the server dropped a client.
-    public enum DropReason: String, Sendable, Equatable {
-        case lineTooLong = "a request line longer than the limit"
-        case outputOverflow = "replies queued past the limit (the client does not read them)"
-        case stalled = "replies unread for too long"
-        case idle = "no request for too long"
-        case partialLine = "a request line left unfinished"
-        case reservedSlot = "the slot kept for reload used for another request"
-        case tooManyClients = "every slot taken (the connection was refused)"
-    }
 
     /// What other threads hand to the server thread.
     private enum Mail {
@@ -96,7 +46,7 @@ public final class ControlServer: @unchecked Sendable {
     }
 
     /// One connected client, owned by the server thread.
-    private struct Client {
+    struct Client {
         let fd: Int32
         let connection: ControlConnection
         var input: [UInt8] = []
@@ -170,46 +120,6 @@ public final class ControlServer: @unchecked Sendable {
         self.limits = limits
         self.handler = handler
         self.onDisconnect = onDisconnect
-    }
-
-    /// Binds a listening socket at `path`: bound, then its group and mode set, then listening.
-    private static func bind(path: String, mode: mode_t, group: gid_t?) throws(ControlSocketError) -> Int32 {
-        guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
-            throw .pathTooLong(path)
-        }
-        if ControlClient.isServed(path) { throw .inUse(path) }
-        var info = stat()
-        if lstat(path, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFSOCK else { throw .notASocket(path) }
-            unlink(path)
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .system("socket", errno) }
-        var address = ControlClient.address(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0 else {
-            let code = errno
-            close(fd)
-            throw .system("bind \(path)", code)
-        }
-        // Until listen() below, a connect is refused: the group and mode are final first.
-        if let group, chown(path, uid_t.max, group) != 0 {
-            let code = errno
-            close(fd)
-            unlink(path)
-            throw .groupNotSet(path, code)
-        }
-        guard chmod(path, mode) == 0, listen(fd, 64) == 0, setNonBlocking(fd) else {
-            let code = errno
-            close(fd)
-            unlink(path)
-            throw .system("listen on \(path)", code)
-        }
-        return fd
     }
 
     /// Stops serving: every client is closed, the socket file removed. Waits (at most a few seconds) for the server thread to end.
@@ -349,50 +259,6 @@ public final class ControlServer: @unchecked Sendable {
         }
     }
 
-    /// Milliseconds until the earliest timeout of any client (-1: none).
-    private func pollTimeout(_ clients: [Int: Client]) -> Int32 {
-        guard !clients.isEmpty else { return -1 }
-        let now = ContinuousClock.now
-        var earliest: Duration?
-        for client in clients.values {
-            for deadline in deadlines(of: client) {
-                let left = now.duration(to: deadline)
-                earliest = min(earliest ?? left, left)
-            }
-        }
-        guard let earliest else { return -1 }
-        let milliseconds = max(
-            0, earliest.components.seconds * 1000 + earliest.components.attoseconds / 1_000_000_000_000_000)
-        return Int32(clamping: milliseconds + 1)
-    }
-
-    /// When each of the client's timeouts falls due.
-    private func deadlines(of client: Client) -> [ContinuousClock.Instant] {
-        var deadlines: [ContinuousClock.Instant] = []
-        if client.pending > 0 { deadlines.append(client.lastOutputProgress + limits.stallTimeout) }
-        if let since = client.partialSince { deadlines.append(since + limits.partialLineTimeout) }
-        if client.activity == 0 && client.pending == 0 { deadlines.append(client.lastRequest + limits.idleTimeout) }
-        return deadlines
-    }
-
-    /// Drops the clients whose timeouts have passed.
-    private func expire(_ clients: inout [Int: Client]) {
-        let now = ContinuousClock.now
-        for client in Array(clients.values) {
-            let reason: DropReason?
-            if client.pending > 0 && now >= client.lastOutputProgress + limits.stallTimeout {
-                reason = .stalled
-            } else if let since = client.partialSince, now >= since + limits.partialLineTimeout {
-                reason = .partialLine
-            } else if client.activity == 0 && client.pending == 0 && now >= client.lastRequest + limits.idleTimeout {
-                reason = .idle
-            } else {
-                reason = nil
-            }
-            if let reason { drop(client, from: &clients, reason: reason) }
-        }
-    }
-
     private func acceptClients(_ clients: inout [Int: Client], nextID: inout Int) {
         while true {
             let fd = gws_accept_nonblocking(listener)
@@ -414,20 +280,6 @@ public final class ControlServer: @unchecked Sendable {
             client.reserved = full
             clients[nextID] = client
         }
-    }
-
-    /// Who is on the other end of `fd`: `SO_PEERCRED` and `SO_PEERGROUPS`.
-    private static func peer(of fd: Int32) -> PeerCredentials {
-        var pid: pid_t = 0
-        var uid: uid_t = 0
-        var gid: gid_t = 0
-        guard gws_peer_credentials(fd, &pid, &uid, &gid) == 0 else {
-            return PeerCredentials(pid: 0, uid: uid_t.max, gid: gid_t.max)
-        }
-        var groups = [gid_t](repeating: 0, count: 64)
-        let count = gws_peer_groups(fd, &groups, Int32(groups.count))
-        let supplementary = count > 0 ? Array(groups.prefix(Int(min(count, Int32(groups.count))))) : []
-        return PeerCredentials(pid: pid, uid: uid, gid: gid, groups: supplementary)
     }
 
     /// Hands up to `maxRequestsPerRound` complete lines to the handler (the rest waits for
@@ -491,7 +343,7 @@ public final class ControlServer: @unchecked Sendable {
         return true
     }
 
-    private func drop(_ client: Client, from clients: inout [Int: Client], reason: DropReason?) {
+    func drop(_ client: Client, from clients: inout [Int: Client], reason: DropReason?) {
         if let reason, reason == .idle || reason == .partialLine, client.pending == 0 {
             // A client that reads is told why, in one best-effort line (never waited for).
             let line = ControlProtocol.reply(ControlError(.dropped, "dropped: \(reason.rawValue)"))
@@ -500,10 +352,5 @@ public final class ControlServer: @unchecked Sendable {
         close(client.fd)
         clients[client.connection.id] = nil
         onDisconnect(client.connection, reason)
-    }
-
-    private static func setNonBlocking(_ fd: Int32) -> Bool {
-        let flags = fcntl(fd, F_GETFL)
-        return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0
     }
 }
