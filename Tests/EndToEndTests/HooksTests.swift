@@ -23,7 +23,8 @@ struct HooksTests {
                 case "$stdin" in *'"schema":1'*) document=document ;; *) document=nothing ;; esac
                 echo "$GWS_HOOK_AGENT $GWS_HOOK_PREVIOUS_STATE/$GWS_HOOK_PREVIOUS_DND $GWS_HOOK_STATE/$GWS_HOOK_DND $document" >> \(record)
                 """)
-            try write(hooks + "/20-slow", "#!/bin/sh\nexec sleep 30\n")
+            // A hook that never ends by itself: it follows /dev/null, which never grows (no clock).
+            try write(hooks + "/20-slow", "#!/bin/sh\nexec tail -f /dev/null\n")
             try write(hooks + "/.ignored", "#!/bin/sh\necho never >> \(record)\n")
             try f.start()
             #expect(await f.waitForSynced(agentState: "NotReady", dnd: false) != nil)
