@@ -166,8 +166,6 @@ extension AgentCoordinator {
         let ignoredBefore = model.cache.ignoredEntries
         var sawNotification = false
         var reporters = Reporters()
-        // Each device's and channel's own entries follow the agent's, which they detail.
-        var partEntries: [CoordinatorAction] = []
         let buffering: Bool
         if case .fetching = resync { buffering = true } else { buffering = false }
         for message in messages {
@@ -176,16 +174,12 @@ extension AgentCoordinator {
             case .devices(let devices):
                 sawNotification = true
                 reporters.devices += devices.compactMap(\.id)
-                let parts = partValues(for: notification)
                 model.apply(notification, at: time)
-                logPartChanges(parts, after: notification, into: &partEntries)
                 if buffering { resyncBuffer.append(notification) }
             case .channels(let channels):
                 sawNotification = true
                 reporters.channels += channels.compactMap(\.name)
-                let parts = partValues(for: notification)
                 model.apply(notification, at: time)
-                logPartChanges(parts, after: notification, into: &partEntries)
                 if buffering { resyncBuffer.append(notification) }
             case .call(let message):
                 sawNotification = true
@@ -220,7 +214,6 @@ extension AgentCoordinator {
             fetchResync(into: &actions)
         }
         logAgentChange(from: before, since: beforeSince, time: time, reportedBy: reporters, into: &actions)
-        actions += partEntries
     }
 
     /// The devices and channels whose notifications a change came from.

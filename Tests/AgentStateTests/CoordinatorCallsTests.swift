@@ -187,30 +187,3 @@ struct CoordinatorCallsTests {
         #expect(h.model.cache.ignoredEntries == 300 - AgentCache.maximumEntries)
     }
 }
-
-@Suite("Coordinator: device and channel entries")
-struct CoordinatorPartsTests {
-    @Test("Each device and channel that changes gets one entry of its own, after the agent's; a repeat gets none")
-    func partEntries() throws {
-        var h = CoordinatorHarness()
-        try h.connect()
-        let before = h.logs.count
-        try h.bayeux(.messages([deviceMessage("Ready"), channelMessage("Ready")]))
-        let entries = Array(h.logs.dropFirst(before))
-        let parts = entries.filter { $0.metadata[MessageID.key] == MessageID.partChanged }
-        #expect(parts.map(\.message) == ["device d1 Ready, DND off", "channel voice Ready, DND off"])
-        #expect(parts.first?.metadata["gws.device_id"] == "d1")
-        #expect(parts.last?.metadata["gws.channel"] == "voice")
-        #expect(parts.allSatisfy { $0.metadata["part.previous_state"] == "NotReady" && $0.level == .info })
-        #expect(entries.first?.metadata[MessageID.key] == MessageID.agentChanged, "the agent's entry first")
-        // The same values again: no entry.
-        let again = h.logs.count
-        try h.bayeux(.messages([deviceMessage("Ready"), channelMessage("Ready")]))
-        #expect(!h.logs.dropFirst(again).contains { $0.metadata[MessageID.key] == MessageID.partChanged })
-        // Only the channel's DND: its entry, and the agent's (DND is any part's).
-        try h.bayeux(.messages([channelMessage("Ready", dnd: true)]))
-        let last = h.logs.filter { $0.metadata[MessageID.key] == MessageID.partChanged }.last
-        #expect(last?.message == "channel voice Ready, DND on")
-        #expect(last?.metadata["part.previous_dnd"] == "DND off")
-    }
-}

@@ -58,9 +58,6 @@ struct CoordinatorHarness {
 
     var logs: [CoordinatorLog] { actions.compactMap { if case .log(let l) = $0 { l } else { nil } } }
 
-    /// The logs without the single devices' and channels' own entries.
-    var agentLogs: [CoordinatorLog] { logs.filter { $0.metadata[MessageID.key] != MessageID.partChanged } }
-
     /// Moves the harness's monotonic clock forward.
     mutating func advance(by duration: Duration) { now = now.advanced(by: duration) }
 
