@@ -52,6 +52,7 @@ extension SessionStateMachine {
         }
         counters.successfulConnects += 1
         failures = 0
+        tooLargeConnects = 0
         unconnectedSince = nil
         nextConnectIsImmediate = false
         switch replyReconnect {

@@ -83,6 +83,7 @@ extension SessionStateMachine {
         nextConnectIsImmediate = true
         actions.append(.handshook(clientId: clientId, rehandshake: hasHandshaken))
         hasHandshaken = true
+        tooLargeConnects = 0
         sendSubscriptions(into: &actions)
         sendConnect(into: &actions)
     }

@@ -59,7 +59,18 @@ extension SessionStateMachine {
         if let connect = connectInFlight, connect.request == request {
             counters.requestFailures[failure.kind, default: 0] += 1
             connectInFlight = nil
-            if phase != .disconnecting { connectFailed(now: now, into: &actions) }
+            if phase != .disconnecting {
+                if failure.kind == .tooLarge { tooLargeConnects += 1 }
+                if tooLargeConnects >= 2 {
+                    // Twice in a row more than the client reads: a queue, not a garbled
+                    // reply. With the ack extension the server sends it again on every
+                    // connect of this session, so retrying can never succeed: start a new
+                    // session (the application resyncs after a re-handshake).
+                    rehandshake(after: nextBackoff(), into: &actions)
+                } else {
+                    connectFailed(now: now, into: &actions)
+                }
+            }
         } else if let handshake = handshakeInFlight, handshake.request == request {
             counters.requestFailures[failure.kind, default: 0] += 1
             handshakeInFlight = nil

@@ -64,6 +64,29 @@ struct BayeuxClientTests {
         await f.stop()
     }
 
+    @Test("A queue the server resends past the reply limit (ack extension) is left behind with a new session")
+    func floodPastTheLimitRehandshakes() async throws {
+        let f = try await DriverFixture(maxResponseSize: 8192)
+        await f.waitConnected()
+        let first = f.client.snapshot.clientId
+        // Hundreds of device changes (about 300 bytes each) while the client polls: a reply
+        // past 8 KiB, which the server resends on every connect of the session until acked.
+        for index in 0..<400 {
+            _ = await f.simulator.engine.apply(index % 2 == 0 ? "Ready" : "NotReady", scope: .all)
+        }
+        await f.recorder.wait(for: "a too-large reply, then a new session") { events in
+            guard
+                let failed = events.firstIndex(where: { event in
+                    if case .requestFailed(let failure) = event { failure.kind == .tooLarge } else { false }
+                })
+            else { return false }
+            return events[failed...].contains(.stateChanged(.rehandshaking))
+                && events[failed...].last == .stateChanged(.connected)
+        }
+        #expect(f.client.snapshot.clientId != first)
+        await f.stop()
+    }
+
     @Test("An error body that echoes the request's credentials is reported without them")
     func echoedCredentialsRedacted() async throws {
         let f = try await DriverFixture()

@@ -169,6 +169,44 @@ struct ConnectLoopTests {
         #expect(h.openConnects == 1)
     }
 
+    @Test("Two connect replies in a row too large to read abandon the session: the server would resend them")
+    func tooLargeRepliesRehandshake() throws {
+        var h = SessionHarness(
+            configuration: SessionConfiguration(
+                backoff: BackoffPolicy(increment: .seconds(1), maximum: .seconds(30), jitter: 0)),
+            subscriptions: ["/a"])
+        try h.connect(handshakeAdvice: ["maxInterval": 60000, "timeout": 30000])
+        // Once (a garbled reply, say): the same session again.
+        try h.fail(on: "/meta/connect", .tooLarge)
+        #expect(h.machine.state == .unconnected)
+        try h.fireTimer()
+        #expect(h.openConnects == 1)
+        // Twice in a row (a queue resent with the ack extension): a new session.
+        try h.fail(on: "/meta/connect", .tooLarge)
+        #expect(h.machine.state == .rehandshaking)
+        #expect(h.terminated == nil)
+        #expect(h.machine.counters.requestFailures[.tooLarge] == 2)
+        if h.openRequest(on: "/meta/handshake") == nil { try h.fireTimer() }
+        try h.respond(
+            on: "/meta/handshake",
+            with: [h.reply("/meta/handshake", ["clientId": "c2", "supportedConnectionTypes": ["long-polling"]])])
+        // The new session starts its own count: its first too-large reply is retried.
+        try h.fail(on: "/meta/connect", .tooLarge)
+        #expect(h.machine.state == .unconnected)
+        #expect(h.machine.clientId == "c2")
+        try h.fireTimer()
+        try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect")])
+        #expect(h.machine.state == .connected)
+        #expect(h.sent(on: "/meta/subscribe").count == 2)
+        // A successful connect between two too-large replies: still the same session.
+        try h.fail(on: "/meta/connect", .tooLarge)
+        try h.fireTimer()
+        try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect")])
+        try h.fail(on: "/meta/connect", .tooLarge)
+        #expect(h.machine.state == .unconnected)
+        #expect(h.machine.clientId == "c2")
+    }
+
     @Test("Replies and failures of superseded connects are ignored")
     func staleConnect() throws {
         var h = SessionHarness()

@@ -119,13 +119,16 @@ struct ClientAgainstSimulatorTests {
         await c.recorder.wait(for: "the client connected") { $0.contains(.stateChanged(.connected)) }
         // Subscribed first: a change published before the subscriptions would reach no one.
         await waitUntil("both subscriptions confirmed") { await c.subscribedCount() >= 2 }
-        await c.fixture.simulator.engine.inject(fault, count: 3, target: .cometd)
+        // An oversized reply once: two in a row are a queue the client leaves behind with
+        // its session (`BayeuxClientTests.floodPastTheLimitRehandshakes`), losing this change.
+        let count = if case .oversized = fault { 1 } else { 3 }
+        await c.fixture.simulator.engine.inject(fault, count: count, target: .cometd)
         await c.fixture.simulator.engine.apply("Ready")
         await c.recorder.wait(for: "the change delivered despite the fault") { events in
             events.contains { if case .messages(let m) = $0 { !m.isEmpty } else { false } }
         }
-        await waitUntil("three faults applied and the client connected again") {
-            c.fixture.simulator.counters[.faultsApplied] == 3 && c.client.snapshot.state == .connected
+        await waitUntil("the faults applied and the client connected again") {
+            c.fixture.simulator.counters[.faultsApplied] == count && c.client.snapshot.state == .connected
         }
         await c.stop()
     }
