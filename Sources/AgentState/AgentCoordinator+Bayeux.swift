@@ -166,6 +166,9 @@ extension AgentCoordinator {
         let ignoredBefore = model.cache.ignoredEntries
         var sawNotification = false
         var reporters = Reporters()
+        // Taken at the reply's first device or channel notification: each part it changed
+        // is logged once, after the agent's entry.
+        var partsBefore: PartsBefore?
         let buffering: Bool
         if case .fetching = resync { buffering = true } else { buffering = false }
         for message in messages {
@@ -173,12 +176,14 @@ extension AgentCoordinator {
             switch notification {
             case .devices(let devices):
                 sawNotification = true
-                reporters.devices += devices.compactMap(\.id)
+                reporters.add(devices: devices)
+                if partsBefore == nil { partsBefore = PartsBefore(model) }
                 model.apply(notification, at: time)
                 if buffering { resyncBuffer.append(notification) }
             case .channels(let channels):
                 sawNotification = true
-                reporters.channels += channels.compactMap(\.name)
+                reporters.add(channels: channels)
+                if partsBefore == nil { partsBefore = PartsBefore(model) }
                 model.apply(notification, at: time)
                 if buffering { resyncBuffer.append(notification) }
             case .call(let message):
@@ -214,12 +219,33 @@ extension AgentCoordinator {
             fetchResync(into: &actions)
         }
         logAgentChange(from: before, since: beforeSince, time: time, reportedBy: reporters, into: &actions)
+        if let partsBefore { logPartChanges(from: partsBefore, time: time, into: &actions) }
     }
 
-    /// The devices and channels whose notifications a change came from.
+    /// The devices and channels whose notifications a change came from, each named once
+    /// however many messages of the reply named it.
     struct Reporters {
         var devices: [String] = []
         var channels: [String] = []
+
+        /// Adds the ids of `reported` not named yet (at most ``AgentCache/maximumEntries``).
+        mutating func add(devices reported: [DeviceResource]) {
+            for device in reported {
+                guard let id = device.id, devices.count < AgentCache.maximumEntries, !devices.contains(id) else {
+                    continue
+                }
+                devices.append(id)
+            }
+        }
+
+        /// Adds the names of `reported` not named yet (at most ``AgentCache/maximumEntries``).
+        mutating func add(channels reported: [ChannelResource]) {
+            for channel in reported {
+                guard let name = channel.name, channels.count < AgentCache.maximumEntries, !channels.contains(name)
+                else { continue }
+                channels.append(name)
+            }
+        }
 
         /// `gws.device_id` and `gws.channel` (GWS_DEVICE_ID, GWS_CHANNEL in the journal).
         var metadata: [String: String] {

@@ -16,6 +16,8 @@ public enum MessageID {
     public static let agentChanged = "b0ca0bc2294541499c1bfe437f3c50e3"
     /// A call of the agent took a new state (rang, was answered, held, retrieved, released).
     public static let callChanged = "2e8a9cdaefbd4a10978cd2b16c687e2d"
+    /// One device or channel took a new state, work mode, reason or DND.
+    public static let partChanged = "c30a2d3ab7e0497284b6344076bd37fd"
     /// The daemon is stopping (SIGTERM or SIGINT): what it knew of every agent ends here.
     public static let daemonStopping = "b593defd0c3d4923962dd532d0d39932"
     /// The daemon gave up (credentials refused again and again, the server ended the session).

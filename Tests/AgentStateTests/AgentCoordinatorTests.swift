@@ -33,11 +33,11 @@ struct AgentCoordinatorTests {
     func notifications() throws {
         var h = CoordinatorHarness()
         try h.connect()
-        let logsBefore = h.logs.count
+        let logsBefore = h.agentLogs.count
         try h.bayeux(.messages([deviceMessage("Ready"), channelMessage("Ready")]))
         #expect(AgentSummary(h.model.cache).state == "Ready")
         #expect(h.model.lastNotificationAt != nil)
-        let newLogs = h.logs.dropFirst(logsBefore)
+        let newLogs = h.agentLogs.dropFirst(logsBefore)
         #expect(newLogs.map(\.message) == ["agent Ready, DND off"])
         #expect(newLogs.first?.metadata["agent.state"] == "Ready")
         // The devices and channels that reported the change, for GWS_DEVICE_ID and GWS_CHANNEL.
@@ -45,9 +45,9 @@ struct AgentCoordinatorTests {
         #expect(newLogs.first?.metadata["gws.channel"] == "voice")
         try h.bayeux(.messages([deviceMessage("Ready", dnd: true)]))
         #expect(AgentSummary(h.model.cache).dnd == true)
-        #expect(h.logs.last?.message == "agent Ready, DND on")
+        #expect(h.agentLogs.last?.message == "agent Ready, DND on")
         try h.bayeux(.messages([deviceMessage("Ready", dnd: true)]))
-        #expect(h.logs.last?.message == "agent Ready, DND on")
+        #expect(h.agentLogs.last?.message == "agent Ready, DND on")
         #expect(h.logs.filter { $0.message.hasPrefix("agent ") }.count == 2)
     }
 
@@ -55,47 +55,22 @@ struct AgentCoordinatorTests {
     func changeEntryCarriesThePrevious() throws {
         var h = CoordinatorHarness()
         try h.connect()
-        /// The device and the channel both in `state`, for `reason`.
-        func messages(_ state: String, reason: String? = nil, workMode: String? = nil) -> [BayeuxMessage] {
-            var fields: JSONObject = ["state": .string(state)]
-            if let reason { fields["reason"] = .string(reason) }
-            if let workMode { fields["workMode"] = .string(workMode) }
-            let userState = JSONValue.object(fields)
-            return [
-                BayeuxMessage(
-                    channel: "/v2/me/devices",
-                    [
-                        "data": [
-                            "messageType": "DeviceStateChangeMessage",
-                            "devices": [["id": "d1", "userState": userState, "doNotDisturb": "Off"]],
-                        ]
-                    ]),
-                BayeuxMessage(
-                    channel: "/v2/me/channels",
-                    [
-                        "data": [
-                            "messageType": "ChannelStateChangeMessageV2",
-                            "channels": [["channel": "voice", "userState": userState, "dndState": "Off"]],
-                        ]
-                    ]),
-            ]
-        }
-        try h.bayeux(.messages(messages("Ready")))
-        let first = try #require(h.logs.last)
+        try h.bayeux(.messages(bothMessages("Ready")))
+        let first = try #require(h.agentLogs.last)
         #expect(first.message == "agent Ready, DND off")
         // The state before came from the snapshot: its start is unknown, so no duration.
         #expect(first.metadata["agent.previous_seconds"] == nil, "\(first.metadata)")
         #expect(first.metadata["agent.previous_state"] != nil)
         h.clock += 40
-        try h.bayeux(.messages(messages("NotReady", reason: "Lunch")))
-        let second = try #require(h.logs.last)
+        try h.bayeux(.messages(bothMessages("NotReady", reason: "Lunch")))
+        let second = try #require(h.agentLogs.last)
         #expect(second.metadata["agent.reason"] == "Lunch", "\(second.metadata)")
         #expect(second.metadata["agent.previous_state"] == "Ready")
         // One second per handled event in the harness: Ready began at the first message.
         #expect(second.metadata["agent.previous_seconds"] == "41.000", "\(second.metadata)")
         h.clock += 95
-        try h.bayeux(.messages(messages("Ready")))
-        let third = try #require(h.logs.last)
+        try h.bayeux(.messages(bothMessages("Ready")))
+        let third = try #require(h.agentLogs.last)
         #expect(third.message == "agent Ready, DND off")
         #expect(third.metadata["agent.previous_state"] == "NotReady")
         #expect(third.metadata["agent.previous_reason"] == "Lunch")
@@ -103,9 +78,9 @@ struct AgentCoordinatorTests {
         #expect(third.metadata["agent.reason"] == nil)
         #expect(third.metadata["agent.previous_seconds"] == "96.000", "\(third.metadata)")
         // The same state out of after-call work: a change, with the work mode it left.
-        try h.bayeux(.messages(messages("NotReady", workMode: "AfterCallWork")))
-        try h.bayeux(.messages(messages("NotReady")))
-        let fifth = try #require(h.logs.last)
+        try h.bayeux(.messages(bothMessages("NotReady", workMode: "AfterCallWork")))
+        try h.bayeux(.messages(bothMessages("NotReady")))
+        let fifth = try #require(h.agentLogs.last)
         #expect(fifth.metadata["agent.state"] == "NotReady")
         #expect(fifth.metadata["agent.previous_state"] == "NotReady")
         #expect(fifth.metadata["agent.previous_work_mode"] == "AfterCallWork", "\(fifth.metadata)")

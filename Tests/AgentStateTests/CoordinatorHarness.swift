@@ -58,6 +58,9 @@ struct CoordinatorHarness {
 
     var logs: [CoordinatorLog] { actions.compactMap { if case .log(let l) = $0 { l } else { nil } } }
 
+    /// The logs without the single devices' and channels' own entries.
+    var agentLogs: [CoordinatorLog] { logs.filter { $0.metadata[MessageID.key] != MessageID.partChanged } }
+
     /// Moves the harness's monotonic clock forward.
     mutating func advance(by duration: Duration) { now = now.advanced(by: duration) }
 
@@ -138,4 +141,30 @@ func channelMessage(_ state: String, dnd: Bool = false) -> BayeuxMessage {
                 ],
             ]
         ])
+}
+
+/// A device and a channel message, both putting d1 and voice in `state` (with `reason`, `workMode`).
+func bothMessages(_ state: String, reason: String? = nil, workMode: String? = nil) -> [BayeuxMessage] {
+    var fields: JSONObject = ["state": .string(state)]
+    if let reason { fields["reason"] = .string(reason) }
+    if let workMode { fields["workMode"] = .string(workMode) }
+    let userState = JSONValue.object(fields)
+    return [
+        BayeuxMessage(
+            channel: "/v2/me/devices",
+            [
+                "data": [
+                    "messageType": "DeviceStateChangeMessage",
+                    "devices": [["id": "d1", "userState": userState, "doNotDisturb": "Off"]],
+                ]
+            ]),
+        BayeuxMessage(
+            channel: "/v2/me/channels",
+            [
+                "data": [
+                    "messageType": "ChannelStateChangeMessageV2",
+                    "channels": [["channel": "voice", "userState": userState, "dndState": "Off"]],
+                ]
+            ]),
+    ]
 }

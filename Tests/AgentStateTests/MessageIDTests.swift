@@ -27,6 +27,7 @@ struct MessageIDTests {
         let all = [
             MessageID.connected, MessageID.connectionLost, MessageID.resynced, MessageID.agentChanged,
             MessageID.givingUp, MessageID.operatorCommand, MessageID.callChanged, MessageID.daemonStopping,
+            MessageID.partChanged,
         ]
         #expect(Set(all).count == all.count)
         #expect(all.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
