@@ -47,6 +47,10 @@ struct RunnerCallsTests {
         // Personal data was never written: not by default.
         let text = try #require(h.directory.read("state.json"))
         #expect(!text.contains("12-345") && !text.contains("5550100"))
+        // The entry of the release may follow the file's write that the wait above saw.
+        await waitUntil("an entry for each of the five call states") {
+            h.logMessages.filter { $0.hasPrefix("info: call ") }.count >= 5
+        }
         #expect(h.logMessages.filter { $0.hasPrefix("info: call ") }.count == 5, "\(h.logMessages)")
         #expect(!h.logMessages.joined().contains("12-345"))
         #expect(await h.stop() == .stopped)
