@@ -117,11 +117,20 @@ final class BenchSetup: @unchecked Sendable {
         if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }
     }
 
-    /// Stops the daemon, the watcher and the simulator; removes the directory.
-    func stop() async {
+    /// Stops the daemon, the watcher and the simulator; removes the directory. With
+    /// `keepingLog`, the daemon's log is first copied to `/tmp/daemon-bench-PID.log` (and
+    /// the path printed), for a run that missed its target.
+    func stop(keepingLog: Bool = false) async {
         await stopDaemon()
         watch.stop()
         await simulator.stop()
+        if keepingLog {
+            let kept = "/tmp/daemon-bench-\(getpid()).log"
+            try? FileManager.default.removeItem(atPath: kept)
+            if (try? FileManager.default.copyItem(atPath: directory + "/daemon.log", toPath: kept)) != nil {
+                print("        the daemon's log: \(kept)")
+            }
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
