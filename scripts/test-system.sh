@@ -486,17 +486,25 @@ for n in range(1, int(sys.argv[2]) + 1):
     if reply.status != 200: sys.exit(f"operation for agent{n}: HTTP {reply.status}")
 PY
 entries() { inside journalctl _SYSTEMD_INVOCATION_ID="$shift_invocation" MESSAGE_ID="$1" -o cat --no-pager | wc -l; }
-all_changed() { [ "$(entries b0ca0bc2294541499c1bfe437f3c50e3)" -ge "$shift_agents" ]; }
+all_changed() {
+  [ "$(entries b0ca0bc2294541499c1bfe437f3c50e3)" -ge "$shift_agents" ] &&
+    [ "$(entries c30a2d3ab7e0497284b6344076bd37fd)" -ge "$shift_agents" ]
+}
 within 120 all_changed || true
 resynced=$(entries f31531c358e94a5f9fc987865cda9119)
 changed=$(entries b0ca0bc2294541499c1bfe437f3c50e3)
+# Each agent's device and channels went Ready too: one entry each, with what it replaced.
+parts=$(entries c30a2d3ab7e0497284b6344076bd37fd)
+last_part=$(inside journalctl _SYSTEMD_INVOCATION_ID="$shift_invocation" MESSAGE_ID=c30a2d3ab7e0497284b6344076bd37fd -n 1 -o json --no-pager)
 suppressed=$(inside journalctl MESSAGE_ID=a596d6fe7bfa4994828e72309e95d61e -o cat --no-pager | grep -c 'gws-agentd' || true)
 last_change=$(inside journalctl _SYSTEMD_INVOCATION_ID="$shift_invocation" MESSAGE_ID=b0ca0bc2294541499c1bfe437f3c50e3 -n 1 -o json --no-pager)
 if [ "$resynced" -ge "$shift_agents" ] && [ "$changed" -ge "$shift_agents" ] && [ "$suppressed" = 0 ] &&
-  grep -q '"AGENT_PREVIOUS_STATE"' <<<"$last_change" && grep -q '"AGENT_PREVIOUS_DND"' <<<"$last_change"; then
-  ok "the journal has every agent's resync ($resynced) and change ($changed) entries, each change with what it replaced; journald suppressed nothing"
+  grep -q '"AGENT_PREVIOUS_STATE"' <<<"$last_change" && grep -q '"AGENT_PREVIOUS_DND"' <<<"$last_change" &&
+  [ "$parts" -ge "$shift_agents" ] && grep -q '"PART_PREVIOUS_STATE"' <<<"$last_part" &&
+  grep -Eq '"PART_KIND":"(device|channel)"' <<<"$last_part" && grep -Eq '"GWS_(DEVICE_ID|CHANNEL)"' <<<"$last_part"; then
+  ok "the journal has every agent's resync ($resynced), change ($changed) and device or channel ($parts) entries, each change with what it replaced; journald suppressed nothing"
 else
-  bad "a shift start in the journal: $resynced resync and $changed change entries for $shift_agents agents; $suppressed suppression notices"
+  bad "a shift start in the journal: $resynced resync, $changed change and $parts device or channel entries for $shift_agents agents; $suppressed suppression notices"
 fi
 
 # A scripted minute of agent1 (a change every 3 s), as an agent's desktop would make it: the
