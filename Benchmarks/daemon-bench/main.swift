@@ -18,6 +18,7 @@
 //            (default 3) single-agent daemons: memory per extra agent, idle CPU, CPU per
 //            notification, start to all synced (FleetBench.swift).
 //   history  `history --summary` over a day of 1,000 agents (HistoryBench.swift).
+//   encode   the state document's encoding alone, --rounds N times (EncodeBench.swift).
 //   soak     faults every few seconds with agent changes between them (Soak.swift);
 //            not part of `all`: `make soak DURATION=10m`.
 //
@@ -33,13 +34,14 @@ import Locking
 struct Options {
     var binary = ".build/release/gws-agentd"
     var floorBinary: String?
-    var scenarios: [String] = ["latency", "idle", "burst", "set", "fleet", "history"]
+    var scenarios: [String] = ["latency", "idle", "burst", "set", "fleet", "history", "encode"]
     var agents = 1000
     var singles = 3
     var notifications = 1000
     var idleSeconds = 60
     var burst = 100_000
     var setRounds = 20
+    var encodeRounds = 200_000
     var soakDuration: Duration = .seconds(600)
 
     init(_ arguments: [String]) throws {
@@ -52,12 +54,14 @@ struct Options {
             case "--notifications": notifications = try Self.number(rest.next(), for: argument)
             case "--idle-seconds": idleSeconds = try Self.number(rest.next(), for: argument)
             case "--burst": burst = try Self.number(rest.next(), for: argument)
-            case "--rounds": setRounds = try Self.number(rest.next(), for: argument)
+            case "--rounds":
+                setRounds = try Self.number(rest.next(), for: argument)
+                encodeRounds = setRounds
             case "--duration": soakDuration = try Self.duration(rest.next(), for: argument)
             case "--agents": agents = try Self.number(rest.next(), for: argument)
             case "--singles": singles = try Self.number(rest.next(), for: argument)
-            case "latency", "idle", "burst", "set", "fleet", "soak", "history": chosen.append(argument)
-            case "all": chosen += ["latency", "idle", "burst", "set", "fleet", "history"]
+            case "latency", "idle", "burst", "set", "fleet", "soak", "history", "encode": chosen.append(argument)
+            case "all": chosen += ["latency", "idle", "burst", "set", "fleet", "history", "encode"]
             default: throw BenchError("unknown argument \(argument)")
             }
         }
@@ -278,6 +282,7 @@ do {
         case "soak": try await Soak(binary: options.binary, duration: options.soakDuration).run()
         case "set": try await setRoundTrips(options)
         case "history": try HistoryBench().run()
+        case "encode": try EncodeBench(rounds: options.encodeRounds).run()
         case "fleet":
             try await FleetBench(
                 binary: options.binary, agents: options.agents, singles: max(1, options.singles),
