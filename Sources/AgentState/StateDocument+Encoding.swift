@@ -3,8 +3,11 @@ import JSON
 extension StateDocument {
     /// The document as the state file holds it: compact JSON, members in schema order,
     /// followed by a newline.
-    public func encoded() -> [UInt8] {
-        var bytes = JSONWriter.bytes(json)
+    ///
+    /// - Parameter capacity: the bytes to make room for at once; the size of the last
+    ///   document written is a good guess (the default fits the documented example).
+    public func encoded(reservingCapacity capacity: Int = 2048) -> [UInt8] {
+        var bytes = JSONWriter.bytes(json, reservingCapacity: capacity)
         bytes.append(0x0A)
         return bytes
     }

@@ -3,10 +3,11 @@
 /// Object members are written in their order in the ``JSONObject``, so a parsed
 /// document is written back in its original order.
 public enum JSONWriter {
-    /// The compact JSON encoding of `value`.
-    public static func bytes(_ value: JSONValue) -> [UInt8] {
+    /// The compact JSON encoding of `value`, in an array that starts with room for
+    /// `capacity` bytes (an encoding that outgrows it is copied to a larger one, each time).
+    public static func bytes(_ value: JSONValue, reservingCapacity capacity: Int = 256) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        out.reserveCapacity(capacity)
         write(value, into: &out)
         return out
     }
@@ -44,9 +45,26 @@ public enum JSONWriter {
         }
     }
 
+    /// Whether RFC 8259 requires `byte` escaped in a string: a quote, a backslash, a
+    /// control character.
+    @inline(__always)
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
     /// Appends `s` as a quoted JSON string, escaping what RFC 8259 requires.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Nearly every string needs no escape: scanned and copied as one block of bytes.
+        let copied = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: needsEscape) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)

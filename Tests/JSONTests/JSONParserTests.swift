@@ -19,6 +19,26 @@ struct JSONTests {
     }
 
     @Test(
+        "Strings are written exactly: plain ones whole, escapes where RFC 8259 wants them",
+        arguments: [
+            ("", #""""#), ("agent1", #""agent1""#),
+            ("a long plain string past fifteen bytes", #""a long plain string past fifteen bytes""#),
+            ("é😀", "\"é😀\""), ("say \"hi\"", #""say \"hi\"""#), ("back\\slash", #""back\\slash""#),
+            ("tab\tand\u{01}", #""tab\tand\u0001""#), ("line\n", #""line\n""#), ("\u{1f}", #""\u001f""#),
+        ])
+    func strings(text: String, written: String) throws {
+        #expect(JSONWriter.string(.string(text)) == written)
+        #expect(try JSONParser().parse(written) == .string(text))
+    }
+
+    @Test("A literal's members keep their order, and the reserved room does not change the bytes")
+    func literalOrder() {
+        let value: JSONValue = ["z": 1, "a": 2, "m": ["y": nil, "b": true]]
+        #expect(JSONWriter.string(value) == #"{"z":1,"a":2,"m":{"y":null,"b":true}}"#)
+        #expect(JSONWriter.bytes(value, reservingCapacity: 0) == JSONWriter.bytes(value, reservingCapacity: 4096))
+    }
+
+    @Test(
         "Rejects malformed documents with an error, never a trap",
         arguments: [
             "", "[", "{", "[1,]", "{\"a\"}", "{\"a\":}", "01", "-", "1.", "1e", "\"abc", "\"\\x\"", "\"\\u12\"",
