@@ -105,12 +105,7 @@ final class AgentFleet: Sendable {
     /// (or failed to), before any of them logs in.
     func start() async {
         let agents = configuration.withLock { $0.agents }
-        await withTaskGroup(of: Void.self) { group in
-            for agent in agents {
-                let ready = add(agent)
-                group.addTask { await ready() }
-            }
-        }
+        await ConcurrentWork.forEach(agents.map { add($0) }) { ready in await ready() }
     }
 
     /// Runs until ``stop()`` or until an agent gives up under ``GiveUpPolicy/exitDaemon``;
@@ -129,9 +124,7 @@ final class AgentFleet: Sendable {
             defer { state = [:] }
             return Array(state.values)
         }
-        await withTaskGroup(of: Void.self) { group in
-            for member in all { group.addTask { await member.end() } }
-        }
+        await ConcurrentWork.forEach(all) { member in await member.end() }
         return outcome
     }
 
@@ -170,34 +163,31 @@ final class AgentFleet: Sendable {
             return gone.compactMap { state.removeValue(forKey: $0) }
         }
         var added = 0
-        await withTaskGroup(of: Void.self) { group in
-            for member in removed {
-                environment.logger.notice("agent removed", metadata: ["gws.username": "\(member.username)"])
-                status.remove(member.username)
-                group.addTask {
-                    await member.end()
-                    self.channel(of: member.username).end()
-                    self.releaseChannel(of: member.username)
-                    AtomicFileWriter(path: member.stateFile, fileSystem: self.environment.fileSystem).remove()
-                    self.environment.logger.debug(
-                        "state file of a removed agent deleted",
-                        metadata: ["gws.username": "\(member.username)", "state.file": "\(member.stateFile)"])
-                }
+        for member in removed {
+            environment.logger.notice("agent removed", metadata: ["gws.username": "\(member.username)"])
+            status.remove(member.username)
+        }
+        await ConcurrentWork.forEach(removed) { member in
+            await member.end()
+            self.channel(of: member.username).end()
+            self.releaseChannel(of: member.username)
+            AtomicFileWriter(path: member.stateFile, fileSystem: self.environment.fileSystem).remove()
+            self.environment.logger.debug(
+                "state file of a removed agent deleted",
+                metadata: ["gws.username": "\(member.username)", "state.file": "\(member.stateFile)"])
+        }
+        var changes: [@Sendable () async -> Void] = []
+        for agent in new.agents {
+            if let member = members.withLock({ $0[agent.username] }) {
+                let configuration = new.configuration(for: agent)
+                changes.append { await member.reconfigure(configuration) }
+            } else {
+                environment.logger.notice("agent added", metadata: ["gws.username": "\(agent.username)"])
+                added += 1
+                changes.append(add(agent))
             }
         }
-        await withTaskGroup(of: Void.self) { group in
-            for agent in new.agents {
-                if let member = members.withLock({ $0[agent.username] }) {
-                    let configuration = new.configuration(for: agent)
-                    group.addTask { await member.reconfigure(configuration) }
-                } else {
-                    environment.logger.notice("agent added", metadata: ["gws.username": "\(agent.username)"])
-                    added += 1
-                    let ready = add(agent)
-                    group.addTask { await ready() }
-                }
-            }
-        }
+        await ConcurrentWork.forEach(changes) { change in await change() }
         environment.logger.info(
             "configuration reloaded",
             metadata: [
