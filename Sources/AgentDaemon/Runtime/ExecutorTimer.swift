@@ -36,6 +36,19 @@ enum ExecutorTimer {
         }
     }
 
+    /// Lets the jobs queued now run before the caller goes on, so that a loop over every
+    /// agent is many short jobs instead of one long one. On the executor: a timer due at
+    /// once, whose callback (run before the executor takes its next job) queues the
+    /// caller's continuation behind them. Elsewhere (tests): `Task.yield()`. (`Task.yield()`
+    /// itself would start a libdispatch thread under `gws-agentd run`.)
+    static func yield() async {
+        guard isAvailable else {
+            await Task.yield()
+            return
+        }
+        try? await sleep(for: .zero)
+    }
+
     /// One sleep: resumed once, by the timer or by cancellation, whichever comes first.
     private final class Sleeper: Sendable {
         private enum State {
