@@ -31,6 +31,11 @@ struct FleetService: Service {
 
 /// Writes the metrics of every agent to `metrics.textfile` every heartbeat, on the
 /// daemon's clock; a failure is logged once, and its end once.
+///
+/// The file is rendered and written on a thread of its own (``OffExecutor``): adding up
+/// 10,000 agents' figures took 15–25 ms, one job that held every agent's replies up.
+/// Everything it reads is behind locks (each agent's metrics, the status counts, the
+/// executor's statistics).
 struct MetricsWriter: Sendable {
     let fleet: AgentFleet
     let clock: InjectedClock
@@ -43,7 +48,9 @@ struct MetricsWriter: Sendable {
             guard (try? await clock.sleep(for: .seconds(configuration.heartbeatSeconds))) != nil else { return }
             guard let path = configuration.metricsTextfile else { continue }
             do {
-                try AtomicFileWriter(path: path).write(Array(fleet.metricsText().utf8))
+                try await OffExecutor.run { [fleet] () throws(FileSystemError) in
+                    _ = try AtomicFileWriter(path: path).write(Array(fleet.metricsText().utf8))
+                }
                 if failing { logger.notice("metrics file written again", metadata: ["metrics.textfile": "\(path)"]) }
                 failing = false
             } catch {
