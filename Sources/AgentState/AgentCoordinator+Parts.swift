@@ -33,26 +33,27 @@ extension AgentCoordinator {
     /// index in the cache between snapshots (notifications update in place or append), so
     /// index `i` before and after is the same part.
     func logPartChanges(from before: PartsBefore, time: String, into actions: inout [CoordinatorAction]) {
-        let devices = model.cache.devices
-        for index in devices.indices {
-            let old = before.devices.indices.contains(index) ? before.devices[index] : nil
+        logPartChanges(
+            kind: "device", model.cache.devices, before: before.devices, starts: before.since.devices,
+            name: \.id, values: { PartValues(state: StateSince.StateValue($0.userState), dnd: $0.doNotDisturb) },
+            time: time, into: &actions)
+        logPartChanges(
+            kind: "channel", model.cache.channels, before: before.channels, starts: before.since.channels,
+            name: \.name, values: { PartValues(state: StateSince.StateValue($0.userState), dnd: $0.dnd) },
+            time: time, into: &actions)
+    }
+
+    /// ``logPartChanges(from:time:into:)`` for one kind of part: `parts` now against
+    /// `before`, with the starts `before` had.
+    private func logPartChanges<Part>(
+        kind: String, _ parts: [Part], before: [Part], starts: [StateSince.Entry], name: (Part) -> String?,
+        values: (Part) -> PartValues, time: String, into actions: inout [CoordinatorAction]
+    ) {
+        for index in parts.indices {
             logPartChange(
-                kind: "device", name: devices[index].id,
-                from: old.map { PartValues(state: StateSince.StateValue($0.userState), dnd: $0.doNotDisturb) },
-                to: PartValues(
-                    state: StateSince.StateValue(devices[index].userState), dnd: devices[index].doNotDisturb),
-                since: before.since.devices.indices.contains(index) ? before.since.devices[index].mark : nil,
-                time: time, into: &actions)
-        }
-        let channels = model.cache.channels
-        for index in channels.indices {
-            let old = before.channels.indices.contains(index) ? before.channels[index] : nil
-            logPartChange(
-                kind: "channel", name: channels[index].name,
-                from: old.map { PartValues(state: StateSince.StateValue($0.userState), dnd: $0.dnd) },
-                to: PartValues(state: StateSince.StateValue(channels[index].userState), dnd: channels[index].dnd),
-                since: before.since.channels.indices.contains(index) ? before.since.channels[index].mark : nil,
-                time: time, into: &actions)
+                kind: kind, name: name(parts[index]),
+                from: before.indices.contains(index) ? values(before[index]) : nil, to: values(parts[index]),
+                since: starts.indices.contains(index) ? starts[index].mark : nil, time: time, into: &actions)
         }
     }
 
