@@ -62,10 +62,11 @@ extension SessionStateMachine {
             if phase != .disconnecting {
                 if failure.kind == .tooLarge { tooLargeConnects += 1 }
                 if tooLargeConnects >= 2 {
-                    // Twice in a row more than the client reads: a queue, not a garbled
-                    // reply. With the ack extension the server sends it again on every
-                    // connect of this session, so retrying can never succeed: start a new
-                    // session (the application resyncs after a re-handshake).
+                    // Twice more than the client reads, with no successful connect between
+                    // (other failures do not empty the server's queue either): a queue, not
+                    // a garbled reply. With the ack extension the server sends it again on
+                    // every connect of this session, so retrying can never succeed: start a
+                    // new session (the application resyncs after a re-handshake).
                     rehandshake(after: nextBackoff(), into: &actions)
                 } else {
                     connectFailed(now: now, into: &actions)

@@ -44,7 +44,8 @@ public struct SessionStateMachine<Instant: InstantProtocol<Duration>>: Sendable 
     var extensions: [any BayeuxExtension]
     var random: SplitMix64
     var failures = 0
-    /// Connects of this session in a row whose reply was too large to read.
+    /// Connects of this session whose reply was too large to read, since its last
+    /// successful connect.
     var tooLargeConnects = 0
     var unconnectedSince: Instant?
     var hasHandshaken = false

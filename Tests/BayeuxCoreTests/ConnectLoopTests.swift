@@ -169,7 +169,7 @@ struct ConnectLoopTests {
         #expect(h.openConnects == 1)
     }
 
-    @Test("Two connect replies in a row too large to read abandon the session: the server would resend them")
+    @Test("Two too-large connect replies without a successful one between abandon the session")
     func tooLargeRepliesRehandshake() throws {
         var h = SessionHarness(
             configuration: SessionConfiguration(
@@ -205,6 +205,13 @@ struct ConnectLoopTests {
         try h.fail(on: "/meta/connect", .tooLarge)
         #expect(h.machine.state == .unconnected)
         #expect(h.machine.clientId == "c2")
+        // Another failure between two (a timeout) does not empty the server's queue: the
+        // second too-large reply still starts a new session.
+        try h.fireTimer()
+        try h.fail(on: "/meta/connect", .timeout)
+        try h.fireTimer()
+        try h.fail(on: "/meta/connect", .tooLarge)
+        #expect(h.machine.state == .rehandshaking)
     }
 
     @Test("Replies and failures of superseded connects are ignored")
