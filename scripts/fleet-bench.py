@@ -3,6 +3,7 @@
 
     scripts/fleet-bench.py [--daemon PATH] [--sim PATH] [--sizes 1000,5000,10000]
                            [--rates 100,500,1000,2000] [--seconds-per-rate 10] [--idle-seconds 30]
+                           [--tls]
 
 For each N, as a user would run it (release binaries, log level info, JSON lines on a file in
 /dev/shm, state files on tmpfs):
@@ -20,6 +21,12 @@ For each N, as a user would run it (release binaries, log level info, JSON lines
   executor  the longest job the daemon's executor ran (start included) and how many ran
             over 20 ms, from the metrics file's gws_agentd_executor_job_seconds;
   stop      SIGTERM to exit, and how many files say stopped.
+
+With --tls the daemon reaches gws-sim over HTTPS, as it reaches GWS: scripts/tls-front.py (its
+own process, one event loop) terminates TLS with a certificate of a test CA made for the run
+(Tests/TLSFixture/tls_fixture.py pki) and relays each connection to gws-sim; the daemon
+verifies the certificate against that CA appended to the system's bundle (server.ca_file), so
+its certificate store is the size of a deployment's.
 
 The daemon's CPU is its own (/proc/PID/stat); gws-sim shares the two cores, so the figures
 are what a host running both would see. Writes a Markdown table to stdout.
@@ -39,6 +46,7 @@ import threading
 import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 IN_MOVED_TO = 0x80
 
 
@@ -138,6 +146,37 @@ def synced(path):
         return False
 
 
+class TLSFront:
+    """scripts/tls-front.py in front of gws-sim, with a test CA made for the run."""
+
+    def __init__(self, root, backend_port):
+        here = os.path.dirname(os.path.abspath(__file__))
+        pki = f"{root}/pki"
+        os.makedirs(pki)
+        subprocess.run([sys.executable, f"{here}/../Tests/TLSFixture/tls_fixture.py", "pki", pki], check=True)
+        # The daemon trusts the test CA within the system's bundle, so that the store libcurl
+        # builds is as large as a deployment's (about 140 CAs on Debian 12), not one certificate.
+        self.ca_file = f"{pki}/bundle.pem"
+        with open(self.ca_file, "wb") as bundle:
+            if os.path.exists(SYSTEM_CA_BUNDLE):
+                bundle.write(open(SYSTEM_CA_BUNDLE, "rb").read())
+            bundle.write(open(f"{pki}/ca.pem", "rb").read())
+        port_file = f"{root}/front.port"
+        self.process = subprocess.Popen(
+            [sys.executable, f"{here}/tls-front.py", f"{pki}/good.pem", f"{pki}/good.key", str(backend_port),
+             port_file], stdout=open(f"{root}/front.log", "w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(port_file):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                sys.exit(f"fleet-bench: tls-front.py did not start; see {root}/front.log")
+            time.sleep(0.05)
+        self.port = int(open(port_file).read())
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
 def run_size(args, agents):
     root = f"/dev/shm/fleet-bench-{os.getpid()}-{agents}"
     shutil.rmtree(root, ignore_errors=True)
@@ -149,15 +188,22 @@ def run_size(args, agents):
             f.write("secret\n")
         os.chmod(path, 0o600)
     sim = Simulator(args.sim, agents, root)
+    try:
+        front = TLSFront(root, sim.port) if args.tls else None
+    except BaseException:
+        sim.stop()
+        raise
+    server = (f"  url: https://127.0.0.1:{front.port}\n  ca_file: {front.ca_file}\n" if front
+              else f"  url: http://127.0.0.1:{sim.port}\n")
     with open(f"{root}/config.yaml", "w") as f:
-        f.write(f"server:\n  url: http://127.0.0.1:{sim.port}\nagents:\n  directory: {root}/agents\n"
+        f.write(f"server:\n{server}agents:\n  directory: {root}/agents\n"
                 f"state:\n  directory: {root}/state\n  heartbeat_s: 10\nlog:\n  level: info\n  format: json\n"
                 f"metrics:\n  textfile: {root}/metrics.prom\n")
     renames = Renames(f"{root}/state")
     started = time.monotonic()
     daemon = subprocess.Popen([args.daemon, "run", "--config", f"{root}/config.yaml"],
                               stdout=open(f"{root}/daemon.log", "w"), stderr=subprocess.STDOUT)
-    result = {"agents": agents}
+    result = {"agents": agents, "transport": "https" if front else "http"}
     try:
         pending = {f"{root}/state/agent{n}.json" for n in range(1, agents + 1)}
         while pending:
@@ -257,6 +303,8 @@ def run_size(args, agents):
     finally:
         if daemon.poll() is None:
             daemon.kill()
+        if front:
+            front.stop()
         sim.stop()
         shutil.rmtree(root, ignore_errors=True)
     return result
@@ -270,6 +318,7 @@ def main():
     parser.add_argument("--rates", default="100,500,1000,2000")
     parser.add_argument("--seconds-per-rate", type=float, default=10)
     parser.add_argument("--idle-seconds", type=float, default=30)
+    parser.add_argument("--tls", action="store_true", help="reach gws-sim over HTTPS through scripts/tls-front.py")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     args.rates = [int(r) for r in args.rates.split(",")]
@@ -280,6 +329,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
+    print(f"Transport: {'HTTPS (scripts/tls-front.py, test CA)' if args.tls else 'plain HTTP'}\n")
     print("| agents | all synced | CPU to sync | idle (% of a core) | per 1,000 | polls/s | heartbeats/s "
           "| resident | private | stop | files stopped | longest job | jobs over 20 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
