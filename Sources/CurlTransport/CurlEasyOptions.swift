@@ -29,6 +29,14 @@ enum CurlEasyOptions {
         setLong(easy, CURLOPT_SSL_VERIFYPEER, configuration.tlsVerify ? 1 : 0)
         setLong(easy, CURLOPT_SSL_VERIFYHOST, configuration.tlsVerify ? 2 : 0)
         if let ca = configuration.caFile { setString(easy, CURLOPT_CAINFO, ca) }
+        // Trust the CA bundle alone (`server.ca_file`, or libcurl's default bundle), never the
+        // certificate directory Debian's libcurl also searches (`/etc/ssl/certs`). With a
+        // directory, `server.ca_file` would not replace the system's CAs but add to them, and
+        // libcurl would build the certificate store again for every new connection (it keeps
+        // a store for the multi handle only when it comes from a bundle alone): at 1,000
+        // agents over TLS with a 140-CA bundle that was 100 ms of CPU and 1 MB per connection.
+        _ = gws_easy_setopt_ptr(easy, CURLOPT_CAPATH, nil)
+        setLong(easy, CURLOPT_CA_CACHE_TIMEOUT, configuration.caStoreLifetime.map { Int($0.components.seconds) } ?? -1)
         if let cert = configuration.clientCertificateFile { setString(easy, CURLOPT_SSLCERT, cert) }
         if let key = configuration.clientKeyFile { setString(easy, CURLOPT_SSLKEY, key) }
         if let proxy = configuration.proxy { setString(easy, CURLOPT_PROXY, proxy) }
