@@ -195,11 +195,13 @@ bench: deps
 	.build/release/daemon-bench --binary .build/release/gws-agentd
 	$(MAKE) --no-print-directory bench-fleet
 
-## One daemon following FLEET_SIZES agents, gws-sim in its own process (scripts/fleet-bench.py).
+## One daemon following FLEET_SIZES agents, gws-sim in its own process (scripts/fleet-bench.py),
+## over plain HTTP and then over HTTPS (scripts/tls-front.py in front of gws-sim).
 bench-fleet: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product gws-agentd
 	$(SWIFT) build $(RELEASE_FLAGS) --product gws-sim
 	python3 scripts/fleet-bench.py --sizes $(FLEET_SIZES)
+	python3 scripts/fleet-bench.py --sizes $(FLEET_SIZES) --tls
 
 ## The daemon against the bundled simulator with scripted agent activity, for ~30 s.
 ## The daemon is the release build (what ships); the simulator, a test tool, the debug build
