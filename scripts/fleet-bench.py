@@ -37,6 +37,7 @@ import ctypes.util
 import http.client
 import json
 import os
+import resource
 import shutil
 import signal
 import struct
@@ -149,7 +150,7 @@ def synced(path):
 class TLSFront:
     """scripts/tls-front.py in front of gws-sim, with a test CA made for the run."""
 
-    def __init__(self, root, backend_port):
+    def __init__(self, root, backend_port, agents):
         here = os.path.dirname(os.path.abspath(__file__))
         pki = f"{root}/pki"
         os.makedirs(pki)
@@ -162,9 +163,14 @@ class TLSFront:
                 bundle.write(open(SYSTEM_CA_BUNDLE, "rb").read())
             bundle.write(open(f"{pki}/ca.pem", "rb").read())
         port_file = f"{root}/front.port"
+        # As few workers as the open-file limit allows: a worker's session tickets resume
+        # only at that worker. Each agent holds two sockets of a worker, four while it stops.
+        _, limit = resource.getrlimit(resource.RLIMIT_NOFILE)
+        workers = max(1, -(-agents * 4 // (limit - 2000)))
+        self.log = f"{root}/front.log"
         self.process = subprocess.Popen(
             [sys.executable, f"{here}/tls-front.py", f"{pki}/good.pem", f"{pki}/good.key", str(backend_port),
-             port_file], stdout=open(f"{root}/front.log", "w"), stderr=subprocess.STDOUT)
+             port_file, str(workers)], stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while not os.path.exists(port_file):
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -173,8 +179,17 @@ class TLSFront:
         self.port = int(open(port_file).read())
 
     def stop(self):
+        """Stops the workers; returns the TLS handshakes they completed and how many resumed."""
         self.process.terminate()
         self.process.wait()
+        total = resumed = 0
+        with open(self.log) as f:
+            for line in f:
+                words = line.split()
+                if len(words) == 4 and words[0] == "handshakes":
+                    total += int(words[1])
+                    resumed += int(words[3])
+        return total, resumed
 
 
 def run_size(args, agents):
@@ -189,7 +204,7 @@ def run_size(args, agents):
         os.chmod(path, 0o600)
     sim = Simulator(args.sim, agents, root)
     try:
-        front = TLSFront(root, sim.port) if args.tls else None
+        front = TLSFront(root, sim.port, agents) if args.tls else None
     except BaseException:
         sim.stop()
         raise
@@ -304,7 +319,7 @@ def run_size(args, agents):
         if daemon.poll() is None:
             daemon.kill()
         if front:
-            front.stop()
+            result["handshakes"], result["resumed"] = front.stop()
         sim.stop()
         shutil.rmtree(root, ignore_errors=True)
     return result
@@ -346,6 +361,11 @@ def main():
         for x in r["rates"]:
             print(f"| {r['agents']:,} | {x['rate']}/s ({x['achieved']:.0f}/s) | {x['cpu_us']:.0f} µs "
                   f"| {x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms | {x['p999_ms']:.1f} ms | {x['seen']}/{x['sent']} |")
+    if args.tls:
+        print()
+        for r in results:
+            print(f"{r['agents']:,} agents: {r.get('handshakes', 0):,} TLS handshakes, "
+                  f"{r.get('resumed', 0):,} of them resumed")
     if len(results) > 1:
         first, last = results[0], results[-1]
         slope = (last["private"] - first["private"]) / (last["agents"] - first["agents"])

@@ -22,6 +22,11 @@ import ssl
 import sys
 
 
+# This worker's completed TLS handshakes, and how many of them resumed a session; printed
+# at SIGTERM (a worker's own session tickets do not resume at another worker).
+HANDSHAKES = {"all": 0, "resumed": 0}
+
+
 class Backend(asyncio.Protocol):
     """The plain connection to gws-sim: what it sends goes to the TLS client."""
 
@@ -46,6 +51,10 @@ class Client(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
+        HANDSHAKES["all"] += 1
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None and ssl_object.session_reused:
+            HANDSHAKES["resumed"] += 1
         transport.pause_reading()
         asyncio.get_running_loop().create_task(self.connect())
 
@@ -90,6 +99,7 @@ async def serve(sock, certificate, key, backend_port, workers):
     stopped = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, stopped.set_result, None)
     await stopped
+    print(f"handshakes {HANDSHAKES['all']} resumed {HANDSHAKES['resumed']}", flush=True)
     for pid in workers:
         os.kill(pid, signal.SIGTERM)
     server.close()
