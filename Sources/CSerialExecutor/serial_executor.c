@@ -235,6 +235,12 @@ void gws_executor_job_stats_record(gws_executor_job_stats *stats, uint64_t durat
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static gws_executor_job_stats job_stats;
 
+void gws_serial_executor_record_work(uint64_t duration_ns) {
+    pthread_mutex_lock(&stats_lock);
+    gws_executor_job_stats_record(&job_stats, duration_ns);
+    pthread_mutex_unlock(&stats_lock);
+}
+
 void gws_serial_executor_job_stats(gws_executor_job_stats *out) {
     pthread_mutex_lock(&stats_lock);
     *out = job_stats;

@@ -47,12 +47,18 @@ extension CurlLoop {
     /// -1 when no timer is due), also waits for I/O, a wakeup or the timeout, at most a
     /// second. The executor's loop is never stopped (a client closes its own share
     /// instead), so it never hands the executor back.
+    ///
+    /// The executor's job statistics count each stretch of libcurl work here as a job (it
+    /// holds up every job as one does), without the time blocked waiting.
     private func serve(timeout: Int32) {
+        let started = SocketReadiness.now()
         _ = turn()
+        gws_serial_executor_record_work(SocketReadiness.now() - started)
         // Resuming a task in `turn` queues a job without waking anyone: block only when
         // the executor really has nothing to do.
         guard timeout != 0, gws_serial_executor_has_jobs() == 0 else { return }
-        act(waitingUpTo: timeout < 0 ? 1000 : min(timeout, 1000))
+        let woke = act(waitingUpTo: timeout < 0 ? 1000 : min(timeout, 1000))
         _ = turn(polling: false)
+        gws_serial_executor_record_work(SocketReadiness.now() - woke)
     }
 }

@@ -146,14 +146,16 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Waits up to `timeout` milliseconds (0: not at all) for a socket, libcurl's timer or
     /// a wake-up; lets libcurl work on exactly the sockets that are ready and on its timer;
-    /// finishes what completed.
-    func act(waitingUpTo timeout: Int32) {
+    /// finishes what completed. Returns when the wait ended (``SocketReadiness/now()``).
+    @discardableResult
+    func act(waitingUpTo timeout: Int32) -> UInt64 {
         var running: Int32 = 0
-        readiness.wait(upTo: timeout) { socket, mask in
+        let woke = readiness.wait(upTo: timeout) { socket, mask in
             _ = curl_multi_socket_action(multi, socket, mask, &running)
         }
         runTimerIfDue()
         collectFinished()
+        return woke
     }
 
     /// Lets libcurl handle its timer when it is due (timeouts, and transfers just added).

@@ -77,7 +77,9 @@ final class SocketReadiness: @unchecked Sendable {
     /// Waits until a watched socket is ready, a wake-up, libcurl's timer, or `timeout`
     /// milliseconds (0: just look; -1: no limit but the timer), then calls `ready` with
     /// each ready socket and its `CURL_CSELECT_*` mask (the wake-up is drained, not passed).
-    func wait(upTo timeout: Int32, _ ready: (_ socket: Int32, _ mask: Int32) -> Void) {
+    /// Returns when the wait ended (CLOCK_MONOTONIC nanoseconds): what follows is work.
+    @discardableResult
+    func wait(upTo timeout: Int32, _ ready: (_ socket: Int32, _ mask: Int32) -> Void) -> UInt64 {
         var limit = timeout
         if let deadline = timerDeadline {
             let now = Self.now()
@@ -85,7 +87,8 @@ final class SocketReadiness: @unchecked Sendable {
             limit = limit < 0 ? remaining : min(limit, remaining)
         }
         let count = gws_epoll_wait(epoll, &sockets, &masks, Int32(sockets.count), limit)
-        guard count > 0 else { return }
+        let woke = Self.now()
+        guard count > 0 else { return woke }
         for index in 0..<Int(count) {
             if sockets[index] == wakeup {
                 var value: UInt64 = 0
@@ -94,6 +97,7 @@ final class SocketReadiness: @unchecked Sendable {
                 ready(sockets[index], masks[index])
             }
         }
+        return woke
     }
 
     static func now() -> UInt64 {

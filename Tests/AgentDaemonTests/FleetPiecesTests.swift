@@ -210,6 +210,19 @@ struct FleetPiecesTests {
         #expect(large.contains("gws_agentd_fleet_state_file_writes_total 10000"))
     }
 
+    @Test("Work the executor thread does between jobs (libcurl's turns) counts in its job statistics")
+    func loopWorkCounts() {
+        var before = gws_executor_job_stats()
+        gws_serial_executor_job_stats(&before)
+        gws_serial_executor_record_work(30_000_000)
+        var after = gws_executor_job_stats()
+        gws_serial_executor_job_stats(&after)
+        #expect(after.count == before.count + 1)
+        #expect(ExecutorJobStats(after).buckets[3].count == ExecutorJobStats(before).buckets[3].count + 1)
+        #expect(after.max_ns >= 30_000_000)
+        #expect(after.sum_ns == before.sum_ns + 30_000_000)
+    }
+
     @Test("The executor's job histogram: each job in the first bucket whose bound it does not pass; cumulative buckets")
     func executorJobHistogram() {
         var stats = gws_executor_job_stats()

@@ -70,6 +70,11 @@ extern const uint64_t gws_executor_job_bounds_ns[5];
 /// Adds one job of `duration_ns` to `stats` (the executor does this for each job it runs).
 void gws_executor_job_stats_record(gws_executor_job_stats *stats, uint64_t duration_ns);
 
+/// Adds work the executor thread did outside a job to its statistics: the idle source's
+/// turns (libcurl's work on ready sockets and new transfers), which hold up every job just
+/// as a job does. Their time blocked waiting is not work and is left out by the caller.
+void gws_serial_executor_record_work(uint64_t duration_ns);
+
 /// A copy of the executor's job statistics so far (all zero when it is not installed).
 void gws_serial_executor_job_stats(gws_executor_job_stats *out);
 
