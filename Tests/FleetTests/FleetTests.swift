@@ -199,6 +199,20 @@ struct FleetTests {
         #expect(await h.stop() == .stopped)
     }
 
+    @Test("Above metrics.per_agent_limit agents, a stop does not make each agent format its own series")
+    func noPerAgentMetricsAtStop() async throws {
+        let h = try await FleetHarness(agents: 3)
+        var few = h.configuration
+        few.metricsPerAgentLimit = 2
+        await h.start()
+        await h.waitForSynced()
+        await h.fleet.reload(few)
+        #expect(!h.fleet.perAgentMetrics)
+        #expect(await h.stop() == .stopped)
+        // Every agent has left the fleet and written its last metrics by now; they read this.
+        #expect(!h.fleet.perAgentMetrics, "three agents configured, the limit two: no per-agent series")
+    }
+
     @Test("A subscriber to an agent removed and added back hears `ended`, then the new session's documents")
     func subscriberAcrossRemoval() async throws {
         let h = try await FleetHarness(agents: 3)
