@@ -10,11 +10,27 @@ import Testing
 /// connection: a connection that still verifies used the store built before.
 @Suite("The CA store is built once per loop")
 struct CAStoreCacheTests {
-    /// A copy of `pki`'s CA file that the test may overwrite.
-    private func copiedCAFile(_ pki: TestPKI) throws -> String {
-        let path = pki.directory + "/bundle-copy.pem"
-        try FileManager.default.copyItem(atPath: pki.ca, toPath: path)
-        return path
+    /// A TLS server whose certificate the test CA signed, a copy of that CA's file the test
+    /// may replace, and `replace()`, which puts another CA's certificate in its place.
+    private struct Fixture {
+        let server: TLSServer
+        let caFile: String
+        let otherCA: String
+
+        static func make() async throws -> Fixture {
+            let pki = try await TestPKI.make()
+            let other = try await TestPKI.make()
+            let caFile = pki.directory + "/bundle-copy.pem"
+            try FileManager.default.copyItem(atPath: pki.ca, toPath: caFile)
+            let server = try await TLSServer.start(pki: pki, requireClientCertificate: false)
+            return Fixture(server: server, caFile: caFile, otherCA: other.ca)
+        }
+
+        /// From now on the file names a CA that did not sign the server's certificate.
+        func replace() throws {
+            try FileManager.default.removeItem(atPath: caFile)
+            try FileManager.default.copyItem(atPath: otherCA, toPath: caFile)
+        }
     }
 
     /// One GET with a client of its own on `loop`; the client is shut down after.
@@ -32,29 +48,23 @@ struct CAStoreCacheTests {
 
     @Test("A second client's new connection verifies with the store the first one built")
     func storeSharedAcrossClients() async throws {
-        let pki = try await TestPKI.make()
-        let other = try await TestPKI.make()
-        let server = try await TLSServer.start(pki: pki, requireClientCertificate: false)
-        defer { server.stop() }
-        let caFile = try copiedCAFile(pki)
-        let configuration = CurlConfiguration(caFile: caFile, caStoreLifetime: nil)
+        let fixture = try await Fixture.make()
+        defer { fixture.server.stop() }
+        let url = fixture.server.url
+        let configuration = CurlConfiguration(caFile: fixture.caFile, caStoreLifetime: nil)
         let loop = try #require(CurlLoop())
         defer { loop.stop() }
 
-        let first = try await get(server.url, configuration, on: loop).get()
-        #expect(first.status == 200)
-        // From now on the file names a CA that did not sign the server's certificate.
-        try FileManager.default.removeItem(atPath: caFile)
-        try FileManager.default.copyItem(atPath: other.ca, toPath: caFile)
-
-        let second = try await get(server.url, configuration, on: loop)
+        #expect(try await get(url, configuration, on: loop).get().status == 200)
+        try fixture.replace()
+        let second = try await get(url, configuration, on: loop)
         #expect(throws: Never.self, "the second client's connection must use the store already built") {
             try second.get()
         }
         // A loop of its own reads the file as it is now, and refuses the server.
         let freshLoop = try #require(CurlLoop())
         defer { freshLoop.stop() }
-        guard case .failure(.tls) = try await get(server.url, configuration, on: freshLoop) else {
+        guard case .failure(.tls) = try await get(url, configuration, on: freshLoop) else {
             Issue.record("a new loop must build its store from the replaced file, and fail to verify")
             return
         }
@@ -62,19 +72,15 @@ struct CAStoreCacheTests {
 
     @Test("With a lifetime of zero every new connection reads the bundle again")
     func zeroLifetimeRebuilds() async throws {
-        let pki = try await TestPKI.make()
-        let other = try await TestPKI.make()
-        let server = try await TLSServer.start(pki: pki, requireClientCertificate: false)
-        defer { server.stop() }
-        let caFile = try copiedCAFile(pki)
-        let configuration = CurlConfiguration(caFile: caFile, caStoreLifetime: .zero)
+        let fixture = try await Fixture.make()
+        defer { fixture.server.stop() }
+        let configuration = CurlConfiguration(caFile: fixture.caFile, caStoreLifetime: .zero)
         let loop = try #require(CurlLoop())
         defer { loop.stop() }
 
-        #expect(try await get(server.url, configuration, on: loop).get().status == 200)
-        try FileManager.default.removeItem(atPath: caFile)
-        try FileManager.default.copyItem(atPath: other.ca, toPath: caFile)
-        guard case .failure(.tls) = try await get(server.url, configuration, on: loop) else {
+        #expect(try await get(fixture.server.url, configuration, on: loop).get().status == 200)
+        try fixture.replace()
+        guard case .failure(.tls) = try await get(fixture.server.url, configuration, on: loop) else {
             Issue.record("without a kept store the replaced file must be read, and fail to verify")
             return
         }
