@@ -23,10 +23,11 @@ For each N, as a user would run it (release binaries, log level info, JSON lines
   stop      SIGTERM to exit, and how many files say stopped.
 
 With --tls the daemon reaches gws-sim over HTTPS, as it reaches GWS: scripts/tls-front.py (its
-own process, one event loop) terminates TLS with a certificate of a test CA made for the run
-(Tests/TLSFixture/tls_fixture.py pki) and relays each connection to gws-sim; the daemon
-verifies the certificate against that CA appended to the system's bundle (server.ca_file), so
-its certificate store is the size of a deployment's.
+own processes, as few as the open-file limit allows, one event loop each) terminates TLS with
+a certificate of a test CA made for the run (Tests/TLSFixture/tls_fixture.py pki) and relays
+each connection to gws-sim; the daemon verifies the certificate against that CA appended to
+the system's bundle (server.ca_file), so its certificate store is the size of a deployment's.
+The TLS handshakes the front completed, and how many resumed a session, follow the tables.
 
 The daemon's CPU is its own (/proc/PID/stat); gws-sim shares the two cores, so the figures
 are what a host running both would see. Writes a Markdown table to stdout.

@@ -48,6 +48,8 @@ class Client(asyncio.Protocol):
         self.transport = None
         self.backend = None
         self.closed = False
+        # The event loop keeps only a weak reference to a task: this one holds it.
+        self.connecting = None
 
     def connection_made(self, transport):
         self.transport = transport
@@ -56,7 +58,7 @@ class Client(asyncio.Protocol):
         if ssl_object is not None and ssl_object.session_reused:
             HANDSHAKES["resumed"] += 1
         transport.pause_reading()
-        asyncio.get_running_loop().create_task(self.connect())
+        self.connecting = asyncio.get_running_loop().create_task(self.connect())
 
     async def connect(self):
         loop = asyncio.get_running_loop()
