@@ -33,19 +33,6 @@ struct CAStoreCacheTests {
         }
     }
 
-    /// One GET with a client of its own on `loop`; the client is shut down after.
-    private func get(
-        _ url: String, _ configuration: CurlConfiguration, on loop: CurlLoop
-    ) async throws -> Result<HTTPResponse, TransportError> {
-        let client = try #require(CurlHTTPClient(configuration: configuration, sharing: loop))
-        defer { client.shutdown() }
-        do {
-            return .success(try await client.perform(HTTPRequest(method: .get, url: url)))
-        } catch {
-            return .failure(error)
-        }
-    }
-
     @Test("A second client's new connection verifies with the store the first one built")
     func storeSharedAcrossClients() async throws {
         let fixture = try await Fixture.make()
@@ -55,16 +42,16 @@ struct CAStoreCacheTests {
         let loop = try #require(CurlLoop())
         defer { loop.stop() }
 
-        #expect(try await get(url, configuration, on: loop).get().status == 200)
+        #expect(try await getOnce(url, configuration, on: loop).get().status == 200)
         try fixture.replace()
-        let second = try await get(url, configuration, on: loop)
+        let second = try await getOnce(url, configuration, on: loop)
         #expect(throws: Never.self, "the second client's connection must use the store already built") {
             try second.get()
         }
         // A loop of its own reads the file as it is now, and refuses the server.
         let freshLoop = try #require(CurlLoop())
         defer { freshLoop.stop() }
-        guard case .failure(.tls) = try await get(url, configuration, on: freshLoop) else {
+        guard case .failure(.tls) = try await getOnce(url, configuration, on: freshLoop) else {
             Issue.record("a new loop must build its store from the replaced file, and fail to verify")
             return
         }
@@ -78,9 +65,9 @@ struct CAStoreCacheTests {
         let loop = try #require(CurlLoop())
         defer { loop.stop() }
 
-        #expect(try await get(fixture.server.url, configuration, on: loop).get().status == 200)
+        #expect(try await getOnce(fixture.server.url, configuration, on: loop).get().status == 200)
         try fixture.replace()
-        guard case .failure(.tls) = try await get(fixture.server.url, configuration, on: loop) else {
+        guard case .failure(.tls) = try await getOnce(fixture.server.url, configuration, on: loop) else {
             Issue.record("without a kept store the replaced file must be read, and fail to verify")
             return
         }
