@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "Timekeeping", swiftSettings: strict),
         // A value behind a pthread mutex (Mutex's API; ThreadSanitizer sees it).
         .target(name: "Locking", swiftSettings: strict),
+        // Which executor a tree of tasks prefers, kept for the unstructured tasks it starts.
+        .target(name: "Placement", swiftSettings: strict),
         // JSON values, a parser and a writer: the project's JSON.
         .target(name: "JSON", swiftSettings: strict),
         // Text helpers: trimming, and server text made safe for logs and terminals.
@@ -177,6 +179,7 @@ let package = Package(
             path: "Tests/TestSupport", swiftSettings: strict),
 
         .testTarget(name: "LockingTests", dependencies: ["Locking"], swiftSettings: strict),
+        .testTarget(name: "PlacementTests", dependencies: ["Placement"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "TimekeepingTests", dependencies: ["TestSupport", "Timekeeping"], swiftSettings: strict),
         .testTarget(name: "BuildVersionTests", dependencies: ["BuildVersion"], swiftSettings: strict),
