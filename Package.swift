@@ -200,7 +200,9 @@ let package = Package(
             name: "AgentStateTests", dependencies: ["AgentState", "BayeuxCore", "GWS", "JSON"], swiftSettings: strict),
         .testTarget(
             name: "CurlTransportTests",
-            dependencies: ["CurlTransport", "HTTPTransport", "Locking", "ScriptedHTTPServer", "TestSupport"],
+            dependencies: [
+                "CSerialExecutor", "CurlTransport", "HTTPTransport", "Locking", "ScriptedHTTPServer", "TestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "BayeuxClientTests",

@@ -361,4 +361,10 @@ int gws_install_serial_global_executor(void) {
     return 0;
 }
 
+static __thread void *served_loop = NULL;
+
+void *gws_thread_served_loop(void) { return served_loop; }
+
+void gws_thread_set_served_loop(void *loop) { served_loop = loop; }
+
 void gws_set_current_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }

@@ -12,12 +12,20 @@ import Locking
 extension CurlLoop {
     private static let executorLoop = Locked<CurlLoop?>(nil)
 
-    /// The executor's loop, created on first use; `nil` off the executor thread (or in a
-    /// process without one).
+    /// The loop the calling thread serves between its jobs: a shard's (``CurlExecutor``),
+    /// or the serial executor's, created on first use; `nil` on any other thread (or in a
+    /// process without an executor).
     static func forExecutor() -> CurlLoop? {
+        if let served = gws_thread_served_loop() {
+            // Served loops live as long as the process.
+            return Unmanaged<CurlLoop>.fromOpaque(served).takeUnretainedValue()
+        }
         guard gws_serial_executor_is_current() != 0 else { return nil }
         return executorLoop.withLock { loop in
-            if loop == nil { loop = CurlLoop(onExecutor: true) }
+            if loop == nil {
+                loop = CurlLoop(drivenBy: .serialExecutor)
+                if let loop { gws_thread_set_served_loop(Unmanaged.passUnretained(loop).toOpaque()) }
+            }
             return loop
         }
     }

@@ -8,8 +8,9 @@ import Locking
 /// drives the multi interface for one or more clients.
 ///
 /// That thread is either the loop's own (one loop per client), or, in a process that made
-/// one thread its Swift executor (`gws-agentd run`), that executor thread, which then
-/// serves one loop for all the clients created on it (see `CurlLoop+Executor.swift`).
+/// one thread its Swift executor (`gws-agentd run`), that executor thread or one of the
+/// daemon's shard threads (``CurlExecutor``), which then serves one loop for all the
+/// clients created on it (see `CurlLoop+Executor.swift`).
 ///
 /// Ownership rule (why this is `@unchecked Sendable`): the multi handle is created in
 /// `init`, driven only on the loop's thread, and freed in `deinit`, when no thread can
@@ -34,16 +35,22 @@ final class CurlLoop: @unchecked Sendable {
     /// The sockets and timer libcurl asks the loop to watch, and the wake-up.
     let readiness: SocketReadiness
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-    /// True when the executor thread drives the loop. Set in `init`, before any other
-    /// thread can see the loop, and never changed.
-    private(set) var drivenByExecutor = false
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    /// A loop on a thread of its own, or (with `onExecutor`, called on the executor
-    /// thread) driven by the executor. `nil` when libcurl cannot allocate the multi handle
-    /// or the executor is taken.
-    init?(onExecutor: Bool = false) {
+    /// Which thread drives a loop.
+    enum Driver {
+        /// A thread the loop starts for itself.
+        case ownThread
+        /// The process's serial executor thread (call `init` on it).
+        case serialExecutor
+        /// A ``CurlExecutor``'s thread, which serves the loop between its jobs.
+        case shard
+    }
+
+    /// A loop on a thread of its own, or driven by an executor thread. `nil` when libcurl
+    /// cannot allocate the multi handle or the serial executor is taken.
+    init?(drivenBy driver: Driver = .ownThread) {
         _ = Self.globalInit
         guard let readiness = SocketReadiness() else { return nil }
         guard let multi = curl_multi_init() else { return nil }
@@ -69,11 +76,15 @@ final class CurlLoop: @unchecked Sendable {
         // share's, see CurlShare): the long poll's. A REST call made meanwhile opens a
         // second, closed when it is done, rather than one idle connection per agent at GWS.
         _ = gws_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 1)
-        if onExecutor {
+        switch driver {
+        case .serialExecutor:
             // On failure `deinit` frees the multi handle.
             guard attachToExecutor() else { return nil }
-            drivenByExecutor = true
             return
+        case .shard:
+            return
+        case .ownThread:
+            break
         }
         // The running thread keeps the loop alive until `run` returns; nothing else holds
         // the Thread, so no cycle outlives a stopped loop.
@@ -132,7 +143,7 @@ final class CurlLoop: @unchecked Sendable {
     /// Wakes the loop's thread, unless this is that thread (which looks at the inbox
     /// before it next waits).
     private func wakeUp() {
-        if drivenByExecutor && gws_serial_executor_is_current() != 0 { return }
+        if gws_thread_served_loop() == Unmanaged.passUnretained(self).toOpaque() { return }
         readiness.wake()
     }
 

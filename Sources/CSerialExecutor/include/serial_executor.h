@@ -78,6 +78,14 @@ void gws_serial_executor_record_work(uint64_t duration_ns);
 /// A copy of the executor's job statistics so far (all zero when it is not installed).
 void gws_serial_executor_job_stats(gws_executor_job_stats *out);
 
+/// What the calling thread serves between its jobs (a libcurl loop, opaque here): set by
+/// the thread that drives it (the executor thread, or one of the daemon's shard
+/// threads), NULL on every other thread.
+void *gws_thread_served_loop(void);
+
+/// Sets what ``gws_thread_served_loop`` returns on the calling thread.
+void gws_thread_set_served_loop(void *loop);
+
 /// Names the calling thread (at most 15 bytes are kept), as `top -H` and perf show it.
 void gws_set_current_thread_name(const char *name);
 
