@@ -28,6 +28,11 @@ final class CurlLoop: @unchecked Sendable {
         /// fail with `shutDown`.
         var sharesClosed = false
         var stopping = false
+
+        /// Whether the loop has anything to take from here.
+        var hasWork: Bool {
+            !adds.isEmpty || !cancels.isEmpty || !clearCookies.isEmpty || sharesClosed || stopping
+        }
     }
 
     let inbox = Locked(Inbox())
@@ -158,10 +163,15 @@ final class CurlLoop: @unchecked Sendable {
     /// Waits up to `timeout` milliseconds (0: not at all) for a socket, libcurl's timer or
     /// a wake-up; lets libcurl work on exactly the sockets that are ready and on its timer;
     /// finishes what completed. Returns when the wait ended (``SocketReadiness/now()``).
+    ///
+    /// It never blocks while the inbox holds work: a look without waiting (`turn`'s) drains
+    /// the wake-up of work queued after that turn took the inbox, and blocking then would
+    /// leave the work waiting for the timeout (a second, one request in fifteen in a test).
     @discardableResult
     func act(waitingUpTo timeout: Int32) -> UInt64 {
         var running: Int32 = 0
-        let woke = readiness.wait(upTo: timeout) { socket, mask in
+        let limit = timeout != 0 && inbox.withLock({ $0.hasWork }) ? 0 : timeout
+        let woke = readiness.wait(upTo: limit) { socket, mask in
             _ = curl_multi_socket_action(multi, socket, mask, &running)
         }
         runTimerIfDue()

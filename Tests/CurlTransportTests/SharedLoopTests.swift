@@ -82,4 +82,32 @@ struct SharedLoopTests {
             #expect(after.status == 200)
         }
     }
+
+    @Test("Work queued after a turn took the inbox does not wait for the loop's timeout")
+    func noLostWakeUp() async throws {
+        let server = try await ScriptedHTTPServer.start { _ in .json("{}") }
+        // This test drives the loop itself, step by step, as a shard's thread would.
+        let loop = try #require(CurlLoop(drivenBy: .shard))
+        let client = try #require(CurlHTTPClient(configuration: CurlConfiguration(), sharing: loop))
+        _ = loop.turn()
+        let done = Locked(false)
+        let request = Task {
+            defer { done.withLock { $0 = true } }
+            return try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/late"))
+        }
+        await waitUntil("the request in the loop's inbox") { loop.inbox.withLock { $0.hasWork } }
+        // A look without waiting, as the end of every turn does, drains the request's wake-up.
+        loop.act(waitingUpTo: 0)
+        let started = ContinuousClock.now
+        loop.act(waitingUpTo: 60_000)
+        #expect(ContinuousClock.now - started < .seconds(30), "the loop blocked with a request in its inbox")
+        await waitUntil("the request answered") {
+            _ = loop.turn()
+            loop.act(waitingUpTo: 10)
+            return done.withLock { $0 }
+        }
+        #expect(try await request.value.status == 200)
+        client.shutdown()
+        await server.stop()
+    }
 }
