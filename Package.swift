@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "BayeuxClient",
             dependencies: [
-                "BayeuxCore", "HTTPTransport", "JSON", "Locking", "Text",
+                "BayeuxCore", "HTTPTransport", "JSON", "Locking", "Placement", "Text",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -97,8 +97,8 @@ let package = Package(
             name: "AgentDaemon",
             dependencies: [
                 "AgentState", "BayeuxClient", "BayeuxCore", "BuildVersion", "CDaemonSignals", "ControlSocket",
-                "CSerialExecutor", "CurlTransport", "GWS", "HTTPTransport", "JSON", "Locking", "Systemd", "Text",
-                "Timekeeping",
+                "CSerialExecutor", "CurlTransport", "GWS", "HTTPTransport", "JSON", "Locking", "Placement", "Systemd",
+                "Text", "Timekeeping",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -247,9 +247,8 @@ let package = Package(
         .testTarget(
             name: "FleetTests",
             dependencies: [
-                "AgentDaemon", "AgentState", "BayeuxCore", "GWS", "GWSSimulator", "HTTPTransport", "JSON", "Locking",
-                "Systemd",
-                "TestSupport", "Timekeeping",
+                "AgentDaemon", "AgentState", "BayeuxCore", "CurlTransport", "GWS", "GWSSimulator", "HTTPTransport",
+                "JSON", "Locking", "Systemd", "TestSupport", "Timekeeping",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -3,7 +3,7 @@
 
     scripts/fleet-bench.py [--daemon PATH] [--sim PATH] [--sizes 1000,5000,10000]
                            [--rates 100,500,1000,2000] [--seconds-per-rate 10] [--idle-seconds 30]
-                           [--tls]
+                           [--tls] [--threads N]
 
 For each N, as a user would run it (release binaries, log level info, JSON lines on a file in
 /dev/shm, state files on tmpfs):
@@ -28,6 +28,9 @@ a certificate of a test CA made for the run (Tests/TLSFixture/tls_fixture.py pki
 each connection to gws-sim; the daemon verifies the certificate against that CA appended to
 the system's bundle (server.ca_file), so its certificate store is the size of a deployment's.
 The TLS handshakes the front completed, and how many resumed a session, follow the tables.
+
+The daemon shards the agents over agents.threads threads: by default the CPUs it may run on
+(two here), or --threads N (1: every agent on one thread, as before sharding).
 
 The daemon's CPU is its own (/proc/PID/stat); gws-sim shares the two cores, so the figures
 are what a host running both would see. Writes a Markdown table to stdout.
@@ -212,7 +215,8 @@ def run_size(args, agents):
     server = (f"  url: https://127.0.0.1:{front.port}\n  ca_file: {front.ca_file}\n" if front
               else f"  url: http://127.0.0.1:{sim.port}\n")
     with open(f"{root}/config.yaml", "w") as f:
-        f.write(f"server:\n{server}agents:\n  directory: {root}/agents\n"
+        threads = f"  threads: {args.threads}\n" if args.threads else ""
+        f.write(f"server:\n{server}agents:\n  directory: {root}/agents\n{threads}"
                 f"state:\n  directory: {root}/state\n  heartbeat_s: 10\nlog:\n  level: info\n  format: json\n"
                 f"metrics:\n  textfile: {root}/metrics.prom\n")
     renames = Renames(f"{root}/state")
@@ -335,6 +339,7 @@ def main():
     parser.add_argument("--seconds-per-rate", type=float, default=10)
     parser.add_argument("--idle-seconds", type=float, default=30)
     parser.add_argument("--tls", action="store_true", help="reach gws-sim over HTTPS through scripts/tls-front.py")
+    parser.add_argument("--threads", type=int, help="agents.threads (default: the CPUs the daemon may run on)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     args.rates = [int(r) for r in args.rates.split(",")]
@@ -345,7 +350,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
-    print(f"Transport: {'HTTPS (scripts/tls-front.py, test CA)' if args.tls else 'plain HTTP'}\n")
+    print(f"Transport: {'HTTPS (scripts/tls-front.py, test CA)' if args.tls else 'plain HTTP'}; "
+          f"agents.threads: {args.threads or 'default (the CPUs allowed)'}\n")
     print("| agents | all synced | CPU to sync | idle (% of a core) | per 1,000 | polls/s | heartbeats/s "
           "| resident | private | stop | files stopped | longest job | jobs over 20 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -2,6 +2,7 @@ import BayeuxCore
 import HTTPTransport
 import Locking
 import Logging
+import Placement
 import Text
 
 /// A long-polling Bayeux client: drives a ``SessionStateMachine`` over an ``HTTPClient``.
@@ -127,14 +128,14 @@ public final class BayeuxClient<C: Clock<Duration>>: Sendable where C.Instant: S
         for action in actions {
             switch action {
             case .send(let request):
-                loop.requests[request.id] = Task { await self.exchange(request) }
+                loop.requests[request.id] = TaskPlacement.task { await self.exchange(request) }
             case .cancel(let ids):
                 for id in ids { loop.requests.removeValue(forKey: id)?.cancel() }
             case .startTimer(let id, let delay):
                 loop.timer?.cancel()
                 // The deadline is taken now, not when the task first runs.
                 let deadline = clock.now.advanced(by: delay)
-                loop.timer = Task {
+                loop.timer = TaskPlacement.task {
                     try? await self.clock.sleep(until: deadline, tolerance: nil)
                     if !Task.isCancelled { self.inboxSink.yield(.timerFired(id)) }
                 }

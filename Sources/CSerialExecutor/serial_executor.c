@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -366,5 +367,13 @@ static __thread void *served_loop = NULL;
 void *gws_thread_served_loop(void) { return served_loop; }
 
 void gws_thread_set_served_loop(void *loop) { served_loop = loop; }
+
+int gws_allowed_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    int count = CPU_COUNT(&set);
+    return count > 0 ? count : 1;
+}
 
 void gws_set_current_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }

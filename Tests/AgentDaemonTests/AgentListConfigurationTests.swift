@@ -71,12 +71,14 @@ struct AgentListConfigurationTests {
               usernames: [ben, ann]
               login_concurrency: 2
               login_jitter_ms: 0
+              threads: 3
             """, environment: ["CREDENTIALS_DIRECTORY": credentials, "RUNTIME_DIRECTORY": "/run/gws-agentd"])
         #expect(configuration.agents.map(\.username) == ["ann", "ben"])
         #expect(configuration.agents.map(\.password.secret) == ["ann-pw", "ben-pw"])
         #expect(configuration.agents.map(\.stateFile) == ["/run/gws-agentd/ann.json", "/run/gws-agentd/ben.json"])
         #expect(configuration.stateDirectory == "/run/gws-agentd")
         #expect(configuration.logins == LoginPacing(concurrency: 2, jitter: .zero))
+        #expect(configuration.threads == 3)
         await #expect(throws: ConfigurationError.self) {
             _ = try await load(
                 """
@@ -114,6 +116,13 @@ struct AgentListConfigurationTests {
                 head + "agents:\n  directory: \(agents)\n  login_concurrency: 0\nstate:\n  directory: /run/x\n"
             )
             .contains("agents.login_concurrency"))
+        for threads in ["0", "65", "two"] {
+            let refusal = await problem(
+                head + "agents:\n  directory: \(agents)\n  threads: \(threads)\nstate:\n  directory: /run/x\n")
+            #expect(refusal.contains("agents.threads"), "threads: \(threads) gave \(refusal)")
+        }
+        let unset = try await load(head + "agents:\n  directory: \(agents)\nstate:\n  directory: /run/x\n")
+        #expect(unset.threads == nil, "no agents.threads: the CPUs allowed")
         #expect(await problem(head + "agents:\n  directory: \(agents)\n").contains("state.directory"))
         #expect(
             await problem(head + "agents:\n  directory: \(dir.path)/none\nstate:\n  directory: /run/x\n")

@@ -1,6 +1,8 @@
 import AgentState
+import CurlTransport
 import Foundation
 import GWSSimulator
+import HTTPTransport
 import Locking
 import Logging
 import Systemd
@@ -26,10 +28,21 @@ final class FleetHarness: Sendable {
     /// How long the engine holds a long poll.
     static let hold: Duration = .seconds(25)
 
+    /// The second shard of every harness's fleet: one thread for the whole test process
+    /// (a daemon starts its shards once and keeps them).
+    static let shard = CurlExecutor(name: "fleet-test-shard")
+
+    /// Each HTTP client the agents made, with the executor it was made on and the executor
+    /// of each of its requests (`nil`: no preference, the daemon's own thread).
+    let placements = Locked<[ClientPlacement]>([])
+
     /// - Parameters:
     ///   - agents: how many agents (agent1 … agentN, password `pw-N`).
     ///   - onGiveUp: what happens when an agent's session gives up.
-    init(agents count: Int, onGiveUp: GiveUpPolicy = .retryAgent(after: .seconds(300))) async throws {
+    ///   - threads: `agents.threads` (the harness's process may run on two CPUs).
+    init(
+        agents count: Int, onGiveUp: GiveUpPolicy = .retryAgent(after: .seconds(300)), threads: Int? = nil
+    ) async throws {
         time = ManualTime()
         let simulated = (1...count).map { SimulatedAgent(username: "agent\($0)", password: "pw-\($0)") }
         gws = await InMemoryGWS(
@@ -49,8 +62,9 @@ final class FleetHarness: Sendable {
         configuration = DaemonConfiguration(
             server: ServerSettings(urls: gws.baseURLs, maxNetworkDelay: .seconds(5)), agents: entries,
             stateDirectory: directory.path, heartbeatSeconds: 3600,
-            logins: LoginPacing(concurrency: 64, jitter: .zero), onGiveUp: onGiveUp)
+            logins: LoginPacing(concurrency: 64, jitter: .zero), threads: threads, onGiveUp: onGiveUp)
         let sent = self.sent
+        let placements = self.placements
         let logged = self.logged
         let gws = self.gws
         fleet = AgentFleet(
@@ -59,8 +73,9 @@ final class FleetHarness: Sendable {
                 logger: Logger(label: "fleet-test") { _ in FleetLogRecorder(entries: logged) },
                 header: StateHeader(generator: "gws-agentd test", pid: 1, invocationID: nil, heartbeatSeconds: 3600),
                 notifier: SystemdNotifier { text in sent.withLock { $0.append(text) } }, clock: time.clock,
-                fileSystem: POSIXFileSystem(), makeHTTPClient: { _ in gws.client() }, stateWriteSpacing: .zero,
-                seed: 7))
+                fileSystem: POSIXFileSystem(),
+                makeHTTPClient: { _ in PlacementRecordingClient(gws.client(), into: placements) },
+                stateWriteSpacing: .zero, seed: 7, allowedCPUs: 2, makeExecutor: { _ in Self.shard }))
     }
 
     /// Every username, in order.
@@ -183,4 +198,40 @@ struct FleetLogRecorder: LogHandler {
         let username = event.metadata?["gws.username"] ?? metadata["gws.username"] ?? "-"
         entries.withLock { $0.append("\(username): \(event.message)") }
     }
+}
+
+/// Where one HTTP client of an agent was made, and where each of its requests ran.
+struct ClientPlacement: Sendable {
+    var made: UnownedTaskExecutor?
+    var requests: [UnownedTaskExecutor?] = []
+}
+
+/// An HTTP client that notes the executor preference of the task that made it and of each
+/// task that sends a request through it.
+final class PlacementRecordingClient: HTTPClient {
+    private let inner: any HTTPClient
+    private let placements: Locked<[ClientPlacement]>
+    private let index: Int
+
+    init(_ inner: any HTTPClient, into placements: Locked<[ClientPlacement]>) {
+        self.inner = inner
+        self.placements = placements
+        let made = Self.currentExecutor
+        index = placements.withLock { placements in
+            placements.append(ClientPlacement(made: made))
+            return placements.count - 1
+        }
+    }
+
+    private static var currentExecutor: UnownedTaskExecutor? { withUnsafeCurrentTask { $0?.unownedTaskExecutor } }
+
+    func perform(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
+        let executor = Self.currentExecutor
+        placements.withLock { $0[index].requests.append(executor) }
+        return try await inner.perform(request)
+    }
+
+    func clearCookies() async { await inner.clearCookies() }
+
+    func shutdown() { inner.shutdown() }
 }

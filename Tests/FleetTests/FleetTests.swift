@@ -144,6 +144,47 @@ struct FleetTests {
         #expect(await h.stop() == .stopped)
     }
 
+    @Test("Agents are shared out over agents.threads shards, and all of an agent's requests run on its shard")
+    func agentsStayOnTheirShards() async throws {
+        let h = try await FleetHarness(agents: 5, threads: 2)
+        await h.start()
+        await h.waitForSynced()
+        #expect(h.fleet.shards.count == 2)
+        #expect(h.fleet.shards.loads == [3, 2])
+        let shard = try #require(FleetHarness.shard).asUnownedTaskExecutor()
+        let clients = h.placements.withLock { $0 }
+        #expect(clients.count == 5, "one client per agent's session")
+        #expect(clients.filter { $0.made == shard }.count == 2, "agents made on the second shard")
+        #expect(clients.filter { $0.made == nil }.count == 3, "agents made on the daemon's own thread")
+        for client in clients {
+            // The login, the handshake, the subscriptions, the long polls and the snapshot.
+            #expect(client.requests.count >= 4)
+            #expect(client.requests.allSatisfy { $0 == client.made }, "a request ran off its agent's shard")
+        }
+        // Agents removed free their places (agent1 ran on the first shard, agent2 on the
+        // second); each one added takes the shard with fewest.
+        var fewer = h.configuration
+        fewer.agents.removeAll { $0.username == "agent1" || $0.username == "agent2" }
+        await h.fleet.reload(fewer)
+        #expect(h.fleet.shards.loads == [2, 1])
+        await h.fleet.reload(h.configuration)
+        #expect(h.fleet.shards.loads == [3, 2])
+        #expect(await h.stop() == .stopped)
+    }
+
+    @Test(
+        "Shards: the CPUs allowed unless agents.threads says, never more than the agents",
+        arguments: [
+            (configured: nil, agents: 500, cpus: 2, shards: 2), (configured: 4, agents: 500, cpus: 2, shards: 4),
+            (configured: nil, agents: 1, cpus: 8, shards: 1), (configured: 3, agents: 2, cpus: 1, shards: 2),
+            (configured: nil, agents: 0, cpus: 2, shards: 1), (configured: nil, agents: 500, cpus: 200, shards: 64),
+        ] as [(configured: Int?, agents: Int, cpus: Int, shards: Int)])
+    func shardCount(_ example: (configured: Int?, agents: Int, cpus: Int, shards: Int)) {
+        let count = FleetShards.count(
+            configured: example.configured, agents: example.agents, allowedCPUs: example.cpus)
+        #expect(count == example.shards)
+    }
+
     @Test("Two reloads close together, the first removing an agent and the second adding it back: its new file stays")
     func twoReloadsCloseTogether() async throws {
         let h = try await FleetHarness(agents: 3)

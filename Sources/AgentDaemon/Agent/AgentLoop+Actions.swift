@@ -5,6 +5,7 @@ import GWS
 import HTTPTransport
 import Locking
 import Logging
+import Placement
 import Systemd
 import Timekeeping
 
@@ -150,7 +151,7 @@ extension AgentLoop {
                 // Straight into the session's inbox: no forwarding task between the two.
                 if let input = BayeuxInput(event) { sink.yield(.coordinator(.bayeux(generation: generation, input))) }
             })
-        let run = Task {
+        let run = TaskPlacement.task {
             let reason = await client.run()
             sink.yield(.coordinator(.bayeux(generation: generation, .ended(reason))))
         }
@@ -196,7 +197,7 @@ extension AgentLoop {
             guard flushTask == nil else { return }
             let sink = runner.sink
             let clock = self.clock
-            flushTask = Task {
+            flushTask = TaskPlacement.task {
                 try? await clock.sleep(until: due, tolerance: nil)
                 if !Task.isCancelled { sink.yield(.flushDue) }
             }

@@ -6,6 +6,7 @@ import CurlTransport
 import HTTPTransport
 import Locking
 import Logging
+import Placement
 import Timekeeping
 
 extension AgentLoop {
@@ -16,7 +17,7 @@ extension AgentLoop {
         let sink = runner.sink
         let clock = self.clock
         let first = clock.now + interval
-        heartbeatTask = Task {
+        heartbeatTask = TaskPlacement.task {
             var next = first
             while !Task.isCancelled {
                 try? await clock.sleep(until: next)

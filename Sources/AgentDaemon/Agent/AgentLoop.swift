@@ -6,6 +6,7 @@ import CurlTransport
 import GWS
 import HTTPTransport
 import Logging
+import Placement
 import Timekeeping
 
 /// The mutable side of an ``AgentRunner``, owned by the task running it.
@@ -148,7 +149,7 @@ final class AgentLoop {
                 reply(nil)
                 return nil
             }
-            Task {
+            TaskPlacement.task {
                 do throws(RESTError) { reply(.success(try await rest.perform(operation))) } catch {
                     reply(.failure(error))
                 }
@@ -159,7 +160,7 @@ final class AgentLoop {
                 reply(nil)
                 return nil
             }
-            Task {
+            TaskPlacement.task {
                 do throws(RESTError) { reply(.success(try await rest.agentStates())) } catch { reply(.failure(error)) }
             }
             return nil

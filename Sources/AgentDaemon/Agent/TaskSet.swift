@@ -1,4 +1,5 @@
 import Locking
+import Placement
 
 /// Child tasks the session started (REST calls, timers, Bayeux forwarders), so that
 /// they can all be cancelled at the end. Each task removes itself when it finishes, so
@@ -17,7 +18,7 @@ final class TaskSet: Sendable {
             let id = state.next
             state.next += 1
             // The task cannot remove itself before it is inserted: removal takes this lock.
-            state.tasks[id] = Task { [weak self] in
+            state.tasks[id] = TaskPlacement.task { [weak self] in
                 await work()
                 self?.remove(id)
             }

@@ -32,6 +32,7 @@ enum ConfigurationKey: String, CaseIterable {
     case agentsUsernames = "agents.usernames"
     case agentsLoginConcurrency = "agents.login_concurrency"
     case agentsLoginJitter = "agents.login_jitter_ms"
+    case agentsThreads = "agents.threads"
     case agentsOnGiveUp = "agents.on_give_up"
     case agentsRetryAfter = "agents.retry_after_s"
 

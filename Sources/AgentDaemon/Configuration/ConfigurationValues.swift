@@ -39,6 +39,7 @@ struct ConfigurationValues {
         case .failure(let problem): throw invalid(.controlOperatorGroups, problem.description)
         }
         let logins = try loginPacing(for: listing)
+        let threads = reader.int(forKey: key(.agentsThreads))
         let onGiveUp = try giveUpPolicy(for: listing)
         try reportTypeProblems()
 
@@ -55,12 +56,17 @@ struct ConfigurationValues {
         guard (0...100_000).contains(perAgentLimit) else {
             throw invalid(.metricsPerAgentLimit, "must be between 0 and 100000 agents, got \(perAgentLimit)")
         }
+        if let threads, !(1...DaemonConfiguration.maxThreads).contains(threads) {
+            throw invalid(
+                .agentsThreads, "must be between 1 and \(DaemonConfiguration.maxThreads) threads, got \(threads)")
+        }
         return DaemonConfiguration(
             server: server, agents: agents, stateDirectory: stateDirectory, channels: channels,
             startContactCenterSession: startSession, heartbeatSeconds: heartbeat, logFormat: logFormat,
             logLevel: logLevel, metricsTextfile: metrics, metricsPerAgentLimit: perAgentLimit,
             controlSocket: controlSocket, controlGroup: controlGroup,
-            operatorGroups: operatorGroups, logins: logins, onGiveUp: onGiveUp, publishCallDetails: callDetails)
+            operatorGroups: operatorGroups, logins: logins, threads: threads, onGiveUp: onGiveUp,
+            publishCallDetails: callDetails)
     }
 
     // MARK: Sections

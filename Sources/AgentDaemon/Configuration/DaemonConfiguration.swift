@@ -51,6 +51,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logins: LoginPacing
     /// What happens when an agent's session gives up (`agents.on_give_up`).
     public var onGiveUp: GiveUpPolicy
+    /// How many threads the agents are sharded over, each with its own libcurl loop
+    /// (`agents.threads`); `nil`: as many as the CPUs the process may run on. Never more
+    /// than there are agents. Read at start.
+    public var threads: Int?
+    /// The most `agents.threads` accepts.
+    public static let maxThreads = 64
 
     /// The default subscriptions: agent state and DND per device and per channel, and calls.
     public static let defaultChannels = ["/v2/me/devices", "/v2/me/channels", "/v2/me/calls"]
@@ -61,8 +67,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         logLevel: Logger.Level = .info, metricsTextfile: String? = nil,
         metricsPerAgentLimit: Int = defaultMetricsPerAgentLimit, controlSocket: String? = nil,
         controlGroup: String? = nil, operatorGroups: OperatorGroups = OperatorGroups(),
-        logins: LoginPacing = LoginPacing(), onGiveUp: GiveUpPolicy = .exitDaemon, publishCallDetails: Bool = false
+        logins: LoginPacing = LoginPacing(), threads: Int? = nil, onGiveUp: GiveUpPolicy = .exitDaemon,
+        publishCallDetails: Bool = false
     ) {
+        self.threads = threads
         self.publishCallDetails = publishCallDetails
         self.operatorGroups = operatorGroups
         self.server = server

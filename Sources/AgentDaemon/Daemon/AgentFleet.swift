@@ -5,12 +5,13 @@ import CurlTransport
 import HTTPTransport
 import Locking
 import Logging
+import Placement
 import Systemd
 import Timekeeping
 
 /// The agents the daemon follows, one or ten thousand: an ``AgentRunner`` per agent, each
-/// with its own GWS session, state file and log field, all on the daemon's one executor
-/// thread and libcurl loop.
+/// with its own GWS session, state file and log field, sharded over `agents.threads`
+/// threads, each with its own libcurl loop (``FleetShards``).
 ///
 /// An agent whose session gives up is handled by the configuration's ``GiveUpPolicy``:
 /// the daemon ends (one agent: systemd restarts it), or the agent is tried again after the
@@ -29,6 +30,10 @@ final class AgentFleet: Sendable {
         var stateWriteSpacing: Duration
         /// Seeds each agent's backoff jitter (a fixed seed makes a test repeatable).
         var seed: UInt64
+        /// How many CPUs the process may run on: the shards when `agents.threads` is not set.
+        var allowedCPUs: Int = ProcessEnvironment.allowedCPUs
+        /// Starts shard `index`'s thread (from 1: shard 0 is the daemon's own thread).
+        var makeExecutor: @Sendable (Int) -> (any TaskExecutor)? = { CurlExecutor(name: "gws-agents-\($0)") }
     }
 
     private struct Ending {
@@ -51,6 +56,8 @@ final class AgentFleet: Sendable {
     /// When the daemon started, in seconds since the epoch (`gws_agentd_start_time_seconds`).
     private let startTime = WallClock.now()
     let pacer: LoginPacer
+    /// The threads the agents run on.
+    let shards: FleetShards
 
     init(configuration: DaemonConfiguration, environment: Environment) {
         self.environment = environment
@@ -61,6 +68,11 @@ final class AgentFleet: Sendable {
         pacer = LoginPacer(
             concurrency: configuration.logins.concurrency, jitter: configuration.logins.jitter,
             clock: environment.clock, seed: environment.seed)
+        shards = FleetShards(
+            count: FleetShards.count(
+                configured: configuration.threads, agents: configuration.agents.count,
+                allowedCPUs: environment.allowedCPUs),
+            makeExecutor: environment.makeExecutor)
     }
 
     /// The configuration in effect (the last reload's).
@@ -177,6 +189,7 @@ final class AgentFleet: Sendable {
         for member in removed {
             environment.logger.notice("agent removed", metadata: ["gws.username": "\(member.username)"])
             status.remove(member.username)
+            shards.release(member.shard)
         }
         await ConcurrentWork.forEach(removed) { member in
             await member.end()
@@ -209,6 +222,11 @@ final class AgentFleet: Sendable {
             environment.logger.notice(
                 "agents.login_concurrency takes effect at the next start",
                 metadata: ["agents.login_concurrency": "\(new.logins.concurrency)"])
+        }
+        if old.threads != new.threads {
+            environment.logger.notice(
+                "agents.threads takes effect at the next start",
+                metadata: ["agents.threads": "\(new.threads.map(String.init) ?? "the CPUs allowed")"])
         }
     }
 
@@ -248,8 +266,10 @@ final class AgentFleet: Sendable {
     private func add(_ agent: AgentEntry) -> @Sendable () async -> Void {
         let configuration = self.configuration.withLock { $0.configuration(for: agent) }
         status.add(agent.username)
+        let shard = shards.assign()
         let member = FleetMember(
-            configuration: configuration, makeRunner: { [weak self] in self?.makeRunner($0) },
+            configuration: configuration, shard: shard, executor: shards.executor(of: shard),
+            makeRunner: { [weak self] in self?.makeRunner($0) },
             policy: { [weak self] in self?.currentConfiguration.onGiveUp ?? .exitDaemon },
             events: FleetMember.Events(
                 firstWrite: { [status] error in

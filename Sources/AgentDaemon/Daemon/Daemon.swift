@@ -117,6 +117,11 @@ public enum Daemon {
                 logger: logger, header: header, notifier: notifier, clock: clock, fileSystem: POSIXFileSystem(),
                 makeHTTPClient: { CurlHTTPClient(configuration: $0) }, stateWriteSpacing: .milliseconds(10),
                 seed: UInt64.random(in: .min ... .max)))
+        if fleet.shards.count > 1 {
+            logger.info(
+                "agents sharded over \(fleet.shards.count) threads",
+                metadata: ["agents.threads": "\(fleet.shards.count)"])
+        }
         let reloader = Reloader(
             loader: prepared.loader, explicitPath: options.configPath, locks: locks, apply: { await fleet.reload($0) },
             logSettings: prepared.logSettings, notifier: notifier, logger: logger)

@@ -1,6 +1,7 @@
 import AgentState
 import Locking
 import Logging
+import Placement
 import Timekeeping
 
 /// One agent of an ``AgentFleet``: runs its session, and when the session gives up, does
@@ -26,6 +27,10 @@ final class FleetMember: Sendable {
     }
 
     let username: String
+    /// The shard of the fleet this agent runs on (``FleetShards``), and its executor
+    /// (`nil`: the daemon's own thread).
+    let shard: Int
+    private let executor: (any TaskExecutor)?
     private let state: Locked<State>
     private let makeRunner: @Sendable (AgentConfiguration) -> AgentRunner?
     private let policy: @Sendable () -> GiveUpPolicy
@@ -34,10 +39,13 @@ final class FleetMember: Sendable {
     private let clock: InjectedClock
 
     init(
-        configuration: AgentConfiguration, makeRunner: @escaping @Sendable (AgentConfiguration) -> AgentRunner?,
+        configuration: AgentConfiguration, shard: Int = 0, executor: (any TaskExecutor)? = nil,
+        makeRunner: @escaping @Sendable (AgentConfiguration) -> AgentRunner?,
         policy: @escaping @Sendable () -> GiveUpPolicy, events: Events, logger: Logger, clock: InjectedClock
     ) {
         username = configuration.username
+        self.shard = shard
+        self.executor = executor
         state = Locked(State(configuration: configuration))
         self.makeRunner = makeRunner
         self.policy = policy
@@ -52,12 +60,12 @@ final class FleetMember: Sendable {
     /// The agent's state file as the configuration in effect names it.
     var stateFile: String { state.withLock { $0.configuration.stateFile } }
 
-    /// Starts the session loop; the returned function waits until the first session has
-    /// written its first state file (or failed to).
+    /// Starts the session loop on the agent's shard; the returned function waits until the
+    /// first session has written its first state file (or failed to).
     func begin() -> @Sendable () async -> Void {
         let (readyStream, readySink) = AsyncStream.makeStream(of: Void.self)
         let events = self.events
-        let task = Task {
+        let task = TaskPlacement.task(on: executor) {
             await self.loop { error in
                 events.firstWrite(error)
                 readySink.finish()
@@ -101,7 +109,7 @@ final class FleetMember: Sendable {
                 guard !state.ending else { return nil }
                 let clock = self.clock
                 let deadline = clock.now + retryAfter
-                let task = Task<Void, Never> { _ = try? await clock.sleep(until: deadline) }
+                let task = TaskPlacement.task { _ = try? await clock.sleep(until: deadline) }
                 state.retryWait = task
                 return task
             }

@@ -1,8 +1,9 @@
 import CSerialExecutor
+import CurlTransport
 
-/// How long the daemon's executor jobs ran (every agent's work is one job after another on
-/// one thread, so one long job delays them all): a histogram, the sum and the longest, for
-/// the metrics file.
+/// How long the daemon's executor jobs ran (each agent's work is one job after another on
+/// its thread, so one long job delays every agent of that thread): a histogram, the sum
+/// and the longest, over the serial executor and every shard thread, for the metrics file.
 struct ExecutorJobStats: Sendable {
     /// Jobs at most each bound long, the bounds in seconds; the last count has no bound.
     var buckets: [(bound: Double?, count: UInt64)]
@@ -21,11 +22,13 @@ struct ExecutorJobStats: Sendable {
         maxSeconds = Double(stats.max_ns) / 1e9
     }
 
-    /// The executor's figures so far; `nil` when this process does not run it (tests).
+    /// The executors' figures so far, added up; `nil` when this process does not run the
+    /// serial executor (tests).
     static func current() -> ExecutorJobStats? {
         guard gws_serial_executor_is_installed() != 0 else { return nil }
         var stats = gws_executor_job_stats()
         gws_serial_executor_job_stats(&stats)
+        stats.add(CurlExecutor.combinedJobStats())
         return ExecutorJobStats(stats)
     }
 }

@@ -1,3 +1,4 @@
+import CSerialExecutor
 import Glibc
 
 /// The process environment as a dictionary, read from `environ` (no Foundation needed).
@@ -14,4 +15,8 @@ public enum ProcessEnvironment {
         }
         return result
     }
+
+    /// How many CPUs this process may run on (its affinity mask, which systemd's
+    /// `CPUAffinity=` and `AllowedCPUs=` narrow); 1 when it cannot be read.
+    public static var allowedCPUs: Int { Int(gws_allowed_cpus()) }
 }

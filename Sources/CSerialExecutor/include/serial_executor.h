@@ -86,6 +86,10 @@ void *gws_thread_served_loop(void);
 /// Sets what ``gws_thread_served_loop`` returns on the calling thread.
 void gws_thread_set_served_loop(void *loop);
 
+/// How many CPUs the process may run on (its affinity mask, which systemd's `CPUAffinity=`
+/// and `AllowedCPUs=` narrow): how many executor threads can run at once. 1 when unknown.
+int gws_allowed_cpus(void);
+
 /// Names the calling thread (at most 15 bytes are kept), as `top -H` and perf show it.
 void gws_set_current_thread_name(const char *name);
 
