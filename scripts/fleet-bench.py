@@ -20,7 +20,8 @@ For each N, as a user would run it (release binaries, log level info, JSON lines
             agent's state file renamed in place (inotify, as a reader sees it);
   executor  the longest job the daemon's executor ran (start included) and how many ran
             over 20 ms, from the metrics file's gws_agentd_executor_job_seconds;
-  stop      SIGTERM to exit, and how many files say stopped.
+  stop      SIGTERM to exit, the daemon's CPU in that time (more than the time itself when
+            both cores worked), and how many files say stopped.
 
 With --tls the daemon reaches gws-sim over HTTPS, as it reaches GWS: scripts/tls-front.py (its
 own processes, as few as the open-file limit allows, one event loop each) terminates TLS with
@@ -304,14 +305,22 @@ def run_size(args, agents):
         result["executor_jobs"] = total
         result["executor_over_20ms"] = total - executor.get('gws_agentd_executor_job_seconds_bucket{le="0.02"}', 0)
 
+        cpu_before_stop = cpu_seconds(daemon.pid)
         stop_started = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+        # Reaped here rather than by Popen, for the daemon's CPU to its exit (rusage).
+        while True:
+            pid, status, usage = os.wait4(daemon.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - stop_started > 120:
+                daemon.kill()
+                pid, status, usage = os.wait4(daemon.pid, 0)
+                break
+            time.sleep(0.01)
+        daemon.returncode = os.waitstatus_to_exitcode(status)
         result["stop_s"] = time.monotonic() - stop_started
+        result["stop_cpu_s"] = usage.ru_utime + usage.ru_stime - cpu_before_stop
         stopped = 0
         for number in range(1, agents + 1):
             try:
@@ -353,13 +362,13 @@ def main():
     print(f"Transport: {'HTTPS (scripts/tls-front.py, test CA)' if args.tls else 'plain HTTP'}; "
           f"agents.threads: {args.threads or 'default (the CPUs allowed)'}\n")
     print("| agents | all synced | CPU to sync | idle (% of a core) | per 1,000 | polls/s | heartbeats/s "
-          "| resident | private | stop | files stopped | longest job | jobs over 20 ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| resident | private | stop | CPU to stop | files stopped | longest job | jobs over 20 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['agents']:,} | {r['start_s']:.1f} s | {r['start_cpu_s']:.1f} s | {r['idle_percent']:.1f} % "
               f"| {r['idle_percent_per_1000']:.2f} % | {r.get('polls_per_s', float('nan')):.0f} "
               f"| {r['heartbeats_per_s']:.0f} | {r['resident'] / 1e6:.0f} MB | {r['private'] / 1e6:.0f} MB "
-              f"| {r['stop_s']:.1f} s | {r['stopped_files']:,} | {r['executor_max_ms']:.1f} ms "
+              f"| {r['stop_s']:.1f} s | {r['stop_cpu_s']:.1f} s | {r['stopped_files']:,} | {r['executor_max_ms']:.1f} ms "
               f"| {r['executor_over_20ms']:.0f} of {r['executor_jobs']:.0f} |")
     print()
     print("| agents | rate (sent) | CPU per notification | p50 | p99 | p99.9 | seen |")
