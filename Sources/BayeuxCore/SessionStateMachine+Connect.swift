@@ -4,6 +4,12 @@ extension SessionStateMachine {
     // Connect request (Bayeux 1.0 §4.2): channel, clientId, connectionType MUST; id, ext,
     // advice MAY. The first connect of a session (and the first after a failure) asks the
     // server to answer at once with `advice.timeout: 0`, so "connected" is known promptly.
+    //
+    // An immediate connect carries the subscriptions not yet sent, ahead of it in the same
+    // request (Bayeux lets any message but a handshake share a request with a connect; its
+    // answer does not wait for a poll). Over HTTP/1.1 that is one connection where two
+    // requests side by side open a second one: a TLS handshake at every login of every
+    // agent. A held connect never carries them: their replies would wait for the poll.
     mutating func sendConnect(into actions: inout [SessionAction]) {
         guard phase == .connecting, let clientId, connectInFlight == nil else { return }
         let id = makeMessageID()
@@ -22,10 +28,15 @@ extension SessionStateMachine {
         }
         counters.connects += 1
         let message = BayeuxMessage(channel: "/meta/connect", fields)
+        let batched = hold == .zero ? subscriptionBatch() : SubscriptionBatch()
         if let request = send(
-            [message], longPoll: true, timeout: hold + configuration.maxNetworkDelay, into: &actions)
+            batched.messages + [message], longPoll: true, timeout: hold + configuration.maxNetworkDelay,
+            into: &actions)
         {
             connectInFlight = (request, id)
+            if !batched.ids.isEmpty { controlMessages[request] = batched.ids }
+        } else {
+            forgetSubscriptionMessages(batched.ids)
         }
     }
 

@@ -84,7 +84,7 @@ extension SessionStateMachine {
         actions.append(.handshook(clientId: clientId, rehandshake: hasHandshaken))
         hasHandshaken = true
         tooLargeConnects = 0
-        sendSubscriptions(into: &actions)
+        // The subscriptions ride with this first connect (see `sendConnect`).
         sendConnect(into: &actions)
     }
 

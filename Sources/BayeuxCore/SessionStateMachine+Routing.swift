@@ -9,7 +9,7 @@ extension SessionStateMachine {
             counters.staleReplies += 1
             return
         }
-        controlMessages[request] = nil
+        let control = controlMessages.removeValue(forKey: request)
         var deliveries: [BayeuxMessage] = []
         func flush(_ actions: inout [SessionAction]) {
             guard !deliveries.isEmpty else { return }
@@ -41,6 +41,12 @@ extension SessionStateMachine {
             }
         }
         flush(&actions)
+        // Subscriptions the response did not answer (a server that ignores a subscribe sent
+        // beside a connect) would otherwise wait for ever: they go back to "not sent" and the
+        // next connect's turn sends them again.
+        if let control {
+            forgetSubscriptionMessages(control.filter { pendingSubscriptionReplies[$0] != nil })
+        }
         // A response that did not contain the reply to the request it answers is a failure
         // of that request (for example an empty array from a confused proxy).
         if let connect = connectInFlight, connect.request == request {
@@ -56,6 +62,9 @@ extension SessionStateMachine {
     ) {
         inFlight.remove(request)
         let lostControl = controlMessages.removeValue(forKey: request)
+        // Subscriptions lost with the request (alone, or beside a connect) go back to "not
+        // sent", so the next connect's turn sends them again.
+        if let lostControl { forgetSubscriptionMessages(lostControl) }
         if let connect = connectInFlight, connect.request == request {
             counters.requestFailures[failure.kind, default: 0] += 1
             connectInFlight = nil
@@ -79,9 +88,8 @@ extension SessionStateMachine {
         } else if let disconnect = disconnectInFlight, disconnect.request == request {
             counters.requestFailures[failure.kind, default: 0] += 1
             terminate(.disconnected, into: &actions)
-        } else if let lostControl {
+        } else if lostControl != nil {
             counters.requestFailures[failure.kind, default: 0] += 1
-            forgetSubscriptionMessages(lostControl)
         } else {
             counters.staleReplies += 1
         }

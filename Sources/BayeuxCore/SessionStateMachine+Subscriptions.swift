@@ -34,23 +34,31 @@ extension SessionStateMachine {
     /// after each handshake, and after each successful connect to re-send subscribes whose
     /// request was lost in transit.
     mutating func sendSubscriptions(into actions: inout [SessionAction]) {
-        guard let clientId else { return }
-        var messages: [BayeuxMessage] = []
-        var ids: [String] = []
+        let batch = subscriptionBatch()
+        guard !batch.messages.isEmpty else { return }
+        if let request = send(
+            batch.messages, longPoll: false, timeout: configuration.maxNetworkDelay, into: &actions)
+        {
+            controlMessages[request] = batch.ids
+        }
+    }
+
+    /// A subscribe message for each wanted channel not yet subscribed or asked for, now
+    /// marked as asked for, with their message ids (for ``controlMessages``).
+    mutating func subscriptionBatch() -> SubscriptionBatch {
+        guard let clientId else { return SubscriptionBatch() }
+        var batch = SubscriptionBatch()
         for pattern in desiredSubscriptions where subscriptionStatus[pattern.name] == nil {
             let id = makeMessageID()
             subscriptionStatus[pattern.name] = .pending(messageID: id)
             pendingSubscriptionReplies[id] = pattern.name
-            ids.append(id)
-            messages.append(
+            batch.ids.append(id)
+            batch.messages.append(
                 BayeuxMessage(
                     channel: "/meta/subscribe",
                     ["clientId": .string(clientId), "subscription": .string(pattern.name), "id": .string(id)]))
         }
-        guard !messages.isEmpty else { return }
-        if let request = send(messages, longPoll: false, timeout: configuration.maxNetworkDelay, into: &actions) {
-            controlMessages[request] = ids
-        }
+        return batch
     }
 
     /// A control request failed in transit: its subscriptions go back to "not sent".
@@ -80,4 +88,10 @@ extension SessionStateMachine {
             actions.append(.subscriptionFailed(channel, error: reply.error ?? "subscription refused"))
         }
     }
+}
+
+/// Subscribe messages to send in one request, and their ids.
+struct SubscriptionBatch {
+    var messages: [BayeuxMessage] = []
+    var ids: [String] = []
 }

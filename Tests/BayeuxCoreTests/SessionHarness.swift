@@ -51,10 +51,20 @@ struct SessionHarness {
     }
 
     /// Answers the request carrying `channel` with `messages` (replies get the right id
-    /// when built with ``reply(_:to:_:)``).
+    /// when built with ``reply(_:to:_:)``). When that request also carries a connect
+    /// (subscriptions ride with the first connect) and `messages` do not answer it, a
+    /// successful connect reply follows them, as the server would send.
     @discardableResult
     mutating func respond(on channel: String, with messages: [BayeuxMessage]) throws -> [SessionAction] {
         let request = try #require(openRequest(on: channel), "no open request on \(channel)")
+        var messages = messages
+        if channel != "/meta/connect", let connect = request.messages.first(where: { $0.channel == "/meta/connect" }),
+            !messages.contains(where: { $0.channel == "/meta/connect" })
+        {
+            var reply = BayeuxMessage(channel: "/meta/connect", ["successful": true])
+            reply.id = connect.id
+            messages.append(reply)
+        }
         open.removeAll { $0.id == request.id }
         return handle(.responseReceived(request.id, messages))
     }
@@ -86,22 +96,22 @@ struct SessionHarness {
         return handle(.timerFired(pending.id))
     }
 
-    /// Starts and completes a handshake with `clientId`, then answers the first connect.
+    /// Starts and completes a handshake with `clientId`, then answers the first connect
+    /// and the subscriptions sent with it, each successfully.
     mutating func connect(clientId: String = "c1", handshakeAdvice: JSONValue? = nil) throws {
         if machine.state == .disconnected { handle(.start) }
         var fields: JSONObject = ["clientId": .string(clientId), "supportedConnectionTypes": ["long-polling"]]
         if let handshakeAdvice { fields["advice"] = handshakeAdvice }
         try respond(on: "/meta/handshake", with: [reply("/meta/handshake", fields)])
-        for request in open where request.messages.allSatisfy({ $0.channel == "/meta/subscribe" }) {
-            let replies = request.messages.map { message -> BayeuxMessage in
-                var r = BayeuxMessage(channel: "/meta/subscribe", ["successful": true])
-                r.id = message.id
-                return r
-            }
-            open.removeAll { $0.id == request.id }
-            handle(.responseReceived(request.id, replies))
+        let request = try #require(openRequest(on: "/meta/connect"), "no first connect")
+        let replies = request.messages.map { message -> BayeuxMessage in
+            var r = BayeuxMessage(channel: message.channel, ["successful": true])
+            r.id = message.id
+            if let subscription = message.fields["subscription"] { r.fields["subscription"] = subscription }
+            return r
         }
-        try respond(on: "/meta/connect", with: [reply("/meta/connect")])
+        open.removeAll { $0.id == request.id }
+        handle(.responseReceived(request.id, replies))
     }
 
     /// Every message sent so far on `channel`.

@@ -5,16 +5,30 @@ import Testing
 
 @Suite("Subscriptions")
 struct SubscriptionTests {
-    @Test("Subscriptions made before the handshake are sent after it, batched, with the new clientId")
+    @Test("Subscriptions made before the handshake go after it with the new clientId, ahead of the first connect")
     func heldUntilHandshake() throws {
         var h = SessionHarness(subscriptions: ["/v2/me/devices", "/v2/me/channels"])
         h.handle(.start)
         #expect(h.sent(on: "/meta/subscribe").isEmpty)
         try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c9"])])
+        // One request: both subscriptions, then the connect that asks to be answered at once.
+        #expect(h.open.count == 1)
         let batch = try #require(h.openRequest(on: "/meta/subscribe"))
-        #expect(batch.messages.count == 2)
+        #expect(batch.messages.map(\.channel) == ["/meta/subscribe", "/meta/subscribe", "/meta/connect"])
         #expect(batch.messages.allSatisfy { $0.clientId == "c9" })
-        #expect(!batch.isLongPoll)
+        #expect(batch.messages.last?.advice?.objectValue?["timeout"] == 0)
+        let replies = batch.messages.dropLast().map { message -> BayeuxMessage in
+            var reply = BayeuxMessage(channel: "/meta/subscribe", ["successful": true])
+            reply.id = message.id
+            return reply
+        }
+        try h.respond(on: "/meta/subscribe", with: replies)
+        #expect(h.actions.contains(.subscribed("/v2/me/devices")))
+        #expect(h.actions.contains(.subscribed("/v2/me/channels")))
+        // The next connect is held by the server, so it carries nothing else.
+        let poll = try #require(h.openRequest(on: "/meta/connect"))
+        #expect(poll.messages.map(\.channel) == ["/meta/connect"])
+        #expect(poll.isLongPoll)
     }
 
     @Test("A denied subscription is reported once and the others are kept")
@@ -58,10 +72,12 @@ struct SubscriptionTests {
 
     @Test("A re-handshake while a subscribe is in flight leaves exactly one subscription")
     func rehandshakeDuringSubscribe() throws {
-        var h = SessionHarness(subscriptions: ["/a"])
-        h.handle(.start)
-        try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
+        var h = SessionHarness()
+        try h.connect()
+        // Subscribed while connected: a request of its own, beside the held connect.
+        h.handle(.subscribe("/a"))
         let oldSubscribe = try #require(h.openRequest(on: "/meta/subscribe"))
+        #expect(!oldSubscribe.isLongPoll)
         try h.respond(
             on: "/meta/connect",
             with: [h.reply("/meta/connect", successful: false, ["advice": ["reconnect": "handshake"]])])
@@ -127,14 +143,41 @@ struct SubscriptionTests {
         #expect(h.actions.filter { if case .subscriptionFailed = $0 { return true } else { return false } }.count == 3)
     }
 
-    @Test("A subscribe lost in transit is re-sent after the next successful connect")
+    @Test("A subscribe lost in transit with the first connect is sent again with the connect retried")
     func lostSubscribeResent() throws {
         var h = SessionHarness(subscriptions: ["/a"])
         h.handle(.start)
         try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
         try h.fail(on: "/meta/subscribe", .reset)
+        #expect(h.open.isEmpty)
+        try h.fireTimer()
+        #expect(h.sent(on: "/meta/subscribe").count == 2)
+        try h.respond(on: "/meta/subscribe", with: [h.reply("/meta/subscribe")])
+        #expect(h.actions.filter { $0 == .subscribed("/a") }.count == 1)
+    }
+
+    @Test("Subscriptions a response leaves unanswered are sent again after the next connect")
+    func unansweredSubscribeResent() throws {
+        var h = SessionHarness(subscriptions: ["/a"])
+        h.handle(.start)
+        try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
+        // The server answers the first connect and ignores the subscribe beside it.
+        try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect")])
+        #expect(h.sent(on: "/meta/subscribe").count == 1)
         try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect")])
         #expect(h.sent(on: "/meta/subscribe").count == 2)
+        try h.respond(on: "/meta/subscribe", with: [h.reply("/meta/subscribe")])
+        #expect(h.actions.filter { $0 == .subscribed("/a") }.count == 1)
+    }
+
+    @Test("A subscribe lost on its own is re-sent after the next successful connect")
+    func lostLoneSubscribeResent() throws {
+        var h = SessionHarness(subscriptions: ["/a"])
+        try h.connect()
+        h.handle(.subscribe("/b"))
+        try h.fail(on: "/meta/subscribe", .reset)
+        try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect")])
+        #expect(h.sent(on: "/meta/subscribe").filter { $0.subscriptions == ["/b"] }.count == 2)
     }
 }
 
