@@ -96,13 +96,19 @@ struct SessionHarness {
         return handle(.timerFired(pending.id))
     }
 
+    /// Starts the session and answers its handshake with `clientId`; the first connect (and
+    /// the subscriptions with it) is left open.
+    mutating func handshake(clientId: String = "c1", advice: JSONValue? = nil) throws {
+        if machine.state == .disconnected { handle(.start) }
+        var fields: JSONObject = ["clientId": .string(clientId), "supportedConnectionTypes": ["long-polling"]]
+        if let advice { fields["advice"] = advice }
+        try respond(on: "/meta/handshake", with: [reply("/meta/handshake", fields)])
+    }
+
     /// Starts and completes a handshake with `clientId`, then answers the first connect
     /// and the subscriptions sent with it, each successfully.
     mutating func connect(clientId: String = "c1", handshakeAdvice: JSONValue? = nil) throws {
-        if machine.state == .disconnected { handle(.start) }
-        var fields: JSONObject = ["clientId": .string(clientId), "supportedConnectionTypes": ["long-polling"]]
-        if let handshakeAdvice { fields["advice"] = handshakeAdvice }
-        try respond(on: "/meta/handshake", with: [reply("/meta/handshake", fields)])
+        try handshake(clientId: clientId, advice: handshakeAdvice)
         let request = try #require(openRequest(on: "/meta/connect"), "no first connect")
         let replies = request.messages.map { message -> BayeuxMessage in
             var r = BayeuxMessage(channel: message.channel, ["successful": true])

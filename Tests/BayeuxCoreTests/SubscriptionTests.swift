@@ -34,8 +34,7 @@ struct SubscriptionTests {
     @Test("A denied subscription is reported once and the others are kept")
     func denied() throws {
         var h = SessionHarness(subscriptions: ["/a", "/b"])
-        h.handle(.start)
-        try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
+        try h.handshake()
         let batch = try #require(h.openRequest(on: "/meta/subscribe"))
         var denied = BayeuxMessage(
             channel: "/meta/subscribe", ["successful": false, "error": "403:c1,/a:Subscription denied"])
@@ -54,8 +53,7 @@ struct SubscriptionTests {
     @Test("A subscribe refused with 402 is re-sent after the re-handshake the connect loop drives")
     func subscribe402() throws {
         var h = SessionHarness(subscriptions: ["/a"])
-        h.handle(.start)
-        try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
+        try h.handshake()
         try h.respond(
             on: "/meta/subscribe",
             with: [h.reply("/meta/subscribe", successful: false, ["error": "402::session_unknown"])])
@@ -146,8 +144,7 @@ struct SubscriptionTests {
     @Test("A subscribe lost in transit with the first connect is sent again with the connect retried")
     func lostSubscribeResent() throws {
         var h = SessionHarness(subscriptions: ["/a"])
-        h.handle(.start)
-        try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
+        try h.handshake()
         try h.fail(on: "/meta/subscribe", .reset)
         #expect(h.open.isEmpty)
         try h.fireTimer()
@@ -159,8 +156,7 @@ struct SubscriptionTests {
     @Test("Subscriptions a response leaves unanswered are sent again after the next connect")
     func unansweredSubscribeResent() throws {
         var h = SessionHarness(subscriptions: ["/a"])
-        h.handle(.start)
-        try h.respond(on: "/meta/handshake", with: [h.reply("/meta/handshake", ["clientId": "c1"])])
+        try h.handshake()
         // The server answers the first connect and ignores the subscribe beside it.
         try h.respond(on: "/meta/connect", with: [h.reply("/meta/connect")])
         #expect(h.sent(on: "/meta/subscribe").count == 1)
