@@ -23,10 +23,13 @@ actor CometDEngine {
         var setCookie: String?
     }
 
-    /// Faults that change the next connect replies.
+    /// Faults that change the next connect replies, or leave subscribes unanswered.
     struct ConnectFaults: Sendable {
         var reconnectNone = 0
         var multipleClients = 0
+        /// The next subscribe messages get no reply and subscribe nothing (a server that
+        /// ignores a subscribe batched with a connect).
+        var unansweredSubscribes = 0
     }
 
     var settings: CometDSettings
@@ -59,9 +62,10 @@ actor CometDEngine {
     /// How many connects are held, waiting for events or their timeout.
     var heldCount: Int { sessions.values.filter { $0.held != nil }.count }
 
-    func injectConnectFaults(reconnectNone: Int = 0, multipleClients: Int = 0) {
+    func injectConnectFaults(reconnectNone: Int = 0, multipleClients: Int = 0, unansweredSubscribes: Int = 0) {
         faults.reconnectNone += reconnectNone
         faults.multipleClients += multipleClients
+        faults.unansweredSubscribes += unansweredSubscribes
     }
 
     /// Forgets every session, as a server restart would; held connects are answered
@@ -146,6 +150,10 @@ actor CometDEngine {
                 if superseded { status = 500 }
                 replies += events
                 reply = connect
+            case "/meta/subscribe" where faults.unansweredSubscribes > 0:
+                faults.unansweredSubscribes -= 1
+                counters.increment(.faultsApplied)
+                continue
             case "/meta/subscribe", "/meta/unsubscribe":
                 reply = subscription(message, browser: browser)
             case "/meta/disconnect":

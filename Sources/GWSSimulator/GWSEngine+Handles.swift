@@ -100,6 +100,12 @@ extension GWSEngine {
         await nodes[0].cometd.injectConnectFaults(reconnectNone: count)
     }
 
+    /// The next `count` subscribe messages get no reply and subscribe nothing, whatever
+    /// request carries them.
+    public func injectUnansweredSubscribes(count: Int = 1) async {
+        await nodes[0].cometd.injectConnectFaults(unansweredSubscribes: count)
+    }
+
     /// The next `count` connects carry `multiple-clients` advice.
     public func injectMultipleClients(count: Int = 1) async {
         await nodes[0].cometd.injectConnectFaults(multipleClients: count)

@@ -36,6 +36,8 @@ extension GWSSimulator {
             await engine.injectReconnectNone(count: count)
         case ("POST", "multiple-clients"):
             await engine.injectMultipleClients(count: count)
+        case ("POST", "unanswered-subscribes"):
+            await engine.injectUnansweredSubscribes(count: count)
         case ("POST", "restart"):
             let downtime = Duration.milliseconds(body["down_ms"]?.intValue ?? 500)
             guard let node = node(in: body) else { return badNode }

@@ -20,17 +20,20 @@ struct ConnectedClient {
     let recorder = EventRecorder<BayeuxEvent>()
     let run: Task<TerminationReason?, Never>
 
-    /// - Parameter clock: the simulator's clock (holds, scripted activity); real time by default.
+    /// - Parameters:
+    ///   - clock: the simulator's clock (holds, scripted activity); real time by default.
+    ///   - prepare: runs on the simulator before the client starts (faults for its first requests).
     init(
         _ configuration: SimulatorConfiguration = SimulatorConfiguration(
             // Sessions live 10 s without a connect: under a loaded machine, a few faulted
             // requests and their backoff must not get the session swept with its queue.
             cometd: CometDSettings(timeout: .milliseconds(300), maxInterval: .seconds(10)), csrfOnCometD: false),
-        clock: InjectedClock = .system
+        clock: InjectedClock = .system, prepare: (SimulatorFixture) async -> Void = { _ in }
     )
         async throws
     {
         fixture = try await SimulatorFixture(configuration, clock: clock)
+        await prepare(fixture)
         client = BayeuxClient(
             configuration: BayeuxClientConfiguration(
                 url: fixture.url + GWSSimulator.notificationsPath,
@@ -140,6 +143,27 @@ struct ClientAgainstSimulatorTests {
         await c.fixture.simulator.engine.injectReconnectNone()
         #expect(await c.run.value == .serverRefused("403::server refused the session"))
         await c.fixture.stop()
+    }
+
+    @Test("Subscribes the server leaves unanswered beside the first connect are sent again, and succeed")
+    func unansweredSubscribes() async throws {
+        // Through the control endpoint, as a test of gws-sim as its own process would.
+        let c = try await ConnectedClient { fixture in
+            let injected = try? await fixture.post(
+                "/sim/control/unanswered-subscribes", #"{"count": 2}"#,
+                headers: [HTTPHeader("Content-Type", "application/json")])
+            #expect(injected?.status == 200)
+        }
+        await c.recorder.wait(for: "both subscriptions confirmed") { events in
+            events.filter { if case .subscribed = $0 { true } else { false } }.count == 2
+        }
+        #expect(c.fixture.simulator.engine.counters[.faultsApplied] == 2)
+        // The first request carried both subscribes and the connect; later ones carried them again.
+        let subscribes = await c.fixture.simulator.engine.requests.flatMap(\.channels).filter {
+            $0 == "/meta/subscribe"
+        }
+        #expect(subscribes.count == 4)
+        await c.stop()
     }
 
     @Test("multiple-clients advice is obeyed and visible in the client's status")
