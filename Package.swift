@@ -155,7 +155,8 @@ let package = Package(
         .executableTarget(
             name: "daemon-bench",
             dependencies: [
-                "AgentOperator", "AgentState", "FileWatch", "GWSSimulator", "Locking", "ScriptedHTTPServer", "Systemd",
+                "AgentDaemon", "AgentOperator", "AgentState", "FileWatch", "GWSSimulator", "Locking",
+                "ScriptedHTTPServer", "Systemd",
             ],
             path: "Benchmarks/daemon-bench", swiftSettings: strict),
         // The memory floor daemon-bench compares the daemon with: one libcurl request in C.

@@ -1,6 +1,6 @@
 // daemon-bench: the daemon end to end, against gws-sim in this process.
 //
-//   daemon-bench [--binary PATH] [latency|idle|burst|set|all] [--notifications N] [--idle-seconds S] [--burst N] [--rounds N]
+//   daemon-bench [--binary PATH] [latency|idle|burst|set|encode|write|all] [--notifications N] [--idle-seconds S] [--burst N] [--rounds N]
 //   daemon-bench [--binary PATH] soak [--duration 10m]
 //
 //   latency  one notification every 30 ms; for each, the time from the simulator handing it
@@ -19,6 +19,7 @@
 //            notification, start to all synced (FleetBench.swift).
 //   history  `history --summary` over a day of 1,000 agents (HistoryBench.swift).
 //   encode   the state document's encoding alone, --rounds N times (EncodeBench.swift).
+//   write    the state-file writer alone on tmpfs, --rounds N times (WriteBench.swift).
 //   soak     faults every few seconds with agent changes between them (Soak.swift);
 //            not part of `all`: `make soak DURATION=10m`.
 //
@@ -34,7 +35,7 @@ import Locking
 struct Options {
     var binary = ".build/release/gws-agentd"
     var floorBinary: String?
-    var scenarios: [String] = ["latency", "idle", "burst", "set", "fleet", "history", "encode"]
+    var scenarios: [String] = ["latency", "idle", "burst", "set", "fleet", "history", "encode", "write"]
     var agents = 1000
     var singles = 3
     var notifications = 1000
@@ -60,8 +61,9 @@ struct Options {
             case "--duration": soakDuration = try Self.duration(rest.next(), for: argument)
             case "--agents": agents = try Self.number(rest.next(), for: argument)
             case "--singles": singles = try Self.number(rest.next(), for: argument)
-            case "latency", "idle", "burst", "set", "fleet", "soak", "history", "encode": chosen.append(argument)
-            case "all": chosen += ["latency", "idle", "burst", "set", "fleet", "history", "encode"]
+            case "latency", "idle", "burst", "set", "fleet", "soak", "history", "encode", "write":
+                chosen.append(argument)
+            case "all": chosen += ["latency", "idle", "burst", "set", "fleet", "history", "encode", "write"]
             default: throw BenchError("unknown argument \(argument)")
             }
         }
@@ -283,6 +285,7 @@ do {
         case "set": try await setRoundTrips(options)
         case "history": try HistoryBench().run()
         case "encode": try EncodeBench(rounds: options.encodeRounds).run()
+        case "write": try WriteBench(rounds: options.encodeRounds).run()
         case "fleet":
             try await FleetBench(
                 binary: options.binary, agents: options.agents, singles: max(1, options.singles),
