@@ -41,6 +41,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // SIGTERM, SIGINT and SIGHUP through a self-pipe (libdispatch sources lose signals).
         .target(name: "CDaemonSignals"),
+        .target(name: "CFileSystem"),
         // One thread as Swift concurrency's global executor, for the daemon process only.
         .target(name: "CSerialExecutor"),
 
@@ -96,7 +97,8 @@ let package = Package(
         .target(
             name: "AgentDaemon",
             dependencies: [
-                "AgentState", "BayeuxClient", "BayeuxCore", "BuildVersion", "CDaemonSignals", "ControlSocket",
+                "AgentState", "BayeuxClient", "BayeuxCore", "BuildVersion", "CDaemonSignals", "CFileSystem",
+                "ControlSocket",
                 "CSerialExecutor", "CurlTransport", "GWS", "HTTPTransport", "JSON", "Locking", "Placement", "Systemd",
                 "Text", "Timekeeping",
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -49,7 +49,8 @@ struct MetricsWriter: Sendable {
             guard let path = configuration.metricsTextfile else { continue }
             do {
                 try await OffExecutor.run { [fleet] () throws(FileSystemError) in
-                    _ = try AtomicFileWriter(path: path).write(Array(fleet.metricsText().utf8))
+                    var writer = AtomicFileWriter(path: path)
+                    _ = try writer.write(Array(fleet.metricsText().utf8))
                 }
                 if failing { logger.notice("metrics file written again", metadata: ["metrics.textfile": "\(path)"]) }
                 failing = false
