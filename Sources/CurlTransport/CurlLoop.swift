@@ -40,6 +40,11 @@ final class CurlLoop: @unchecked Sendable {
     /// The sockets and timer libcurl asks the loop to watch, and the wake-up.
     let readiness: SocketReadiness
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Easy handles made and reused since the loop started; written on the loop's thread.
+    private let handleCounts = Locked((created: 0, reused: 0))
+
+    /// How many easy handles the loop has made, and how many requests reused one.
+    var easyHandles: (created: Int, reused: Int) { handleCounts.withLock { $0 } }
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
@@ -244,12 +249,23 @@ final class CurlLoop: @unchecked Sendable {
             transfer.finish(.failure(cancelled ? .cancelled : .shutDown))
             return
         }
-        guard let easy = curl_easy_init() else {
-            transfer.finish(.failure(.other("curl_easy_init failed")))
-            return
+        let easy: UnsafeMutableRawPointer
+        if transfer.purpose == .request, let kept = transfer.share.takeIdleHandle() {
+            easy = kept.easy
+            transfer.headerList = kept.headerList
+            transfer.headerListSource = kept.headers
+            handleCounts.withLock { $0.reused += 1 }
+        } else {
+            guard let fresh = curl_easy_init() else {
+                transfer.finish(.failure(.other("curl_easy_init failed")))
+                return
+            }
+            easy = fresh
+            CurlEasyOptions.applyClientSettings(to: easy, configuration: transfer.configuration, share: transfer.share)
+            handleCounts.withLock { $0.created += 1 }
         }
         transfer.easy = easy
-        CurlEasyOptions.apply(to: easy, transfer: transfer)
+        CurlEasyOptions.applyRequest(to: easy, transfer: transfer)
         active[easy] = transfer
         if curl_multi_add_handle(multi, easy) != CURLM_OK {
             active[easy] = nil
@@ -278,7 +294,7 @@ final class CurlLoop: @unchecked Sendable {
                 transfer.certificateFields = Self.serverCertificateFields(easy)
             }
             curl_multi_remove_handle(multi, easy)
-            release(transfer)
+            release(transfer, reusable: code == CURLE_OK && transfer.purpose == .request)
             if code == CURLE_OK {
                 transfer.finish(.success(HTTPResponse(status: status, headers: transfer.headers, body: transfer.body)))
             } else {
@@ -307,11 +323,24 @@ final class CurlLoop: @unchecked Sendable {
         return fields
     }
 
-    /// Frees the easy handle and header list of a transfer that left the multi handle,
-    /// and drops the reference the callbacks were holding.
-    private func release(_ transfer: CurlTransfer) {
-        if let easy = transfer.easy { curl_easy_cleanup(easy) }
-        if let list = transfer.headerList { curl_slist_free_all(list) }
+    /// Hands the easy handle and header list of a transfer that left the multi handle to
+    /// its client's next request when `reusable` (a request that succeeded), or frees them;
+    /// drops the reference the callbacks were holding.
+    private func release(_ transfer: CurlTransfer, reusable: Bool = false) {
+        if let easy = transfer.easy {
+            let handle = CurlReusableHandle(
+                easy: easy, headerList: transfer.headerList, headers: transfer.headerListSource)
+            if reusable {
+                // Nothing of this transfer may stay reachable from the kept handle: its
+                // error buffer goes with it, and the callbacks' user data with the reference.
+                _ = gws_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, nil)
+                _ = gws_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, nil)
+                _ = gws_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, nil)
+                transfer.share.keep(handle)
+            } else {
+                handle.free()
+            }
+        }
         transfer.easy = nil
         transfer.headerList = nil
         Unmanaged.passUnretained(transfer).release()

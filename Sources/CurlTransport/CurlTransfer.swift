@@ -6,7 +6,7 @@ import Text
 /// continuation to resume when it ends.
 ///
 /// Ownership: a transfer is created by the calling task, then handed to the loop thread,
-/// which alone touches `easy`, `headerList`, `errorBuffer`, `body`, `headers`,
+/// which alone touches `easy`, `headerList`, `headerListSource`, `errorBuffer`, `body`, `headers`,
 /// `diagnosis` and `certificateFields` until it resumes the continuation; after that only
 /// the calling task reads `diagnosis` and `certificateFields` (the resume orders the two).
 /// Only `cancelled` is shared, and it is read and written under the loop's inbox lock.
@@ -32,6 +32,8 @@ final class CurlTransfer: @unchecked Sendable {
     var continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>?
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The request headers `headerList` holds (without the `Expect:` that ends it).
+    var headerListSource: [HTTPHeader] = []
     var body: [UInt8] = []
     var headers: [HTTPHeader] = []
     var exceededLimit = false
