@@ -17,7 +17,7 @@ struct WriteBench {
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let bytes = Array(EncodeBench.sample.utf8)
-        var writer = AtomicFileWriter(path: directory + "/agent1.json")
+        let writer = AtomicFileWriter(path: directory + "/agent1.json")
         let cpuBefore = Self.processCPUNanoseconds()
         let start = monotonicNanoseconds()
         for _ in 0..<rounds {

@@ -5,35 +5,25 @@ import Testing
 
 @testable import AgentDaemon
 
-@Suite("Atomic writer: the kept directory and fsync")
+@Suite("Atomic writer: fsync where it matters, files by path")
 struct AtomicFileWriterTests {
-    @Test("A directory removed and made again is opened again: the next write lands in the new one")
-    func directoryMadeAgain() throws {
-        let dir = try TemporaryDirectory()
+    @Test("A directory removed and made again, or moved away, is written where the path leads")
+    func directoryReplaced() throws {
+        let dir = try TemporaryDirectory(memory: true)
         let parent = dir.path + "/run"
         #expect(mkdir(parent, 0o755) == 0)
-        var writer = AtomicFileWriter(path: parent + "/state.json")
+        let writer = AtomicFileWriter(path: parent + "/state.json")
         try writer.write(Array("one\n".utf8))
         try FileManager.default.removeItem(atPath: parent)
         #expect(mkdir(parent, 0o755) == 0)
         try writer.write(Array("two\n".utf8))
         #expect(dir.read("run/state.json") == "two\n")
-    }
-
-    @Test("A directory moved away is not written into: the write goes where the path now leads")
-    func directoryMovedAway() throws {
-        let dir = try TemporaryDirectory()
-        let parent = dir.path + "/run"
-        #expect(mkdir(parent, 0o755) == 0)
-        var writer = AtomicFileWriter(path: parent + "/state.json")
-        try writer.write(Array("one\n".utf8))
         #expect(rename(parent, dir.path + "/old") == 0)
-        #expect(throws: FileSystemError.self) { try writer.write(Array("lost?\n".utf8)) }
-        #expect(dir.read("old/state.json") == "one\n")
+        #expect(throws: FileSystemError.self) { try writer.write(Array("nowhere\n".utf8)) }
         #expect(mkdir(parent, 0o755) == 0)
-        try writer.write(Array("two\n".utf8))
-        #expect(dir.read("run/state.json") == "two\n")
-        #expect(dir.read("old/state.json") == "one\n")
+        try writer.write(Array("three\n".utf8))
+        #expect(dir.read("run/state.json") == "three\n")
+        #expect(dir.read("old/state.json") == "two\n")
     }
 
     @Test("On tmpfs no fsync is made; on a disk the file and its directory are synced at each write")
@@ -41,30 +31,32 @@ struct AtomicFileWriterTests {
         let memory = try TemporaryDirectory(memory: true)
         try #require(memory.path.hasPrefix("/dev/shm/"), "this machine has no /dev/shm")
         let onTmpfs = FaultyFileSystem()
-        var writer = AtomicFileWriter(path: memory.path + "/state.json", fileSystem: onTmpfs)
+        let writer = AtomicFileWriter(path: memory.path + "/state.json", fileSystem: onTmpfs)
         try writer.write(Array("one\n".utf8))
         try writer.write(Array("two\n".utf8))
         #expect(onTmpfs.syncs == 0)
         #expect(memory.read("state.json") == "two\n")
 
-        let onDisk = FaultyFileSystem(everyDirectoryOnDisk: true)
-        var synced = AtomicFileWriter(path: memory.path + "/synced.json", fileSystem: onDisk)
+        let onDisk = FaultyFileSystem(everyFileOnDisk: true)
+        let synced = AtomicFileWriter(path: memory.path + "/synced.json", fileSystem: onDisk)
         try synced.write(Array("one\n".utf8))
         try synced.write(Array("two\n".utf8))
         #expect(onDisk.syncs == 4)
+        #expect(memory.read("synced.json") == "two\n")
     }
 
-    @Test("tmpfs is known as memory only; another file system is not")
+    @Test("A file on tmpfs is known as memory only; one on another file system is not")
     func memoryFileSystems() throws {
         let fileSystem = POSIXFileSystem()
         let memory = try TemporaryDirectory(memory: true)
         try #require(memory.path.hasPrefix("/dev/shm/"), "this machine has no /dev/shm")
-        let shm = try fileSystem.openDirectory(memory.path)
+        let shm = try fileSystem.createExclusive(memory.path + "/probe", mode: 0o600)
         defer { fileSystem.close(shm) }
-        #expect(!fileSystem.syncMatters(inDirectory: shm))
+        #expect(!fileSystem.syncMatters(shm))
         // procfs: not tmpfs or ramfs, whatever the machine's disks are.
-        let proc = try fileSystem.openDirectory("/proc")
+        let proc = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)
+        try #require(proc >= 0)
         defer { fileSystem.close(proc) }
-        #expect(fileSystem.syncMatters(inDirectory: proc))
+        #expect(fileSystem.syncMatters(proc))
     }
 }

@@ -55,7 +55,7 @@ struct StatePublisherTests {
     @Test("A temp file left by a write that died half-way is replaced, not an obstacle")
     func leftoverTemporaryFile() throws {
         let leftover = try dir.write(".state.json.\(getpid()).tmp", "{\"half\":", mode: 0o644)
-        var writer = AtomicFileWriter(path: dir.path + "/state.json")
+        let writer = AtomicFileWriter(path: dir.path + "/state.json")
         try writer.write(Array("{\"whole\":true}\n".utf8))
         #expect(dir.read("state.json") == "{\"whole\":true}\n")
         #expect(!FileManager.default.fileExists(atPath: leftover))

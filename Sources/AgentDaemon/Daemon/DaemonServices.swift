@@ -49,8 +49,7 @@ struct MetricsWriter: Sendable {
             guard let path = configuration.metricsTextfile else { continue }
             do {
                 try await OffExecutor.run { [fleet] () throws(FileSystemError) in
-                    var writer = AtomicFileWriter(path: path)
-                    _ = try writer.write(Array(fleet.metricsText().utf8))
+                    _ = try AtomicFileWriter(path: path).write(Array(fleet.metricsText().utf8))
                 }
                 if failing { logger.notice("metrics file written again", metadata: ["metrics.textfile": "\(path)"]) }
                 failing = false

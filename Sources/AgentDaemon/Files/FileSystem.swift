@@ -16,6 +16,10 @@ public struct FileSystemError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { "\(operation) \(path): \(FileInfo.errnoText(code))" }
 }
 
+/// The POSIX calls the state-file and metrics writers make.
+///
+/// ``POSIXFileSystem`` is the real one; tests substitute one that fails on demand, to
+/// show that a full disk or a read-only directory is survived even when tests run as root.
 /// Which file a path or descriptor is: its device and inode. A rename keeps it; a file
 /// written over by another process (its own temp file renamed in) has another.
 public struct FileIdentity: Sendable, Equatable {
@@ -28,35 +32,19 @@ public struct FileIdentity: Sendable, Equatable {
     }
 }
 
-/// The POSIX calls the state-file and metrics writers make.
-///
-/// ``POSIXFileSystem`` is the real one; tests substitute one that fails on demand, to
-/// show that a full disk or a read-only directory is survived even when tests run as root.
-/// The writers name their files relative to a directory they keep open (the `…at` calls),
-/// so a write walks no path; `path` arguments name the file in errors.
 public protocol FileSystem: Sendable {
-    /// Opens the directory `path` for the calls below that take a directory; returns the
-    /// descriptor.
-    func openDirectory(_ path: String) throws(FileSystemError) -> Int32
-    /// Whether fsync makes the files of the directory `fd` more durable: not on tmpfs or
-    /// ramfs, which keep nothing across a reboot however often they are synced.
-    func syncMatters(inDirectory fd: Int32) -> Bool
-    /// Creates `name` in `directory` exclusively for writing with `mode` (the umask
-    /// applies); returns the descriptor.
-    func createExclusive(
-        _ name: String, in directory: Int32, mode: mode_t, path: String
-    ) throws(FileSystemError)
-        -> Int32
+    /// Creates `path` exclusively for writing with `mode` (the umask applies); returns the descriptor.
+    func createExclusive(_ path: String, mode: mode_t) throws(FileSystemError) -> Int32
     /// Writes every byte, retrying short writes and interruptions.
     func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError)
     func sync(_ fd: Int32, path: String) throws(FileSystemError)
+    /// Whether fsync makes the open file `fd` (and its directory) more durable: not on
+    /// tmpfs or ramfs, which keep nothing across a reboot however often they are synced.
+    func syncMatters(_ fd: Int32) -> Bool
     func close(_ fd: Int32)
-    /// Renames `from` to `to`, both in `directory`; `path` is the target's.
-    func rename(_ from: String, to: String, in directory: Int32, path: String) throws(FileSystemError)
-    /// fsyncs the directory `fd` so that a rename inside it is durable.
-    func syncDirectory(_ fd: Int32, path: String) throws(FileSystemError)
-    /// Removes `name` from `directory`, ignoring errors.
-    func remove(_ name: String, in directory: Int32)
+    func rename(_ from: String, _ to: String) throws(FileSystemError)
+    /// fsyncs a directory so that a rename inside it is durable.
+    func syncDirectory(_ path: String) throws(FileSystemError)
     /// Removes `path`, ignoring errors.
     func remove(_ path: String)
     /// Sets the access and modification times of `path` to now.
@@ -65,31 +53,14 @@ public protocol FileSystem: Sendable {
     func identity(of fd: Int32) -> FileIdentity?
     /// Which file `path` names (not following a symbolic link), if it exists.
     func identity(at path: String) -> FileIdentity?
-    /// Which directory `path` names (following symbolic links, as opening it does).
-    func directoryIdentity(at path: String) -> FileIdentity?
 }
 
 /// The real file system.
 public struct POSIXFileSystem: FileSystem {
     public init() {}
 
-    public func openDirectory(_ path: String) throws(FileSystemError) -> Int32 {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSystemError("open", path, code: errno) }
-        return fd
-    }
-
-    public func syncMatters(inDirectory fd: Int32) -> Bool {
-        // Unknown (fstatfs failed): sync, as on a disk.
-        gws_fd_on_memory_filesystem(fd) != 1
-    }
-
-    public func createExclusive(
-        _ name: String, in directory: Int32, mode: mode_t, path: String
-    )
-        throws(FileSystemError) -> Int32
-    {
-        let fd = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    public func createExclusive(_ path: String, mode: mode_t) throws(FileSystemError) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileSystemError("create", path, code: errno) }
         return fd
     }
@@ -113,19 +84,25 @@ public struct POSIXFileSystem: FileSystem {
         guard fsync(fd) == 0 else { throw FileSystemError("fsync", path, code: errno) }
     }
 
+    public func syncMatters(_ fd: Int32) -> Bool {
+        // Unknown (fstatfs failed): sync, as on a disk.
+        gws_fd_on_memory_filesystem(fd) != 1
+    }
+
     public func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
-    public func rename(_ from: String, to: String, in directory: Int32, path: String) throws(FileSystemError) {
-        guard renameat(directory, from, directory, to) == 0 else { throw FileSystemError("rename", path, code: errno) }
+    public func rename(_ from: String, _ to: String) throws(FileSystemError) {
+        guard Glibc.rename(from, to) == 0 else { throw FileSystemError("rename", to, code: errno) }
     }
 
-    public func syncDirectory(_ fd: Int32, path: String) throws(FileSystemError) {
-        // Some file systems refuse fsync on a directory; the rename is then as durable as
-        // the file system makes it.
+    public func syncDirectory(_ path: String) throws(FileSystemError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError("open", path, code: errno) }
+        defer { _ = Glibc.close(fd) }
+        // Some file systems (and tmpfs on old kernels) refuse fsync on a directory; the
+        // rename is then as durable as the file system makes it.
         if fsync(fd) != 0, errno != EINVAL, errno != EROFS { throw FileSystemError("fsync", path, code: errno) }
     }
-
-    public func remove(_ name: String, in directory: Int32) { _ = unlinkat(directory, name, 0) }
 
     public func remove(_ path: String) { _ = unlink(path) }
 
@@ -143,10 +120,5 @@ extension FileSystem {
     public func identity(at path: String) -> FileIdentity? {
         var info = stat()
         return lstat(path, &info) == 0 ? FileIdentity(info) : nil
-    }
-
-    public func directoryIdentity(at path: String) -> FileIdentity? {
-        var info = stat()
-        return stat(path, &info) == 0 ? FileIdentity(info) : nil
     }
 }
