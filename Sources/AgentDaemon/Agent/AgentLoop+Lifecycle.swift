@@ -11,22 +11,12 @@ import Timekeeping
 
 extension AgentLoop {
     /// Touches the state file and writes the metrics every `state.heartbeat_s`.
+    /// The beats come from the daemon's one ``HeartbeatTicker``, as inputs of the loop.
     func startHeartbeat() {
-        heartbeatTask?.cancel()
-        let interval = Duration.seconds(configuration.heartbeatSeconds)
+        let ticker = runner.environment.heartbeats
+        if let heartbeat { ticker.cancel(heartbeat) }
         let sink = runner.sink
-        let clock = self.clock
-        let first = clock.now + interval
-        heartbeatTask = TaskPlacement.task {
-            var next = first
-            while !Task.isCancelled {
-                try? await clock.sleep(until: next)
-                // The next beat one interval on; after a stall, one interval from now (no burst).
-                next = max(next + interval, clock.now + interval / 2)
-                if Task.isCancelled { return }
-                sink.yield(.heartbeat)
-            }
-        }
+        heartbeat = ticker.register(interval: .seconds(configuration.heartbeatSeconds)) { sink.yield(.heartbeat) }
     }
 
     /// Applies a reloaded configuration: paths and heartbeat at once, a new session only
@@ -71,7 +61,8 @@ extension AgentLoop {
     func tearDown() {
         tasks.cancelAll()
         flushTask?.cancel()
-        heartbeatTask?.cancel()
+        if let heartbeat { runner.environment.heartbeats.cancel(heartbeat) }
+        heartbeat = nil
         client?.run.cancel()
         retireClient()
         connection?.http.shutdown()

@@ -26,7 +26,8 @@ final class AgentLoop {
     var pastCounters = SessionCounters()
     let tasks = TaskSet()
     var flushTask: Task<Void, Never>?
-    var heartbeatTask: Task<Void, Never>?
+    /// The agent's beats at the daemon's ticker, while the session runs.
+    var heartbeat: HeartbeatTicker.Registration?
     var lastStatus: String?
     var lastSynced = false
     var lastReportedFileError: FileSystemError?

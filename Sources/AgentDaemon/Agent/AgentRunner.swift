@@ -44,6 +44,8 @@ public final class AgentRunner: Sendable {
         public var stateWriteSpacing: Duration
         /// Paces logins across the agents of the daemon.
         public var loginPacer: LoginPacer
+        /// Gives the agents of the daemon their heartbeats (``HeartbeatTicker``).
+        public var heartbeats: HeartbeatTicker
         /// Takes the agent's status line and whether its picture is synced (the daemon
         /// makes its one `STATUS=` line from every agent's).
         public var onStatus: @Sendable (_ line: String, _ synced: Bool) -> Void
@@ -59,8 +61,9 @@ public final class AgentRunner: Sendable {
             makeHTTPClient: @escaping @Sendable (CurlConfiguration) -> (any HTTPClient)?,
             stateWriteSpacing: Duration, loginPacer: LoginPacer,
             onStatus: @escaping @Sendable (_ line: String, _ synced: Bool) -> Void,
-            published: PublishedState = PublishedState()
+            published: PublishedState = PublishedState(), heartbeats: HeartbeatTicker? = nil
         ) {
+            self.heartbeats = heartbeats ?? HeartbeatTicker(clock: clock)
             self.published = published
             self.configuration = configuration
             self.logger = logger

@@ -56,6 +56,8 @@ final class AgentFleet: Sendable {
     /// When the daemon started, in seconds since the epoch (`gws_agentd_start_time_seconds`).
     private let startTime = WallClock.now()
     let pacer: LoginPacer
+    /// Every agent's heartbeats.
+    let heartbeats: HeartbeatTicker
     /// The threads the agents run on.
     let shards: FleetShards
 
@@ -68,6 +70,7 @@ final class AgentFleet: Sendable {
         pacer = LoginPacer(
             concurrency: configuration.logins.concurrency, jitter: configuration.logins.jitter,
             clock: environment.clock, seed: environment.seed)
+        heartbeats = HeartbeatTicker(clock: environment.clock)
         shards = FleetShards(
             count: FleetShards.count(
                 configured: configuration.threads, agents: configuration.agents.count,
@@ -300,7 +303,7 @@ final class AgentFleet: Sendable {
             makeHTTPClient: environment.makeHTTPClient, stateWriteSpacing: environment.stateWriteSpacing,
             loginPacer: pacer,
             onStatus: { line, synced in status.update(username, line: line, synced: synced) },
-            published: channel(of: username))
+            published: channel(of: username), heartbeats: heartbeats)
         runnerEnvironment.perAgentMetrics = { [weak self] in self?.perAgentMetrics ?? false }
         return AgentRunner(environment: runnerEnvironment)
     }
