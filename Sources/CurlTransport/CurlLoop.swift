@@ -265,6 +265,7 @@ final class CurlLoop: @unchecked Sendable {
             handleCounts.withLock { $0.created += 1 }
         }
         transfer.easy = easy
+        transfer.share.inFlight += 1
         CurlEasyOptions.applyRequest(to: easy, transfer: transfer)
         active[easy] = transfer
         if curl_multi_add_handle(multi, easy) != CURLM_OK {
@@ -328,6 +329,7 @@ final class CurlLoop: @unchecked Sendable {
     /// drops the reference the callbacks were holding.
     private func release(_ transfer: CurlTransfer, reusable: Bool = false) {
         if let easy = transfer.easy {
+            transfer.share.inFlight -= 1
             let handle = CurlReusableHandle(
                 easy: easy, headerList: transfer.headerList, headers: transfer.headerListSource)
             if reusable {

@@ -91,6 +91,30 @@ struct EasyHandleReuseTests {
         }
     }
 
+    @Test("A request that ends beside a held one frees its handle: only the held one's is kept")
+    func besideAHeldRequest() async throws {
+        let gate = Gate()
+        let handler: ScriptedHTTPServer.Handler = { request in
+            if request.uri == "/held" { await gate.wait() }
+            return await Self.echo(request)
+        }
+        let server = try await ScriptedHTTPServer.start(handler: handler)
+        let loop = try #require(CurlLoop())
+        defer { loop.stop() }
+        let client = try #require(CurlHTTPClient(configuration: CurlConfiguration(), sharing: loop))
+        let held = Task { try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/held")) }
+        await waitUntil("the held request in flight") { loop.easyHandles.created == 1 }
+        // Two REST calls while the poll is held: neither leaves an idle handle behind.
+        _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
+        _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
+        #expect(loop.easyHandles == (created: 3, reused: 0))
+        await gate.open()
+        #expect(text(try await held.value) == "GET 0 none none")
+        _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
+        #expect(loop.easyHandles == (created: 3, reused: 1))
+        await server.stop()
+    }
+
     @Test("Two requests side by side take two handles; one is kept for the next")
     func sideBySide() async throws {
         try await withLoop { server, loop in
