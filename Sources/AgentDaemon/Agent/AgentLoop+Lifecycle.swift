@@ -6,7 +6,6 @@ import CurlTransport
 import HTTPTransport
 import Locking
 import Logging
-import Placement
 import Timekeeping
 
 extension AgentLoop {
