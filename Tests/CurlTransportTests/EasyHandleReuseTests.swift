@@ -22,9 +22,13 @@ struct EasyHandleReuseTests {
         return .respond(status: 200, headers: [], body: Array(fields.joined(separator: " ").utf8))
     }
 
-    /// Runs `body` with the echo server and a loop of its own; stops both.
-    private func withLoop(_ body: (ScriptedHTTPServer, CurlLoop) async throws -> Void) async throws {
-        let server = try await ScriptedHTTPServer.start(handler: Self.echo)
+    /// Runs `body` with a server (the echo server unless told) and a loop of its own;
+    /// stops both, whether `body` throws or not.
+    private func withLoop(
+        handler: @escaping ScriptedHTTPServer.Handler = Self.echo,
+        _ body: (ScriptedHTTPServer, CurlLoop) async throws -> Void
+    ) async throws {
+        let server = try await ScriptedHTTPServer.start(handler: handler)
         let loop = try #require(CurlLoop())
         defer { loop.stop() }
         do {
@@ -98,21 +102,25 @@ struct EasyHandleReuseTests {
             if request.uri == "/held" { await gate.wait() }
             return await Self.echo(request)
         }
-        let server = try await ScriptedHTTPServer.start(handler: handler)
-        let loop = try #require(CurlLoop())
-        defer { loop.stop() }
-        let client = try #require(CurlHTTPClient(configuration: CurlConfiguration(), sharing: loop))
-        let held = Task { try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/held")) }
-        await waitUntil("the held request in flight") { loop.easyHandles.created == 1 }
-        // Two REST calls while the poll is held: neither leaves an idle handle behind.
-        _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
-        _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
-        #expect(loop.easyHandles == (created: 3, reused: 0))
-        await gate.open()
-        #expect(text(try await held.value) == "GET 0 none none")
-        _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
-        #expect(loop.easyHandles == (created: 3, reused: 1))
-        await server.stop()
+        try await withLoop(handler: handler) { server, loop in
+            let client = try #require(CurlHTTPClient(configuration: CurlConfiguration(), sharing: loop))
+            let held = Task { try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/held")) }
+            // The held request ends whatever happens below, so the server can stop.
+            do {
+                await waitUntil("the held request in flight") { loop.easyHandles.created == 1 }
+                // Two REST calls while the poll is held: neither leaves an idle handle behind.
+                _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
+                _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
+                #expect(loop.easyHandles == (created: 3, reused: 0))
+            } catch {
+                await gate.open()
+                throw error
+            }
+            await gate.open()
+            #expect(text(try await held.value) == "GET 0 none none")
+            _ = try await client.perform(HTTPRequest(method: .get, url: server.baseURL + "/api"))
+            #expect(loop.easyHandles == (created: 3, reused: 1))
+        }
     }
 
     @Test("Two requests side by side take two handles; one is kept for the next")
