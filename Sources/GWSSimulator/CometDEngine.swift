@@ -62,6 +62,12 @@ actor CometDEngine {
     /// How many connects are held, waiting for events or their timeout.
     var heldCount: Int { sessions.values.filter { $0.held != nil }.count }
 
+    /// How many sessions have a subscription that matches `channel`.
+    func sessionCount(subscribedTo channel: String) -> Int {
+        sweep(force: true)
+        return sessions.values.filter { $0.subscriptions.contains { $0.matches(channel) } }.count
+    }
+
     func injectConnectFaults(reconnectNone: Int = 0, multipleClients: Int = 0, unansweredSubscribes: Int = 0) {
         faults.reconnectNone += reconnectNone
         faults.multipleClients += multipleClients

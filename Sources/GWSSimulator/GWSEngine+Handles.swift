@@ -123,6 +123,14 @@ extension GWSEngine {
         }
     }
 
+    /// How many Bayeux sessions, on every node together, would be sent a message published
+    /// on `channel` now.
+    public func bayeuxSessions(subscribedTo channel: String) async -> Int {
+        var total = 0
+        for node in nodes { total += await node.cometd.sessionCount(subscribedTo: channel) }
+        return total
+    }
+
     /// How many connects are held (parked long polls), on every node together.
     public var heldConnects: Int {
         get async {
